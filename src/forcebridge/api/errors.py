@@ -1,0 +1,68 @@
+"""Every error leaves the API as `{"error": {"code", "message", "details"}}`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from forcebridge import log
+from forcebridge.errors import ForcebridgeError, Unauthenticated
+
+_logger = log.get("api.errors")
+
+_REASONS = {
+    "extra_forbidden": "unknown field",
+    "missing": "field required",
+}
+
+
+_HTTP_CODES = {401: "unauthenticated", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
+
+
+def error_body(code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or []}}
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or str(loc[0] if loc else "body")
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ForcebridgeError)
+    async def _service_error(_request: Request, exc: ForcebridgeError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+        return JSONResponse(error_body(exc.code, exc.message, exc.details), exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            reason = next(e.get("ctx", {}).get("error", "invalid JSON") for e in errors if e.get("type") == "json_invalid")
+            return JSONResponse(
+                error_body("malformed_json", f"request body is not valid JSON: {reason}", [{"field": "body", "reason": str(reason)}]),
+                400,
+            )
+        details = [
+            {"field": _field_path(tuple(e.get("loc", ()))), "reason": _REASONS.get(e.get("type", ""), e.get("msg", "invalid"))}
+            for e in errors
+        ]
+        message = "; ".join(f"{d['field']}: {d['reason']}" for d in details)
+        return JSONResponse(error_body("invalid_input", message, details), 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        details = [{"field": "body", "reason": str(exc.detail)}] if exc.status_code == 413 else []
+        return JSONResponse(
+            error_body(code, str(exc.detail), details), exc.status_code, headers=getattr(exc, "headers", None)
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        _logger.exception("unhandled error")
+        return JSONResponse(error_body("internal_error", "internal error; see the server log for this request id"), 500)

@@ -1,0 +1,37 @@
+"""The `forcebridge` command: a face over the service layer, like the API and the console."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from forcebridge.cli import api_keys, db, demo, secrets, serve, tenants, users
+from forcebridge.cli.output import console_err
+from forcebridge.errors import ForcebridgeError
+
+app = typer.Typer(
+    name="forcebridge",
+    help="Connect your product's data to your customers' Salesforce orgs.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+app.add_typer(tenants.app, name="tenants", help="Create, list and delete tenants (your customers).")
+app.add_typer(users.app, name="users", help="Manage a tenant's users, who receive notifications.")
+app.add_typer(api_keys.app, name="api-keys", help="Issue, list and revoke API keys for the REST API.")
+app.add_typer(db.app, name="db", help="Database migrations.")
+app.add_typer(secrets.app, name="secrets", help="Secrets at rest: rotate the encryption key.")
+app.command("serve", help="Run the REST API (and, later, the scheduler) in one process.")(serve.serve)
+app.command("demo", help="Run the whole product once on embedded defaults and show what works.")(demo.demo)
+
+
+def main() -> None:
+    try:
+        app()
+    except ForcebridgeError as exc:
+        console_err.print(f"[red]error:[/red] {exc.message}")
+        for detail in exc.details:
+            console_err.print(f"  {detail.get('field', '')}: {detail.get('reason', '')}")
+        sys.exit(1)

@@ -1,0 +1,52 @@
+"""The errors forcebridge's service layer raises, caught by meaning.
+
+The API turns them into `{"error": {"code", "message", "details"}}` with a matching status;
+the CLI prints them. None of them carries a secret.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ForcebridgeError(Exception):
+    """Base of every error the service layer raises on purpose."""
+
+    code = "error"
+    status = 400
+
+    def __init__(self, message: str, *, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+
+class InvalidInput(ForcebridgeError):
+    """A value the caller sent is wrong; `details` names each field and the reason."""
+
+    code = "invalid_input"
+    status = 422
+
+    @classmethod
+    def field(cls, field: str, reason: str) -> InvalidInput:
+        return cls(f"{field}: {reason}", details=[{"field": field, "reason": reason}])
+
+
+class NotFound(ForcebridgeError):
+    code = "not_found"
+    status = 404
+
+
+class Conflict(ForcebridgeError):
+    code = "conflict"
+    status = 409
+
+
+class Unauthenticated(ForcebridgeError):
+    code = "unauthenticated"
+    status = 401
+
+
+class Forbidden(ForcebridgeError):
+    code = "forbidden"
+    status = 403

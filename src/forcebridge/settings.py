@@ -1,0 +1,70 @@
+"""The one place configuration comes from.
+
+Everything forcebridge needs to know about its environment arrives through `Settings`
+(environment variables prefixed `FORCEBRIDGE_`, or keyword arguments in tests). No other
+module reads `os.environ`.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("forcebridge", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. Secrets are `SecretStr` so they never print."""
+
+    model_config = SettingsConfigDict(env_prefix="FORCEBRIDGE_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: a SQLite file in data_dir."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Base64 key for secrets at rest; default: generated into data_dir/secret.key.",
+    )
+    secret_key_fallbacks: list[SecretStr] = Field(
+        default_factory=list,
+        description="Older keys still accepted for decryption while `secrets rotate-key` runs.",
+    )
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "console"
+    bind_host: str = "127.0.0.1"
+    bind_port: int = 8000
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    admin_bootstrap: bool = True
+
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "forcebridge@localhost"
+    smtp_starttls: bool = False
+
+    @field_validator("log_level")
+    @classmethod
+    def _upper_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(f"unknown log level {value!r}")
+        return level
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'forcebridge.db'}"
+
+    @property
+    def secret_key_file(self) -> Path:
+        return self.data_dir / "secret.key"

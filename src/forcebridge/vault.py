@@ -1,0 +1,108 @@
+"""Secrets at rest: AES-256-GCM sealing of secret fields.
+
+A sealed value reads `v1:<key id>:<base64 nonce+ciphertext>`. The key id lets several keys
+be accepted at once, so `secrets rotate-key` can re-encrypt row by row without a moment
+where some value cannot be opened.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from forcebridge.errors import ForcebridgeError
+
+_PREFIX = "v1"
+
+
+class VaultError(ForcebridgeError):
+    """A sealed value could not be opened (wrong key, or tampered with)."""
+
+    code = "vault_error"
+    status = 500
+
+
+def generate_key() -> str:
+    return base64.urlsafe_b64encode(AESGCM.generate_key(bit_length=256)).decode()
+
+
+def _decode_key(key: str) -> bytes:
+    try:
+        raw = base64.urlsafe_b64decode(key.strip().encode())
+    except (binascii.Error, ValueError) as exc:
+        raise VaultError("secret key is not valid base64") from exc
+    if len(raw) != 32:
+        raise VaultError("secret key must decode to 32 bytes")
+    return raw
+
+
+def key_id(key: str) -> str:
+    return hashlib.sha256(_decode_key(key)).hexdigest()[:8]
+
+
+class Vault:
+    """Seals with the primary key; opens with the primary or any fallback."""
+
+    def __init__(self, primary: str, fallbacks: Iterable[str] = ()) -> None:
+        self._primary_id = key_id(primary)
+        self._keys = {self._primary_id: AESGCM(_decode_key(primary))}
+        for key in fallbacks:
+            self._keys.setdefault(key_id(key), AESGCM(_decode_key(key)))
+
+    def __repr__(self) -> str:
+        return f"Vault(primary={self._primary_id}, keys={len(self._keys)})"
+
+    @property
+    def primary_id(self) -> str:
+        return self._primary_id
+
+    def seal(self, plaintext: str) -> str:
+        nonce = os.urandom(12)
+        box = self._keys[self._primary_id].encrypt(nonce, plaintext.encode(), self._primary_id.encode())
+        return f"{_PREFIX}:{self._primary_id}:{base64.urlsafe_b64encode(nonce + box).decode()}"
+
+    def open(self, sealed: str) -> str:
+        try:
+            prefix, kid, payload = sealed.split(":", 2)
+        except ValueError as exc:
+            raise VaultError("value is not a sealed secret") from exc
+        if prefix != _PREFIX:
+            raise VaultError("value is not a sealed secret")
+        aead = self._keys.get(kid)
+        if aead is None:
+            raise VaultError(f"no key with id {kid} is configured")
+        raw = base64.urlsafe_b64decode(payload.encode())
+        try:
+            return aead.decrypt(raw[:12], raw[12:], kid.encode()).decode()
+        except InvalidTag as exc:
+            raise VaultError("sealed secret failed authentication") from exc
+
+    def is_current(self, sealed: str) -> bool:
+        return sealed.split(":", 2)[1:2] == [self._primary_id]
+
+
+def load_or_create_key(path: Path) -> str:
+    """Read the key file, or create it with mode 0600 on first run."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = generate_key()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+def write_key(path: Path, key: str) -> None:
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    os.replace(tmp, path)
