@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-_context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("fb_log", default={})
+_context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("fb_log", default=None)
 
 # Values under these keys are never written, whatever logs them.
 _SECRET_KEYS = re.compile(r"(secret|password|token|authorization|private_key|assertion)", re.I)
@@ -35,7 +35,7 @@ def redact(value: Any, key: str = "") -> Any:
 
 @contextmanager
 def bind(**fields: Any) -> Iterator[None]:
-    token = _context.set({**_context.get(), **fields})
+    token = _context.set({**(_context.get() or {}), **fields})
     try:
         yield
     finally:
@@ -43,13 +43,20 @@ def bind(**fields: Any) -> Iterator[None]:
 
 
 def current() -> dict[str, Any]:
-    return dict(_context.get())
+    return dict(_context.get() or {})
 
 
-class _ContextFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.fb_context = _context.get()
-        return True
+_base_factory = logging.getLogRecordFactory()
+
+
+def _record_with_context(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    # Captured when the record is made, so ids survive hand-off to other threads or handlers.
+    record = _base_factory(*args, **kwargs)
+    record.fb_context = current()
+    return record
+
+
+logging.setLogRecordFactory(_record_with_context)
 
 
 class JsonFormatter(logging.Formatter):
@@ -84,7 +91,6 @@ class ConsoleFormatter(logging.Formatter):
 def configure(level: str = "INFO", fmt: str = "console") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else ConsoleFormatter())
-    handler.addFilter(_ContextFilter())
     root = logging.getLogger("forcebridge")
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -65,7 +65,9 @@ class Vault:
 
     def seal(self, plaintext: str) -> str:
         nonce = os.urandom(12)
-        box = self._keys[self._primary_id].encrypt(nonce, plaintext.encode(), self._primary_id.encode())
+        box = self._keys[self._primary_id].encrypt(
+            nonce, plaintext.encode(), self._primary_id.encode()
+        )
         return f"{_PREFIX}:{self._primary_id}:{base64.urlsafe_b64encode(nonce + box).decode()}"
 
     def open(self, sealed: str) -> str:

@@ -20,10 +20,17 @@ _REASONS = {
 }
 
 
-_HTTP_CODES = {401: "unauthenticated", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
+_HTTP_CODES = {
+    401: "unauthenticated",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+}
 
 
-def error_body(code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def error_body(
+    code: str, message: str, details: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details or []}}
 
 
@@ -36,19 +43,32 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ForcebridgeError)
     async def _service_error(_request: Request, exc: ForcebridgeError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), exc.status, headers=headers)
+        return JSONResponse(
+            error_body(exc.code, exc.message, exc.details), exc.status, headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
-            reason = next(e.get("ctx", {}).get("error", "invalid JSON") for e in errors if e.get("type") == "json_invalid")
+            reason = next(
+                e.get("ctx", {}).get("error", "invalid JSON")
+                for e in errors
+                if e.get("type") == "json_invalid"
+            )
             return JSONResponse(
-                error_body("malformed_json", f"request body is not valid JSON: {reason}", [{"field": "body", "reason": str(reason)}]),
+                error_body(
+                    "malformed_json",
+                    f"request body is not valid JSON: {reason}",
+                    [{"field": "body", "reason": str(reason)}],
+                ),
                 400,
             )
         details = [
-            {"field": _field_path(tuple(e.get("loc", ()))), "reason": _REASONS.get(e.get("type", ""), e.get("msg", "invalid"))}
+            {
+                "field": _field_path(tuple(e.get("loc", ()))),
+                "reason": _REASONS.get(e.get("type", ""), e.get("msg", "invalid")),
+            }
             for e in errors
         ]
         message = "; ".join(f"{d['field']}: {d['reason']}" for d in details)
@@ -59,10 +79,15 @@ def install(app: FastAPI) -> None:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         details = [{"field": "body", "reason": str(exc.detail)}] if exc.status_code == 413 else []
         return JSONResponse(
-            error_body(code, str(exc.detail), details), exc.status_code, headers=getattr(exc, "headers", None)
+            error_body(code, str(exc.detail), details),
+            exc.status_code,
+            headers=getattr(exc, "headers", None),
         )
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
         _logger.exception("unhandled error")
-        return JSONResponse(error_body("internal_error", "internal error; see the server log for this request id"), 500)
+        return JSONResponse(
+            error_body("internal_error", "internal error; see the server log for this request id"),
+            500,
+        )

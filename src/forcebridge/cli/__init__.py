@@ -20,11 +20,17 @@ app = typer.Typer(
 )
 app.add_typer(tenants.app, name="tenants", help="Create, list and delete tenants (your customers).")
 app.add_typer(users.app, name="users", help="Manage a tenant's users, who receive notifications.")
-app.add_typer(api_keys.app, name="api-keys", help="Issue, list and revoke API keys for the REST API.")
+app.add_typer(
+    api_keys.app, name="api-keys", help="Issue, list and revoke API keys for the REST API."
+)
 app.add_typer(db.app, name="db", help="Database migrations.")
 app.add_typer(secrets.app, name="secrets", help="Secrets at rest: rotate the encryption key.")
-app.command("serve", help="Run the REST API (and, later, the scheduler) in one process.")(serve.serve)
-app.command("demo", help="Run the whole product once on embedded defaults and show what works.")(demo.demo)
+app.command("serve", help="Run the REST API (and, later, the scheduler) in one process.")(
+    serve.serve
+)
+app.command("demo", help="Run the whole product once on embedded defaults and show what works.")(
+    demo.demo
+)
 
 
 def main() -> None:

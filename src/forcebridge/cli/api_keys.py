@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from forcebridge.cli.output import JsonOption, TenantOption, as_row, console, emit, emit_one, runtime
+from forcebridge.cli.output import (
+    JsonOption,
+    TenantOption,
+    as_row,
+    console,
+    emit,
+    emit_one,
+    runtime,
+)
 from forcebridge.services import api_keys, tenants
 
 app = typer.Typer(no_args_is_help=True)
@@ -33,11 +41,18 @@ def list_(tenant: str = TenantOption, as_json: bool = JsonOption) -> None:
     """List a tenant's API keys (prefixes only)."""
     with runtime().db.begin() as s:
         t = tenants.find(s, tenant)
-        emit((as_row(k, COLUMNS) for k in api_keys.list_all(s, t.id)), COLUMNS, as_json=as_json, title=f"API keys of {t.name}")
+        emit(
+            (as_row(k, COLUMNS) for k in api_keys.list_all(s, t.id)),
+            COLUMNS,
+            as_json=as_json,
+            title=f"API keys of {t.name}",
+        )
 
 
 @app.command("revoke")
-def revoke(key_id: str = typer.Argument(..., help="The key's id."), tenant: str = TenantOption) -> None:
+def revoke(
+    key_id: str = typer.Argument(..., help="The key's id."), tenant: str = TenantOption
+) -> None:
     """Revoke an API key at once."""
     with runtime().db.begin() as s:
         t = tenants.find(s, tenant)

@@ -40,7 +40,13 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def emit(rows: Iterable[dict[str, Any]], columns: Sequence[str], *, as_json: bool, title: str | None = None) -> None:
+def emit(
+    rows: Iterable[dict[str, Any]],
+    columns: Sequence[str],
+    *,
+    as_json: bool,
+    title: str | None = None,
+) -> None:
     rows = list(rows)
     if as_json:
         typer.echo(orjson.dumps(rows, default=str, option=orjson.OPT_INDENT_2).decode())

@@ -10,7 +10,9 @@ from forcebridge.cli.output import runtime
 
 
 def serve(
-    host: str | None = typer.Option(None, help="Bind address (default from FORCEBRIDGE_BIND_HOST)."),
+    host: str | None = typer.Option(
+        None, help="Bind address (default from FORCEBRIDGE_BIND_HOST)."
+    ),
     port: int | None = typer.Option(None, help="Port (default from FORCEBRIDGE_BIND_PORT)."),
 ) -> None:
     """Migrate the database, then serve the API."""

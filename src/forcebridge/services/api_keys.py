@@ -37,14 +37,24 @@ def hash_key(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def create(session: Session, tenant_id: str, name: str, *, admin: bool = False, actor: str = "system") -> IssuedKey:
+def create(
+    session: Session, tenant_id: str, name: str, *, admin: bool = False, actor: str = "system"
+) -> IssuedKey:
     name = validation.name(name)
     prefix = secrets.token_hex(4)
     raw = f"{PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey(tenant_id=tenant_id, name=name, prefix=prefix, key_hash=hash_key(raw), admin=admin)
     session.add(key)
     session.flush()
-    audit.record(session, actor=actor, action="api_key.create", target_type="api_key", target_id=key.id, tenant_id=tenant_id, detail={"prefix": prefix, "admin": admin})
+    audit.record(
+        session,
+        actor=actor,
+        action="api_key.create",
+        target_type="api_key",
+        target_id=key.id,
+        tenant_id=tenant_id,
+        detail={"prefix": prefix, "admin": admin},
+    )
     return IssuedKey(key=key, secret=raw)
 
 
@@ -68,12 +78,23 @@ def get(session: Session, tenant_id: str, key_id: str) -> ApiKey:
 
 
 def list_all(session: Session, tenant_id: str) -> list[ApiKey]:
-    return list(session.scalars(select(ApiKey).where(ApiKey.tenant_id == tenant_id).order_by(ApiKey.created_at)))
+    return list(
+        session.scalars(
+            select(ApiKey).where(ApiKey.tenant_id == tenant_id).order_by(ApiKey.created_at)
+        )
+    )
 
 
 def revoke(session: Session, tenant_id: str, key_id: str, *, actor: str = "system") -> ApiKey:
     key = get(session, tenant_id, key_id)
     if key.revoked_at is None:
         key.revoked_at = utcnow()
-        audit.record(session, actor=actor, action="api_key.revoke", target_type="api_key", target_id=key.id, tenant_id=tenant_id)
+        audit.record(
+            session,
+            actor=actor,
+            action="api_key.revoke",
+            target_type="api_key",
+            target_id=key.id,
+            tenant_id=tenant_id,
+        )
     return key

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import MetaData, Table, select, update
 
 import forcebridge.store.all_models  # noqa: F401  (every table registered)
 from forcebridge.store.db import Database
@@ -29,19 +29,19 @@ class RotationReport:
     already_current: int = 0
 
 
-def sealed_columns() -> list[tuple[Table, list[str]]]:
+def sealed_columns(metadata: MetaData = Base.metadata) -> list[tuple[Table, list[str]]]:
     found = []
-    for table in Base.metadata.sorted_tables:
+    for table in metadata.sorted_tables:
         cols = [c.name for c in table.columns if isinstance(c.type, SealedText)]
         if cols:
             found.append((table, cols))
     return found
 
 
-def reseal_all(db: Database, vault: Vault) -> RotationReport:
+def reseal_all(db: Database, vault: Vault, metadata: MetaData = Base.metadata) -> RotationReport:
     """Reseal every sealed value under `vault`'s primary key (old keys must be in the vault)."""
     report = RotationReport()
-    for table, cols in sealed_columns():
+    for table, cols in sealed_columns(metadata):
         report.tables += 1
         pk = list(table.primary_key.columns)
         with db.begin() as session:

@@ -13,11 +13,22 @@ from forcebridge.store.models import Tenant
 def create(session: Session, name: str, *, actor: str = "system") -> Tenant:
     name = validation.name(name)
     if session.scalar(select(Tenant).where(Tenant.name == name)) is not None:
-        raise Conflict(f"a tenant named {name!r} already exists", details=[{"field": "name", "reason": "already exists"}])
+        raise Conflict(
+            f"a tenant named {name!r} already exists",
+            details=[{"field": "name", "reason": "already exists"}],
+        )
     tenant = Tenant(name=name)
     session.add(tenant)
     session.flush()
-    audit.record(session, actor=actor, action="tenant.create", target_type="tenant", target_id=tenant.id, tenant_id=tenant.id, detail={"name": name})
+    audit.record(
+        session,
+        actor=actor,
+        action="tenant.create",
+        target_type="tenant",
+        target_id=tenant.id,
+        tenant_id=tenant.id,
+        detail={"name": name},
+    )
     return tenant
 
 
@@ -44,5 +55,12 @@ def list_all(session: Session) -> list[Tenant]:
 
 def delete(session: Session, tenant_id: str, *, actor: str = "system") -> None:
     tenant = get(session, tenant_id)
-    audit.record(session, actor=actor, action="tenant.delete", target_type="tenant", target_id=tenant.id, detail={"name": tenant.name})
+    audit.record(
+        session,
+        actor=actor,
+        action="tenant.delete",
+        target_type="tenant",
+        target_id=tenant.id,
+        detail={"name": tenant.name},
+    )
     session.delete(tenant)

@@ -23,25 +23,33 @@ class TenantKeyIn(Input):
 
 
 @router.get("", response_model=list[TenantOut])
-def list_tenants(who: Principal = Depends(admin), rt: Runtime = Depends(runtime)) -> list[TenantOut]:
+def list_tenants(
+    who: Principal = Depends(admin), rt: Runtime = Depends(runtime)
+) -> list[TenantOut]:
     with rt.db.begin() as s:
         return [TenantOut.model_validate(t) for t in tenants.list_all(s)]
 
 
 @router.post("", response_model=TenantOut, status_code=201)
-def create_tenant(body: TenantIn, who: Principal = Depends(admin), rt: Runtime = Depends(runtime)) -> TenantOut:
+def create_tenant(
+    body: TenantIn, who: Principal = Depends(admin), rt: Runtime = Depends(runtime)
+) -> TenantOut:
     with rt.db.begin() as s:
         return TenantOut.model_validate(tenants.create(s, body.name, actor=who.actor))
 
 
 @router.get("/{tenant_id}", response_model=TenantOut)
-def get_tenant(tenant_id: str, who: Principal = Depends(admin), rt: Runtime = Depends(runtime)) -> TenantOut:
+def get_tenant(
+    tenant_id: str, who: Principal = Depends(admin), rt: Runtime = Depends(runtime)
+) -> TenantOut:
     with rt.db.begin() as s:
         return TenantOut.model_validate(tenants.get(s, tenant_id))
 
 
 @router.delete("/{tenant_id}", status_code=204)
-def delete_tenant(tenant_id: str, who: Principal = Depends(admin), rt: Runtime = Depends(runtime)) -> Response:
+def delete_tenant(
+    tenant_id: str, who: Principal = Depends(admin), rt: Runtime = Depends(runtime)
+) -> Response:
     with rt.db.begin() as s:
         tenants.delete(s, tenant_id, actor=who.actor)
     return Response(status_code=204)
@@ -49,7 +57,10 @@ def delete_tenant(tenant_id: str, who: Principal = Depends(admin), rt: Runtime =
 
 @router.post("/{tenant_id}/api-keys", response_model=ApiKeyCreated, status_code=201)
 def create_tenant_key(
-    tenant_id: str, body: TenantKeyIn, who: Principal = Depends(admin), rt: Runtime = Depends(runtime)
+    tenant_id: str,
+    body: TenantKeyIn,
+    who: Principal = Depends(admin),
+    rt: Runtime = Depends(runtime),
 ) -> ApiKeyCreated:
     """Issue a key for another tenant (how an operator hands a tenant its first key)."""
     with rt.db.begin() as s:

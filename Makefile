@@ -1,0 +1,50 @@
+# Two commands matter: `make demo` and `make test`. Both work on a fresh machine with only
+# Python 3.11 and the package registries: they install what they need first.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_PORT ?= 55432
+export FB_PG_PORT := $(PG_PORT)
+
+.PHONY: demo test install install-test system-packages lint typecheck pytest services-up services-down bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install -q -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+
+system-packages:
+	scripts/services.sh install
+
+demo: install
+	$(BIN)/forcebridge demo
+
+lint: install-test
+	$(BIN)/ruff check src tests bench
+
+typecheck: install-test
+	$(BIN)/mypy src
+
+# Starts the servers, runs every check, and stops the servers again whatever happened.
+test: install-test system-packages
+	@status=0; \
+	pg_url=$$(scripts/services.sh start) || exit 1; \
+	$(BIN)/ruff check src tests bench || status=1; \
+	$(BIN)/mypy src || status=1; \
+	FORCEBRIDGE_TEST_POSTGRES_URL=$$pg_url FORCEBRIDGE_TEST_REQUIRE_SERVICES=1 \
+		$(BIN)/pytest -q -p no:cacheprovider || status=1; \
+	scripts/services.sh stop; \
+	exit $$status
+
+bench: install-test
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	scripts/services.sh stop
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

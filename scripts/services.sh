@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Start or stop the real servers the test suite uses, on loopback, with throwaway data.
+#   scripts/services.sh install   install missing system packages (apt)
+#   scripts/services.sh start     start PostgreSQL; prints nothing else on success
+#   scripts/services.sh stop      stop them and delete their data
+set -euo pipefail
+
+STATE_DIR="${FB_SERVICES_DIR:-/tmp/forcebridge-test-services}"
+PG_PORT="${FB_PG_PORT:-55432}"
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+pg_bin() {
+  local dir
+  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+  [ -n "$dir" ] && echo "$dir"
+}
+
+# Runs a command as the postgres system user when we are root (initdb refuses root).
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+install() {
+  local need=()
+  [ -n "$(pg_bin)" ] || need+=(postgresql)
+  if [ ${#need[@]} -gt 0 ]; then
+    echo "installing system packages: ${need[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
+}
+
+start() {
+  local bin; bin=$(pg_bin)
+  [ -n "$bin" ] || { echo "PostgreSQL is not installed; run: scripts/services.sh install" >&2; exit 1; }
+  stop >/dev/null 2>&1 || true
+  mkdir -p "$STATE_DIR/pg"
+  [ "$(id -u)" = 0 ] && chown -R postgres "$STATE_DIR/pg"
+  as_pg "$bin/initdb" -D "$STATE_DIR/pg/data" -U forcebridge --auth=trust -E UTF8 >/dev/null
+  as_pg "$bin/pg_ctl" -D "$STATE_DIR/pg/data" -l "$STATE_DIR/pg/log" -w -o \
+    "-p $PG_PORT -k $STATE_DIR/pg -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_connections=200" start >/dev/null
+  echo "postgresql+psycopg://forcebridge@127.0.0.1:$PG_PORT/postgres"
+}
+
+stop() {
+  local bin; bin=$(pg_bin)
+  if [ -n "$bin" ] && [ -d "$STATE_DIR/pg/data" ]; then
+    as_pg "$bin/pg_ctl" -D "$STATE_DIR/pg/data" -m immediate -w stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$STATE_DIR"
+}
+
+case "${1:-}" in
+  install) install ;;
+  start) start ;;
+  stop) stop ;;
+  *) echo "usage: $0 install|start|stop" >&2; exit 2 ;;
+esac

@@ -1,0 +1,5 @@
+"""`python -m forcebridge` is the `forcebridge` command."""
+
+from forcebridge.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""A local Salesforce org that speaks the real wire protocol (see `forcebridge emulator serve`)."""

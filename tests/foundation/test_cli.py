@@ -1,0 +1,82 @@
+"""The CLI as a user runs it: a real process, its exit code and output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORCEBRIDGE_")}
+    env.update({"FORCEBRIDGE_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200", "NO_COLOR": "1"})
+
+    def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "forcebridge", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if ok:
+            assert proc.returncode == 0, proc.stderr + proc.stdout
+        return proc
+
+    return run
+
+
+def test_help_lists_every_command_with_a_line_each(cli) -> None:  # type: ignore[no-untyped-def]
+    out = cli("--help").stdout
+    for command in ("tenants", "users", "api-keys", "db", "secrets", "serve", "demo"):
+        assert command in out
+    assert "Create, list and delete tenants" in out
+
+
+def test_tenants_users_and_keys_round_trip(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("db", "upgrade")
+    created = json.loads(cli("tenants", "create", "Acme", "--json").stdout)
+    assert created["name"] == "Acme"
+    cli("users", "add", "Ann", "ann@acme.example", "--tenant", "Acme")
+    users = json.loads(cli("users", "list", "--tenant", "Acme", "--json").stdout)
+    assert [u["email"] for u in users] == ["ann@acme.example"]
+    key = json.loads(
+        cli("api-keys", "create", "backend", "--tenant", created["id"], "--json").stdout
+    )
+    assert key["key"].startswith("fbk_")
+    listed = json.loads(cli("api-keys", "list", "--tenant", "Acme", "--json").stdout)
+    assert listed[0]["prefix"] == key["prefix"] and "key" not in listed[0]
+    table = cli("tenants", "list").stdout
+    assert "Acme" in table
+    assert (tmp_path / "data" / "secret.key").exists()
+
+
+def test_errors_are_one_clear_line_and_exit_1(cli) -> None:  # type: ignore[no-untyped-def]
+    proc = cli("users", "list", "--tenant", "nobody", ok=False)
+    assert proc.returncode == 1
+    assert "tenant 'nobody' not found" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    bad = cli("users", "add", "Ann", "not-an-email", "--tenant", "nobody", ok=False)
+    assert bad.returncode == 1
+
+
+def test_rotate_key_keeps_the_store_usable(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("tenants", "create", "Acme")
+    before = (tmp_path / "data" / "secret.key").read_text()
+    out = cli("secrets", "rotate-key").stdout
+    assert "resealed" in out
+    assert (tmp_path / "data" / "secret.key").read_text() != before
+    assert "Acme" in cli("tenants", "list").stdout
+
+
+def test_demo_creates_a_tenant_and_a_working_key(cli) -> None:  # type: ignore[no-untyped-def]
+    out = cli("demo").stdout
+    assert "fbk_" in out and "forcebridge serve" in out
+    again = cli("demo").stdout  # runs again on the same data without error
+    assert "fbk_" in again
+    assert len(json.loads(cli("tenants", "list", "--json").stdout)) == 1
