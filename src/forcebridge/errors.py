@@ -31,6 +31,18 @@ class InvalidInput(ForcebridgeError):
     def field(cls, field: str, reason: str) -> InvalidInput:
         return cls(f"{field}: {reason}", details=[{"field": field, "reason": reason}])
 
+    @classmethod
+    def from_pydantic(cls, exc: Any) -> InvalidInput:
+        """One `InvalidInput` for all the errors of a pydantic `ValidationError`."""
+        details = [
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ())) or "input",
+                "reason": "unknown field" if e.get("type") == "extra_forbidden" else e.get("msg", "invalid"),
+            }
+            for e in exc.errors()
+        ]
+        return cls("; ".join(f"{d['field']}: {d['reason']}" for d in details), details=details)
+
 
 class NotFound(ForcebridgeError):
     code = "not_found"

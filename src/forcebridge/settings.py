@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "console"
     bind_host: str = "127.0.0.1"
     bind_port: int = 8000
+    public_url: str | None = Field(
+        default=None,
+        description="Base URL users and Salesforce reach this server at (OAuth callbacks); "
+        "default: http://<bind_host>:<bind_port>.",
+    )
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     admin_bootstrap: bool = True
 
@@ -64,6 +69,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'forcebridge.db'}"
+
+    @property
+    def resolved_public_url(self) -> str:
+        return (self.public_url or f"http://{self.bind_host}:{self.bind_port}").rstrip("/")
 
     @property
     def secret_key_file(self) -> Path:

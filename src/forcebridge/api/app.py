@@ -7,7 +7,7 @@ from fastapi import APIRouter, FastAPI
 from forcebridge import __version__
 from forcebridge.api import errors
 from forcebridge.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
-from forcebridge.api.routes import api_keys, health, tenants, users
+from forcebridge.api.routes import api_keys, connections, health, tenants, users
 from forcebridge.runtime import Runtime
 
 API_PREFIX = "/api/v1"
@@ -25,7 +25,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.state.runtime = rt
     errors.install(app)
     v1 = APIRouter(prefix=API_PREFIX)
-    for module in (tenants, users, api_keys):
+    for module in (tenants, users, api_keys, connections):
         v1.include_router(module.router)
     app.include_router(v1)
     app.include_router(health.router)

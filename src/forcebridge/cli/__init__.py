@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 
+import pydantic
 import typer
 
-from forcebridge.cli import api_keys, db, demo, secrets, serve, tenants, users
+from forcebridge.cli import api_keys, connections, db, demo, secrets, serve, tenants, users
 from forcebridge.cli.output import console_err
-from forcebridge.errors import ForcebridgeError
+from forcebridge.errors import ForcebridgeError, InvalidInput
 
 app = typer.Typer(
     name="forcebridge",
@@ -23,6 +24,7 @@ app.add_typer(users.app, name="users", help="Manage a tenant's users, who receiv
 app.add_typer(
     api_keys.app, name="api-keys", help="Issue, list and revoke API keys for the REST API."
 )
+app.add_typer(connections.app, name="connections", help="Connect Salesforce orgs: OAuth flow, concurrency, authorize.")
 app.add_typer(db.app, name="db", help="Database migrations.")
 app.add_typer(secrets.app, name="secrets", help="Secrets at rest: rotate the encryption key.")
 app.command("serve", help="Run the REST API (and, later, the scheduler) in one process.")(
@@ -35,7 +37,10 @@ app.command("demo", help="Run the whole product once on embedded defaults and sh
 
 def main() -> None:
     try:
-        app()
+        try:
+            app()
+        except pydantic.ValidationError as exc:
+            raise InvalidInput.from_pydantic(exc) from exc
     except ForcebridgeError as exc:
         console_err.print(f"[red]error:[/red] {exc.message}")
         for detail in exc.details:

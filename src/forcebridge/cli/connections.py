@@ -1,0 +1,185 @@
+"""`forcebridge connections ...`"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from forcebridge.cli.output import JsonOption, TenantOption, console, emit, emit_one, runtime
+from forcebridge.services import connections, tenants
+from forcebridge.services.connections import ConnectionInput
+
+app = typer.Typer(no_args_is_help=True)
+LIST_COLUMNS = (
+    "name",
+    "environment",
+    "auth_flow",
+    "status",
+    "concurrency",
+    "borrow_from",
+    "org_id",
+    "id",
+)
+
+
+def _read(path: Path | None) -> str | None:
+    return path.read_text() if path else None
+
+
+def _input(**given: Any) -> ConnectionInput:
+    """Only the options the user actually gave, so an update changes nothing else."""
+    return ConnectionInput(**{k: v for k, v in given.items() if v is not None})
+
+
+_ENV = typer.Option(
+    None,
+    "--environment",
+    "-e",
+    help="production (login.salesforce.com), sandbox (test.salesforce.com) or custom.",
+)
+_LOGIN = typer.Option(
+    None, "--login-url", help="Login URL for environment custom, e.g. a My Domain."
+)
+_FLOW = typer.Option(
+    None, "--auth-flow", "-f", help="jwt_bearer, web_server, password or client_credentials."
+)
+_VERSION = typer.Option(None, "--api-version", help="Salesforce API version, e.g. 62.0.")
+_KEY = typer.Option(None, "--consumer-key", help="The connected app's consumer key.")
+_SECRET = typer.Option(
+    None, "--consumer-secret", help="The connected app's consumer secret (stored encrypted)."
+)
+_USER = typer.Option(None, "--username", help="Salesforce username (JWT bearer, password flow).")
+_PASSWORD = typer.Option(
+    None, "--password", help="Salesforce password (password flow; stored encrypted)."
+)
+_TOKEN = typer.Option(
+    None, "--security-token", help="Security token appended to the password (stored encrypted)."
+)
+_PKEY = typer.Option(
+    None, "--private-key-file", exists=True, dir_okay=False, help="PEM private key for JWT bearer."
+)
+_CERT = typer.Option(
+    None,
+    "--certificate-file",
+    exists=True,
+    dir_okay=False,
+    help="PEM certificate matching the key.",
+)
+_CONC = typer.Option(
+    None,
+    "--concurrency",
+    "-c",
+    min=1,
+    max=25,
+    help="Parallel API calls allowed, 1..25 (default 5).",
+)
+_BORROW = typer.Option(
+    None, "--borrow-from", help="Share another connection's concurrency pool ('' to stop)."
+)
+
+
+@app.command("add")
+def add(
+    name: str = typer.Argument(..., help="A clear, distinguishable name, unique in the tenant."),
+    tenant: str = TenantOption,
+    environment: str = typer.Option(
+        "production", "--environment", "-e", help="production, sandbox or custom."
+    ),
+    login_url: str | None = _LOGIN,
+    auth_flow: str = typer.Option(
+        ..., "--auth-flow", "-f", help="jwt_bearer, web_server, password or client_credentials."
+    ),
+    api_version: str | None = _VERSION,
+    consumer_key: str | None = _KEY,
+    consumer_secret: str | None = _SECRET,
+    username: str | None = _USER,
+    password: str | None = _PASSWORD,
+    security_token: str | None = _TOKEN,
+    private_key_file: Path | None = _PKEY,
+    certificate_file: Path | None = _CERT,
+    concurrency: int | None = _CONC,
+    borrow_from: str | None = _BORROW,
+    as_json: bool = JsonOption,
+) -> None:
+    """Save a connection (status draft); then run `connections authorize`."""
+    data = _input(
+        name=name, environment=environment, login_url=login_url, auth_flow=auth_flow, api_version=api_version,
+        consumer_key=consumer_key, consumer_secret=consumer_secret, username=username, password=password,
+        security_token=security_token, private_key=_read(private_key_file), certificate=_read(certificate_file),
+        concurrency=concurrency, borrow_from=borrow_from,
+    )  # fmt: skip
+    rt = runtime()
+    with rt.db.begin() as s:
+        t = tenants.find(s, tenant)
+        emit_one(
+            connections.public_view(s, connections.create(s, rt.vault, t.id, data, actor="cli")),
+            as_json=as_json,
+        )
+
+
+@app.command("update")
+def update(
+    connection: str = typer.Argument(..., help="Connection name or id."),
+    tenant: str = TenantOption,
+    name: str | None = typer.Option(None, "--name", help="New name."),
+    environment: str | None = _ENV,
+    login_url: str | None = _LOGIN,
+    auth_flow: str | None = _FLOW,
+    api_version: str | None = _VERSION,
+    consumer_key: str | None = _KEY,
+    consumer_secret: str | None = _SECRET,
+    username: str | None = _USER,
+    password: str | None = _PASSWORD,
+    security_token: str | None = _TOKEN,
+    private_key_file: Path | None = _PKEY,
+    certificate_file: Path | None = _CERT,
+    concurrency: int | None = _CONC,
+    borrow_from: str | None = _BORROW,
+    as_json: bool = JsonOption,
+) -> None:
+    """Change some settings of a connection; credential changes send it back to draft."""
+    data = _input(
+        name=name, environment=environment, login_url=login_url, auth_flow=auth_flow, api_version=api_version,
+        consumer_key=consumer_key, consumer_secret=consumer_secret, username=username, password=password,
+        security_token=security_token, private_key=_read(private_key_file), certificate=_read(certificate_file),
+        concurrency=concurrency, borrow_from=borrow_from,
+    )  # fmt: skip
+    rt = runtime()
+    with rt.db.begin() as s:
+        t = tenants.find(s, tenant)
+        conn = connections.update(s, rt.vault, t.id, connection, data, actor="cli")
+        emit_one(connections.public_view(s, conn), as_json=as_json)
+
+
+@app.command("list")
+def list_(tenant: str = TenantOption, as_json: bool = JsonOption) -> None:
+    """List a tenant's connections with their status."""
+    with runtime().db.begin() as s:
+        t = tenants.find(s, tenant)
+        rows = [connections.public_view(s, c) for c in connections.list_all(s, t.id)]
+    emit(rows, LIST_COLUMNS, as_json=as_json, title=f"Connections of {t.name}")
+
+
+@app.command("show")
+def show(
+    connection: str = typer.Argument(..., help="Connection name or id."),
+    tenant: str = TenantOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Show one connection (secrets only as set / not set)."""
+    with runtime().db.begin() as s:
+        t = tenants.find(s, tenant)
+        emit_one(connections.public_view(s, connections.get(s, t.id, connection)), as_json=as_json)
+
+
+@app.command("delete")
+def delete(
+    connection: str = typer.Argument(..., help="Connection name or id."), tenant: str = TenantOption
+) -> None:
+    """Delete a connection (refused while others borrow its concurrency)."""
+    with runtime().db.begin() as s:
+        t = tenants.find(s, tenant)
+        connections.delete(s, t.id, connection, actor="cli")
+    console.print(f"deleted connection {connection}")
