@@ -5,11 +5,10 @@ Revises: 0001
 Create Date: 2026-11-23 09:44:59.237553
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import forcebridge.store.types
-
 
 revision = "0002"
 down_revision = "0001"
