@@ -39,7 +39,7 @@ class FieldConfig:
     """A custom field: `name` is the full API name (`acme__Balance__c`, `External_Id__c`)."""
 
     name: str
-    type: str  # string, textarea, email, phone, url, picklist, multipicklist, boolean, int, double, currency, percent, date, datetime, reference, id
+    type: str  # string, textarea, email, phone, url, picklist, multipicklist, boolean, int, double, currency, percent, date, datetime, reference, masterdetail, id
     label: str | None = None
     length: int | None = None
     precision: int | None = None

@@ -89,11 +89,15 @@ class FaultConfig:
             elif key == "seed":
                 self.seed = None if text in ("", "none", "null") else int(text)
             else:
-                raise FaultSpecError(f"unknown fault {key!r}; known faults: {', '.join(FAULT_KEYS)}")
+                raise FaultSpecError(
+                    f"unknown fault {key!r}; known faults: {', '.join(FAULT_KEYS)}"
+                )
         except ValueError as exc:
             if isinstance(exc, FaultSpecError):
                 raise
-            raise FaultSpecError(f"bad value {value!r} for fault {key!r}: {_expected(key)}") from None
+            raise FaultSpecError(
+                f"bad value {value!r} for fault {key!r}: {_expected(key)}"
+            ) from None
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -152,7 +156,9 @@ class Faults:
             if isinstance(value, bool):
                 value = int(value)
             if spec_key not in FAULT_KEYS:
-                raise FaultSpecError(f"unknown fault {key!r}; known faults: {', '.join(FAULT_KEYS)}")
+                raise FaultSpecError(
+                    f"unknown fault {key!r}; known faults: {', '.join(FAULT_KEYS)}"
+                )
             config.set(spec_key, value)
         self.configure(config)
         return config

@@ -121,13 +121,13 @@ class IdFactory:
 def custom_prefix(name: str, taken: set[str], *, first: str = "a") -> str:
     """A stable key prefix for a custom object (`a0X`...) or platform event (`e0X`...).
 
-    Derived from the API name so an org file gives the same prefixes on every start;
-    collisions are resolved by probing.
+    Shaped like real ones (letter, digit, base-62 char) and derived from the API name so an
+    org file gives the same prefixes on every start; collisions are resolved by probing.
     """
     digest = int.from_bytes(hashlib.sha256(name.lower().encode()).digest()[:4], "big")
-    for i in range(62 * 62):
-        n = (digest + i) % (62 * 62)
-        candidate = first + base62(n, 2)
+    for i in range(620):
+        n = (digest + i) % 620
+        candidate = first + str(n // 62) + _BASE62[n % 62]
         if candidate not in taken:
             return candidate
     raise OverflowError("no free key prefix")

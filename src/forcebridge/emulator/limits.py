@@ -95,7 +95,11 @@ class AppLoad:
     calls: int = 0
 
     def to_json(self) -> dict[str, int]:
-        return {"in_flight": self.in_flight, "max_in_flight": self.max_in_flight, "calls": self.calls}
+        return {
+            "in_flight": self.in_flight,
+            "max_in_flight": self.max_in_flight,
+            "calls": self.calls,
+        }
 
 
 class InFlight:

@@ -315,9 +315,10 @@ class Schema:
                     parent = self.get(parent_name)
                     if parent is None:
                         continue
-                    parent.child_relationships.append(
-                        child_relationship(child.name, f.name, _child_rel_name(child.name))
-                    )
+                    rel = child_relationship(child.name, f.name, _child_rel_name(child.name))
+                    # A master-detail child goes with its master, as in real orgs.
+                    rel["cascadeDelete"] = bool(f.describe.get("cascadeDelete"))
+                    parent.child_relationships.append(rel)
 
 
 def child_relationship(child: str, field_name: str, rel: str | None) -> dict[str, Any]:

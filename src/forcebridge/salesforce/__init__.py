@@ -1,0 +1,88 @@
+"""forcebridge's async client for Salesforce: the only way the rest of forcebridge reaches an org.
+
+Public surface:
+
+- `Credentials(flow, login_url, api_version, consumer_key, consumer_secret, username, password,
+  security_token, private_key, refresh_token)`; `PRODUCTION`, `SANDBOX` login URLs.
+- `ConcurrencyPool(limit)`: calls in flight, shareable by several clients (borrowed concurrency).
+- `SalesforceClient(credentials, pool=, transport=, retry=, token=, on_token=)`, an async context
+  manager: `authorize()` -> `Identity`; `describe_global()`, `describe(o)` -> `SObjectSchema`,
+  `refresh()`; `create`, `get`, `get_by`, `update`, `upsert` -> `UpsertResult`, `delete`;
+  `query(soql)` (async iterator over all pages), `count`; `create_many`, `update_many`,
+  `upsert_many`, `delete_many` -> `list[SaveResult]` in input order; `bulk_ingest` ->
+  `BulkJob`, `bulk_results`; `apex`; `limits`, `record_counts`, `versions`; `usage` (`ApiUsage`).
+- Web-server flow: `authorization_url(credentials, redirect_uri, state, code_challenge)`,
+  `pkce_pair()`, `new_state()`, `await exchange_code(credentials, code, redirect_uri,
+  code_verifier, transport=)` -> `Token` (with `refresh_token`).
+- `soql_literal(value)`: the safe way to put a value into SOQL.
+- Errors (all `SalesforceError` with `code`, `message`, `fields`, `status`):
+  `AuthenticationError`, `AuthorizationRevoked`, `LimitExceeded`, `RetryableError`,
+  `OutcomeUnknown` (a lost create: not repeated), `RecordError`.
+"""
+
+from forcebridge.salesforce.auth import (
+    Pkce,
+    Token,
+    authorization_url,
+    exchange_code,
+    new_state,
+    pkce_pair,
+)
+from forcebridge.salesforce.bulk import BulkJob, csv_chunks
+from forcebridge.salesforce.client import Identity, SalesforceClient, UpsertResult
+from forcebridge.salesforce.collections import SaveResult
+from forcebridge.salesforce.credentials import (
+    PRODUCTION,
+    SANDBOX,
+    Credentials,
+    CredentialsError,
+)
+from forcebridge.salesforce.errors import (
+    AuthenticationError,
+    AuthorizationRevoked,
+    ErrorDetail,
+    LimitExceeded,
+    OutcomeUnknown,
+    RecordError,
+    RetryableError,
+    SalesforceError,
+)
+from forcebridge.salesforce.limiter import ConcurrencyPool
+from forcebridge.salesforce.query import soql_literal
+from forcebridge.salesforce.schema import FieldInfo, GlobalDescribe, SObjectSchema
+from forcebridge.salesforce.session import RetryPolicy
+from forcebridge.salesforce.usage import ApiUsage
+
+__all__ = [
+    "PRODUCTION",
+    "SANDBOX",
+    "ApiUsage",
+    "AuthenticationError",
+    "AuthorizationRevoked",
+    "BulkJob",
+    "ConcurrencyPool",
+    "Credentials",
+    "CredentialsError",
+    "ErrorDetail",
+    "FieldInfo",
+    "GlobalDescribe",
+    "Identity",
+    "LimitExceeded",
+    "OutcomeUnknown",
+    "Pkce",
+    "RecordError",
+    "RetryPolicy",
+    "RetryableError",
+    "SObjectSchema",
+    "SalesforceClient",
+    "SalesforceError",
+    "SaveResult",
+    "Token",
+    "UpsertResult",
+    "authorization_url",
+    "csv_chunks",
+    "exchange_code",
+    "new_state",
+    "pkce_pair",
+    "soql_literal",
+]

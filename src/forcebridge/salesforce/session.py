@@ -1,0 +1,238 @@
+"""One authenticated line to an org: every call goes through here, and only through here.
+
+Around each HTTP exchange this adds, in order: a token (fetched once, shared), a slot of the
+concurrency pool (held while the answer is read), the API usage of the answer, and the error
+policy. A dead session (401 INVALID_SESSION_ID) logs in again once and repeats the call.
+Transient failures (503, UNABLE_TO_LOCK_ROW, timeouts, dropped connections) are retried with
+exponential backoff and full jitter, a bounded number of times. A call whose answer was lost
+after it was sent is repeated only when it is idempotent; a lost create raises
+`OutcomeUnknown` instead, because repeating it could create the record twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from forcebridge.salesforce.auth import Token, TokenCache, TokenListener, fetch_token
+from forcebridge.salesforce.credentials import Credentials
+from forcebridge.salesforce.errors import (
+    AuthenticationError,
+    OutcomeUnknown,
+    RetryableError,
+    SalesforceError,
+    error_from_response,
+)
+from forcebridge.salesforce.limiter import ConcurrencyPool
+from forcebridge.salesforce.usage import ApiUsage, parse_limit_info
+
+log = logging.getLogger("forcebridge.salesforce")
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
+# Errors raised before a single byte reached the server: always safe to repeat.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_SESSION_DEAD = frozenset({"INVALID_SESSION_ID", "Bad_OAuth_Token", "Missing_OAuth_Token"})
+
+Body = bytes | str | Callable[[], AsyncIterable[bytes]] | AsyncIterable[bytes] | None
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """`attempts` tries in all; the wait before try n+1 is uniform in [0, base * 2**n] capped."""
+
+    attempts: int = 4
+    base_delay: float = 0.25
+    max_delay: float = 8.0
+
+    def delay(self, retry: int) -> float:
+        return random.uniform(0.0, min(self.max_delay, self.base_delay * (2**retry)))
+
+
+class ApiSession:
+    """HTTP to one org with auth, pooling, usage tracking and the retry policy."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        pool: ConcurrencyPool | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        token: Token | None = None,
+        on_token: TokenListener | None = None,
+        timeout: float = 60.0,
+    ) -> None:
+        self.credentials = credentials
+        self.pool = pool or ConcurrencyPool(1)
+        self.retry = retry or RetryPolicy()
+        self.http = httpx.AsyncClient(transport=transport, timeout=timeout)
+        self.tokens = TokenCache(credentials, self._login, token=token, on_token=on_token)
+        self.usage: ApiUsage | None = None
+        self.calls = 0
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    def data_path(self, path: str) -> str:
+        """`/services/data/vNN.0/<path>` for the credentials' API version."""
+        return f"/services/data/v{self.credentials.api_version}/{path.lstrip('/')}"
+
+    async def token(self) -> Token:
+        return await self.tokens.get()
+
+    # -- login -------------------------------------------------------------------------
+    async def _login(self) -> Token:
+        retry = 0
+        while True:
+            try:
+                async with self.pool.slot():
+                    self.calls += 1
+                    return await fetch_token(self.http, self.tokens.credentials)
+            except RetryableError:
+                if retry + 1 >= self.retry.attempts:
+                    raise
+            await asyncio.sleep(self.retry.delay(retry))
+            retry += 1
+
+    # -- calls -------------------------------------------------------------------------
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: Body = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+    ) -> httpx.Response:
+        """One call, its answer read in full. Raises a SalesforceError for an error answer."""
+        response = await self._call(method, path, params, json, content, headers, idempotent)
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+            self.pool.release()
+        return response
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[httpx.Response]:
+        """A call whose (successful) answer is read piece by piece; the pool slot is held
+        until the block ends."""
+        response = await self._call(method, path, params, None, None, headers, None)
+        try:
+            yield response
+        finally:
+            await response.aclose()
+            self.pool.release()
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        content: Body,
+        headers: Mapping[str, str] | None,
+        idempotent: bool | None,
+    ) -> httpx.Response:
+        """Send until success (answer returned unread, slot held) or a final error."""
+        method = method.upper()
+        safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        # A one-shot stream cannot be sent twice; a callable makes a fresh one per try.
+        repeatable = not isinstance(content, AsyncIterable)
+        where = f"{method} {path.split('?', 1)[0]}"
+        reauthenticated = False
+        retry = 0
+        while True:
+            token = await self.tokens.get()
+            url = path if path.startswith(("http://", "https://")) else token.instance_url + path
+            body = content() if callable(content) else content
+            request = self.http.build_request(
+                method,
+                url,
+                params=params,
+                json=json,
+                content=body,
+                headers={
+                    "Accept": "application/json",
+                    **(headers or {}),
+                    "Authorization": f"Bearer {token.access_token}",
+                },
+            )
+            await self.pool.acquire()
+            self.calls += 1
+            try:
+                response = await self.http.send(request, stream=True)
+            except httpx.TransportError as exc:
+                self.pool.release()
+                lost = _lost(exc, where, sent=not isinstance(exc, _NOT_SENT), safe=safe)
+                if isinstance(lost, OutcomeUnknown) or not repeatable:
+                    raise lost from None
+                if retry + 1 >= self.retry.attempts:
+                    raise lost from None
+                log.info("salesforce: %s failed (%s), retrying", where, lost.code)
+                await asyncio.sleep(self.retry.delay(retry))
+                retry += 1
+                continue
+            except BaseException:
+                self.pool.release()
+                raise
+            self._note_usage(response)
+            if response.status_code < 400:
+                return response
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+                self.pool.release()
+            error = error_from_response(response.status_code, response.content)
+            if _session_dead(error) and not reauthenticated and repeatable:
+                log.info("salesforce: session expired, logging in again")
+                reauthenticated = True
+                await self.tokens.invalidate(token)
+                continue
+            if isinstance(error, RetryableError) and repeatable:
+                if retry + 1 < self.retry.attempts:
+                    log.info("salesforce: %s answered %s, retrying", where, error.code)
+                    await asyncio.sleep(self.retry.delay(retry))
+                    retry += 1
+                    continue
+            raise error
+
+    def _note_usage(self, response: httpx.Response) -> None:
+        usage = parse_limit_info(response.headers.get("Sforce-Limit-Info"))
+        if usage is not None:
+            self.usage = usage
+
+
+def _session_dead(error: SalesforceError) -> bool:
+    return isinstance(error, AuthenticationError) and (
+        error.code in _SESSION_DEAD or error.status == 401
+    )
+
+
+def _lost(exc: httpx.TransportError, where: str, *, sent: bool, safe: bool) -> RetryableError:
+    """The error for a call that got no answer. Names only the method and path."""
+    kind = "TIMEOUT" if isinstance(exc, httpx.TimeoutException) else "CONNECTION_LOST"
+    if sent and not safe:
+        return OutcomeUnknown(
+            "OUTCOME_UNKNOWN",
+            f"{where}: the answer was lost ({type(exc).__name__}); the write may have been "
+            "applied, so it was not repeated",
+        )
+    return RetryableError(kind, f"{where}: no answer ({type(exc).__name__})")

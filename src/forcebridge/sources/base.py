@@ -1,0 +1,74 @@
+"""What every source hands the sync engine: batches of keyed records, streamed.
+
+A source never holds more than one batch: SQL sources use server-side cursors, file sources
+read line by line. Anything that stops a source from being read (bad URL, missing table or key
+column, a malformed line) is a `SourceError` naming what and why; problems of single values
+are left to mapping, which reports them per record without stopping the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from forcebridge.errors import ForcebridgeError
+
+DEFAULT_BATCH_SIZE = 1000
+
+
+class SourceError(ForcebridgeError):
+    """The source cannot be reached or read; the message names the source and the reason."""
+
+    code = "source_error"
+    status = 422
+
+
+@dataclass(slots=True)
+class SourceRecord:
+    """One source row: its key, the account it belongs to, all its columns, where it came from.
+
+    `key` and `account_id` are text (numbers converted) or None when the row has none; `line`
+    is the 1-based row number (the physical line for files) for error messages.
+    """
+
+    key: str | None
+    account_id: str | None
+    values: dict[str, Any]
+    line: int
+
+
+Batches = Generator[list["SourceRecord"], None, None]
+"""What `Source.batches` returns: a generator, so a caller stopping early can `close()` it."""
+
+
+class Source(Protocol):
+    """Anything that streams `SourceRecord` batches.
+
+    Iterating `batches()` opens the source and the generator's end (or `close()`) releases it,
+    so a caller that stops early leaks nothing.
+    """
+
+    @property
+    def description(self) -> str:
+        """What the source reads, for messages; never contains a secret."""
+        ...
+
+    def columns(self) -> list[str] | None:
+        """The column names every record carries, or None when the source has no fixed set
+        (JSONL); `plan.check` uses them to see auto-mapped and missing columns."""
+        ...
+
+    def batches(self, size: int = DEFAULT_BATCH_SIZE) -> Batches: ...
+
+
+def key_text(value: Any) -> str | None:
+    """A key or account id as text: ints without ".0", blank text as missing."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -1,0 +1,286 @@
+"""Compiled mappings: a spec plus (optionally) the target's describe, as a fast function.
+
+`compile_mapping` resolves everything once (namespace, field lengths and scales from the
+describe, the transform for each field) so mapping a record is a loop over prepared steps.
+Errors never stop a batch: `Mapper.map_batch` returns the mapped records and one
+`MappingError` per failed record, each naming the record key, the field and the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from forcebridge.errors import ForcebridgeError
+from forcebridge.sources.base import SourceRecord
+from forcebridge.sync import transforms as tf
+from forcebridge.sync.mapping import (
+    BooleanTransform,
+    DatetimeTransform,
+    DateTransform,
+    FieldMapping,
+    MappingSpec,
+    NumberTransform,
+    RawTransform,
+    ReferenceTransform,
+    SyncMode,
+    TextTransform,
+    ValueMapTransform,
+)
+from forcebridge.sync.schema import FieldSchema, ObjectSchema, precision_scale
+
+TEXT_TYPES = frozenset(
+    {"string", "textarea", "phone", "url", "email", "picklist", "multipicklist", "combobox",
+     "encryptedstring"}
+)
+NUMBER_TYPES = frozenset({"double", "currency", "percent", "int", "long"})
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    field: str
+    reason: str
+
+
+class MappingError(ForcebridgeError):
+    """Every problem of one record; `details` lists key, field and reason of each."""
+
+    code = "mapping_error"
+    status = 422
+
+    def __init__(self, key: str | None, errors: list[FieldError], line: int | None = None) -> None:
+        where = f"record {key!r}" if key is not None else f"record on line {line}"
+        text = "; ".join(f"{e.field}: {e.reason}" for e in errors)
+        super().__init__(
+            f"{where}: {text}",
+            details=[{"key": key, "line": line, "field": e.field, "reason": e.reason}
+                     for e in errors],
+        )
+        self.key = key
+        self.line = line
+        self.errors = errors
+
+
+@dataclass(slots=True)
+class MappedRecord:
+    """A record ready for Salesforce: its key and the payload (field name -> JSON value)."""
+
+    key: str
+    payload: dict[str, Any]
+    line: int
+
+
+def reference_names(field: str, schema_field: FieldSchema | None) -> tuple[str, str]:
+    """(relationship name, lookup field name) for a reference mapping's target.
+
+    Users may name either: `Account__c`/`Account__r` or `AccountId`/`Account`.
+    """
+    if schema_field is not None and schema_field.relationship_name:
+        return schema_field.relationship_name, schema_field.name
+    lower = field.lower()
+    if lower.endswith("__c"):
+        return field[:-3] + "__r", field
+    if lower.endswith("__r"):
+        return field, field[:-3] + "__c"
+    if lower.endswith("id") and len(field) > 2:
+        return field[:-2], field
+    return field, field + "Id"
+
+
+def find_field(schema: ObjectSchema, name: str) -> FieldSchema | None:
+    """A field by name, or the reference field whose relationship has that name."""
+    found = schema.field(name)
+    if found is not None:
+        return found
+    lower = name.lower()
+    return next(
+        (f for f in schema.fields if (f.relationship_name or "").lower() == lower), None
+    )
+
+
+def auto_converter(field: FieldSchema, timezone: str | None) -> tf.Convert:
+    """The transform a field's describe type implies when the mapping names none."""
+    kind = field.type
+    if kind in TEXT_TYPES:
+        return tf.to_text(max_length=field.length or None)
+    if kind in NUMBER_TYPES:
+        precision, scale = precision_scale(field)
+        return tf.to_number(scale=0 if kind in ("int", "long") else scale, precision=precision)
+    if kind == "boolean":
+        return tf.to_boolean()
+    if kind == "date":
+        return tf.to_date(timezone)
+    if kind == "datetime" and timezone:
+        return tf.to_datetime(timezone)
+    if kind in ("id", "reference", "time"):
+        return tf.to_text()
+    return tf.to_raw()
+
+
+def converter(mapping: FieldMapping, field: FieldSchema | None, spec: MappingSpec) -> tf.Convert:
+    t = mapping.transform
+    if t is None:
+        return auto_converter(field, spec.timezone) if field is not None else tf.to_raw()
+    if isinstance(t, TextTransform):
+        length = t.max_length
+        if length is None and field is not None and field.type in TEXT_TYPES:
+            length = field.length or None
+        return tf.to_text(length, t.truncate, t.strip)
+    if isinstance(t, NumberTransform):
+        precision, scale = precision_scale(field) if field is not None else (None, None)
+        if field is not None and field.type in ("int", "long"):
+            scale = 0
+        return tf.to_number(
+            t.scale if t.scale is not None else scale,
+            t.precision if t.precision is not None else precision,
+        )
+    if isinstance(t, BooleanTransform):
+        return tf.to_boolean()
+    if isinstance(t, DateTransform):
+        return tf.to_date(t.timezone or spec.timezone, t.format)
+    if isinstance(t, DatetimeTransform):
+        return tf.to_datetime(t.timezone, t.format, t.ambiguous)
+    if isinstance(t, ValueMapTransform):
+        return tf.to_value_map(t.values, t.default, t.passthrough, t.case_sensitive)
+    if isinstance(t, ReferenceTransform | RawTransform):
+        return tf.to_raw()
+    raise AssertionError(f"unknown transform {t!r}")
+
+
+def _wrap_reference(convert: tf.Convert, ext_field: str) -> tf.Convert:
+    return lambda value: {ext_field: convert(value)}
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    name: str  # payload key for a value
+    null_name: str  # payload key for null (the lookup field for references)
+    column: str | None
+    constant: Any
+    convert: tf.Convert
+    required: bool
+
+
+def auto_candidates(schema: ObjectSchema, mode: SyncMode) -> dict[str, FieldSchema]:
+    """Fields an auto-mapped column may fill: lower-cased name -> field, writable in `mode`."""
+    return {
+        f.name.lower(): f
+        for f in schema.fields
+        if (f.createable or not mode.creates) and (f.updateable or not mode.updates)
+        and (f.createable or f.updateable)
+    }
+
+
+class Mapper:
+    """Maps `SourceRecord`s to `MappedRecord`s for one target object."""
+
+    def __init__(
+        self,
+        spec: MappingSpec,
+        steps: list[_Step],
+        auto: dict[str, FieldSchema] | None,
+        used_columns: frozenset[str],
+    ) -> None:
+        self.spec = spec
+        self.object_name = spec.resolved_object()
+        self.external_id_field = spec.resolved_external_id()
+        self._steps = steps
+        self._auto = auto
+        self._auto_cache: dict[str, _Step | None] = {}
+        self._used = used_columns
+        self._prefix = spec.target.namespace.effective_prefix
+
+    @property
+    def scope(self) -> str:
+        """What payload hashes are scoped to (`Differ(scope=...)`): object and external id."""
+        return f"{self.object_name}/{self.external_id_field or ''}"
+
+    @property
+    def fields(self) -> list[str]:
+        """Payload keys of the explicit mappings, in mapping order."""
+        return [s.name for s in self._steps]
+
+    def _auto_step(self, column: str) -> _Step | None:
+        step = self._auto_cache.get(column, ...)
+        if step is ...:
+            assert self._auto is not None
+            field = self._auto.get(self.spec.target.namespace.apply(column).lower())
+            taken = {s.null_name.lower() for s in self._steps}
+            step = None
+            if field is not None and field.name.lower() not in taken:
+                step = _Step(field.name, field.name, column, None,
+                             auto_converter(field, self.spec.timezone), False)
+            self._auto_cache[column] = step
+        return step
+
+    def map(self, record: SourceRecord) -> MappedRecord:
+        """The record's payload; raises `MappingError` listing every failing field."""
+        values = record.values
+        payload: dict[str, Any] = {}
+        errors: list[FieldError] | None = None
+        steps = self._steps
+        if self._auto is not None:
+            extra = [self._auto_step(c) for c in values if c not in self._used]
+            steps = steps + [s for s in extra if s is not None]
+        for step in steps:
+            value = step.constant if step.column is None else values.get(step.column)
+            if value is None:
+                payload[step.null_name] = None
+                if step.required:
+                    errors = errors or []
+                    errors.append(FieldError(step.null_name, "required field is empty"))
+                continue
+            try:
+                payload[step.name] = step.convert(value)
+            except tf.TransformError as exc:
+                errors = errors or []
+                errors.append(FieldError(step.null_name, exc.reason))
+        if record.key is None:
+            errors = [FieldError("key", "the record has no key (key column empty)"), *(errors or [])]
+        if errors:
+            raise MappingError(record.key, errors, record.line)
+        assert record.key is not None
+        return MappedRecord(record.key, payload, record.line)
+
+    def map_batch(
+        self, records: Iterable[SourceRecord]
+    ) -> tuple[list[MappedRecord], list[MappingError]]:
+        """Maps every record; failures are collected, never raised."""
+        mapped: list[MappedRecord] = []
+        failed: list[MappingError] = []
+        for record in records:
+            try:
+                mapped.append(self.map(record))
+            except MappingError as exc:
+                failed.append(exc)
+        return mapped, failed
+
+
+def compile_mapping(
+    spec: MappingSpec, schema: ObjectSchema | None = None, mode: SyncMode = SyncMode.UPSERT
+) -> Mapper:
+    """A `Mapper` for `spec`; with the target's describe, lengths/scales/types come from it.
+
+    Compiling does not validate the spec against the org: run `plan.check` first.
+    """
+    ns = spec.target.namespace
+    steps: list[_Step] = []
+    for m in spec.mappings:
+        name = ns.apply(m.field)
+        field = find_field(schema, name) if schema is not None else None
+        convert = converter(m, field, spec)
+        null_name = field.name if field is not None else name
+        if isinstance(m.transform, ReferenceTransform):
+            name, null_name = reference_names(name, field)
+            convert = _wrap_reference(convert, ns.apply(m.transform.external_id_field))
+        elif field is not None:
+            name = field.name
+        required = bool(
+            field is not None and field.createable and not field.nillable
+            and not field.defaulted_on_create and field.type != "boolean"
+        )
+        steps.append(_Step(name, null_name, m.column, m.constant, convert, required))
+    auto = auto_candidates(schema, mode) if spec.auto_map and schema is not None else None
+    used = frozenset(m.column for m in spec.mappings if m.column is not None)
+    return Mapper(spec, steps, auto, used)

@@ -1,0 +1,160 @@
+"""SQL sources on SQLite files and (with FORCEBRIDGE_TEST_POSTGRES_URL) PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from pydantic import ValidationError
+
+from forcebridge.sources import SourceError, SqlSource, SqlSourceSpec, open_source
+from forcebridge.sources.sql import display_url
+
+
+@pytest.fixture
+def customers(database_url: str) -> str:
+    engine = sa.create_engine(database_url)
+    meta = sa.MetaData()
+    table = sa.Table(
+        "customers", meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("account", sa.String(20)),
+        sa.Column("name", sa.String(80)),
+        sa.Column("balance", sa.Numeric(12, 2)),
+        sa.Column("since", sa.Date),
+    )
+    meta.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(table.insert(), [
+            {"id": i, "account": f"A-{i % 3}", "name": f"Customer {i}",
+             "balance": Decimal(i) / 4, "since": date(2020, 1, 1 + i % 28)}
+            for i in range(1, 26)
+        ])
+    engine.dispose()
+    return database_url
+
+
+def source(url: str, **kw: object) -> SqlSource:
+    return SqlSource(SqlSourceSpec.model_validate({"url": url, "key_column": "id", **kw}))
+
+
+def test_table_streams_in_batches(customers: str) -> None:
+    batches = list(source(customers, table="customers", account_column="account").batches(10))
+    assert [len(b) for b in batches] == [10, 10, 5]
+    first = batches[0][0]
+    assert first.key == "1" and first.account_id == "A-1" and first.line == 1
+    assert first.values == {"id": 1, "account": "A-1", "name": "Customer 1",
+                            "balance": Decimal("0.25"), "since": date(2020, 1, 2)}
+    assert [r.line for b in batches for r in b] == list(range(1, 26))
+
+
+def test_query_source(customers: str) -> None:
+    query = "SELECT id, name AS full_name FROM customers WHERE id > 20 ORDER BY id"
+    records = [r for b in source(customers, query=query).batches() for r in b]
+    assert [r.key for r in records] == ["21", "22", "23", "24", "25"]
+    assert records[0].values == {"id": 21, "full_name": "Customer 21"}
+    assert records[0].account_id is None
+
+
+def test_open_source_from_a_dict_spec(customers: str) -> None:
+    from pydantic import TypeAdapter
+
+    from forcebridge.sources import SourceSpec
+
+    spec = TypeAdapter(SourceSpec).validate_python(
+        {"kind": "sql", "url": customers, "table": "customers", "key_column": "id"})
+    assert sum(len(b) for b in open_source(spec).batches()) == 25
+
+
+def test_missing_table(customers: str) -> None:
+    with pytest.raises(SourceError, match="table invoices does not exist"):
+        list(source(customers, table="invoices").batches())
+
+
+def test_missing_key_and_account_columns(customers: str) -> None:
+    with pytest.raises(SourceError, match=r"no key column 'customer_id' \(columns: id, account"):
+        list(source(customers, table="customers", key_column="customer_id").batches())
+    with pytest.raises(SourceError, match="no account-id column 'tenant'"):
+        list(source(customers, table="customers", account_column="tenant").batches())
+
+
+def test_bad_query(customers: str) -> None:
+    with pytest.raises(SourceError, match=r"SQL query on .*: .*(syntax|SELEC)"):
+        list(source(customers, query="SELEC id FROM customers").batches())
+    with pytest.raises(SourceError, match="nope"):
+        list(source(customers, query="SELECT nope FROM customers").batches())
+
+
+def test_bad_urls(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="not a valid SQLAlchemy URL"):
+        list(source("not a url", table="t").batches())
+    with pytest.raises(SourceError, match="cannot use this URL"):
+        list(source("nosuchdb://host/db", table="t").batches())
+    missing = tmp_path / "absent.db"
+    with pytest.raises(SourceError, match=r"database file .*absent.db does not exist"):
+        list(source(f"sqlite:///{missing}", table="t").batches())
+    assert not missing.exists()  # reading never creates an empty database
+
+
+def test_unreachable_server_hides_the_password() -> None:
+    url = "postgresql+psycopg://sync:s3cretpw@127.0.0.1:1/products?connect_timeout=2"
+    src = source(url, table="customers")
+    with pytest.raises(SourceError) as info:
+        list(src.batches())
+    assert "s3cretpw" not in str(info.value)
+    assert "postgresql+psycopg://sync:***@127.0.0.1:1/products" in str(info.value)
+    assert "s3cretpw" not in repr(src.spec)
+    assert display_url("%%%") == "<unparseable URL>"
+
+
+def test_table_xor_query() -> None:
+    with pytest.raises(ValidationError, match="exactly one of table or query"):
+        SqlSourceSpec.model_validate({"url": "sqlite://", "key_column": "id"})
+    with pytest.raises(ValidationError, match="exactly one of table or query"):
+        SqlSourceSpec.model_validate(
+            {"url": "sqlite://", "key_column": "id", "table": "t", "query": "SELECT 1"})
+
+
+def test_stopping_early_releases_the_connection(customers: str) -> None:
+    batches = source(customers, table="customers").batches(5)
+    assert len(next(batches)) == 5
+    batches.close()
+    # with the cursor and transaction gone, the table can be dropped at once
+    engine = sa.create_engine(customers, connect_args={})
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.text("SET lock_timeout = '2s'"))
+        conn.execute(sa.text("DROP TABLE customers"))
+    engine.dispose()
+
+
+def test_postgres_reads_through_a_server_side_cursor(customers: str) -> None:
+    if not customers.startswith("postgresql"):
+        pytest.skip("SQLite steps its cursor lazily; server-side cursors are PostgreSQL's")
+    batches = source(customers, table="customers").batches(5)
+    next(batches)
+    engine = sa.create_engine(customers)
+    with engine.connect() as conn:
+        queries = conn.execute(sa.text(
+            "SELECT query FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()")).scalars().all()
+    engine.dispose()
+    batches.close()
+    assert any(q.lstrip().upper().startswith(("FETCH", "DECLARE")) for q in queries), queries
+
+
+def test_colons_in_a_query_are_sql_not_parameters(customers: str) -> None:
+    query = "SELECT id, 'at 10:30 :name' AS note FROM customers WHERE id = 3"
+    records = [r for b in source(customers, query=query).batches() for r in b]
+    assert [(r.key, r.values["note"]) for r in records] == [("3", "at 10:30 :name")]
+
+
+def test_columns_without_reading_rows(customers: str) -> None:
+    assert source(customers, table="customers").columns() == [
+        "id", "account", "name", "balance", "since"]
+    assert source(customers, query="SELECT name, id FROM customers").columns() == ["name", "id"]
+    with pytest.raises(SourceError, match="no key column"):
+        source(customers, query="SELECT name FROM customers").columns()
