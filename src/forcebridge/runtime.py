@@ -9,15 +9,26 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
+import httpx
+
 from forcebridge import log
+from forcebridge.salesforce.pools import ConnectionPools
 from forcebridge.settings import Settings
 from forcebridge.store.db import Database
 from forcebridge.vault import Vault, load_or_create_key
 
 
 class Runtime:
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        salesforce_transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.settings = settings or Settings()
+        # None reaches the real Salesforce; tests and the demo hand in the emulator's transport.
+        self.salesforce_transport = salesforce_transport
+        self.pools = ConnectionPools()
 
     def __repr__(self) -> str:
         return f"Runtime(db={self.db!r})"

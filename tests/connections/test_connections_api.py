@@ -46,14 +46,20 @@ def test_secrets_are_write_only_and_sealed_at_rest(
     body = resp.json()
     assert body["login_url"] == "https://test.salesforce.com"
     assert body["status"] == "draft"
-    assert body["password"] == "set" and body["security_token"] == "set" and body["private_key"] == "not set"
+    assert (
+        body["password"] == "set"
+        and body["security_token"] == "set"
+        and body["private_key"] == "not set"
+    )
     for secret in ("consumer-secret-value", "pa55word-value", "tok3n-value"):
         assert secret not in resp.text
         assert secret not in api.get("/api/v1/connections", headers=h).text
     with runtime.db.begin() as s:
         row = s.scalar(select(Connection))
         assert row is not None and row.password is not None
-        assert "pa55word" not in row.password and runtime.vault.open(row.password) == "pa55word-value"
+        assert (
+            "pa55word" not in row.password and runtime.vault.open(row.password) == "pa55word-value"
+        )
 
     jwt = api.post(
         "/api/v1/connections",
@@ -69,7 +75,9 @@ def test_secrets_are_write_only_and_sealed_at_rest(
 def test_each_flow_names_what_it_is_missing(api: TestClient, admin_key: str) -> None:
     h = bearer(admin_key)
     resp = api.post(
-        "/api/v1/connections", json={"name": "x", "environment": "production", "auth_flow": "jwt_bearer"}, headers=h
+        "/api/v1/connections",
+        json={"name": "x", "environment": "production", "auth_flow": "jwt_bearer"},
+        headers=h,
     )
     assert resp.status_code == 422
     fields = {d["field"] for d in resp.json()["error"]["details"]}
@@ -83,7 +91,9 @@ def test_each_flow_names_what_it_is_missing(api: TestClient, admin_key: str) -> 
     assert bad_key.json()["error"]["details"] == [
         {"field": "private_key", "reason": "must be an unencrypted PEM private key"}
     ]
-    custom = api.post("/api/v1/connections", json=password_conn("c", environment="custom"), headers=h)
+    custom = api.post(
+        "/api/v1/connections", json=password_conn("c", environment="custom"), headers=h
+    )
     assert custom.json()["error"]["details"][0]["field"] == "login_url"
     insecure = api.post(
         "/api/v1/connections",
@@ -91,15 +101,23 @@ def test_each_flow_names_what_it_is_missing(api: TestClient, admin_key: str) -> 
         headers=h,
     )
     assert insecure.status_code == 422
-    bad_env = api.post("/api/v1/connections", json=password_conn("c", environment="moon"), headers=h)
-    assert bad_env.status_code == 422 and bad_env.json()["error"]["details"][0]["field"] == "environment"
+    bad_env = api.post(
+        "/api/v1/connections", json=password_conn("c", environment="moon"), headers=h
+    )
+    assert (
+        bad_env.status_code == 422
+        and bad_env.json()["error"]["details"][0]["field"] == "environment"
+    )
     too_many = api.post("/api/v1/connections", json=password_conn("c", concurrency=26), headers=h)
     assert too_many.json()["error"]["details"][0]["field"] == "concurrency"
 
 
 def test_names_must_be_distinguishable(api: TestClient, admin_key: str) -> None:
     h = bearer(admin_key)
-    assert api.post("/api/v1/connections", json=password_conn("Acme Sandbox"), headers=h).status_code == 201
+    assert (
+        api.post("/api/v1/connections", json=password_conn("Acme Sandbox"), headers=h).status_code
+        == 201
+    )
     clash = api.post("/api/v1/connections", json=password_conn("acme  sandbox"), headers=h)
     assert clash.status_code == 409
     assert clash.json()["error"]["details"] == [{"field": "name", "reason": "already exists"}]
@@ -111,7 +129,9 @@ def test_borrowing_resolves_chains_and_refuses_cycles(api: TestClient, admin_key
     h = bearer(admin_key)
     api.post("/api/v1/connections", json=password_conn("lender", concurrency=3), headers=h)
     api.post("/api/v1/connections", json=password_conn("middle", borrow_from="lender"), headers=h)
-    last = api.post("/api/v1/connections", json=password_conn("last", borrow_from="middle"), headers=h).json()
+    last = api.post(
+        "/api/v1/connections", json=password_conn("last", borrow_from="middle"), headers=h
+    ).json()
     assert last["borrow_from"] == "middle"
     assert last["effective_pool"] == "lender" and last["effective_concurrency"] == 3
 
@@ -124,26 +144,40 @@ def test_borrowing_resolves_chains_and_refuses_cycles(api: TestClient, admin_key
 
     refused = api.delete("/api/v1/connections/middle", headers=h)
     assert refused.status_code == 409 and "last" in refused.json()["error"]["message"]
-    assert api.patch("/api/v1/connections/last", json={"borrow_from": ""}, headers=h).json()["borrow_from"] is None
+    assert (
+        api.patch("/api/v1/connections/last", json={"borrow_from": ""}, headers=h).json()[
+            "borrow_from"
+        ]
+        is None
+    )
     assert api.delete("/api/v1/connections/middle", headers=h).status_code == 204
 
 
 def test_no_borrowing_across_tenants(api: TestClient, admin_key: str, new_tenant_key) -> None:  # type: ignore[no-untyped-def]
     other = new_tenant_key("other")
     api.post("/api/v1/connections", json=password_conn("theirs"), headers=bearer(other))
-    resp = api.post("/api/v1/connections", json=password_conn("mine", borrow_from="theirs"), headers=bearer(admin_key))
+    resp = api.post(
+        "/api/v1/connections",
+        json=password_conn("mine", borrow_from="theirs"),
+        headers=bearer(admin_key),
+    )
     assert resp.status_code == 422
     assert resp.json()["error"]["details"][0]["field"] == "borrow_from"
     assert api.get("/api/v1/connections/theirs", headers=bearer(admin_key)).status_code == 404
 
 
-def test_changing_credentials_sends_it_back_to_draft(api: TestClient, admin_key: str, runtime: Runtime) -> None:
+def test_changing_credentials_sends_it_back_to_draft(
+    api: TestClient, admin_key: str, runtime: Runtime
+) -> None:
     h = bearer(admin_key)
     created = api.post("/api/v1/connections", json=password_conn("c"), headers=h).json()
     with runtime.db.begin() as s:
         row = s.get(Connection, created["id"])
         assert row is not None
         row.status = "authorized"
-    assert api.patch("/api/v1/connections/c", json={"concurrency": 7}, headers=h).json()["status"] == "authorized"
+    assert (
+        api.patch("/api/v1/connections/c", json={"concurrency": 7}, headers=h).json()["status"]
+        == "authorized"
+    )
     changed = api.patch("/api/v1/connections/c", json={"password": "new-one"}, headers=h).json()
     assert changed["status"] == "draft"

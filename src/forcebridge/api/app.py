@@ -27,6 +27,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     v1 = APIRouter(prefix=API_PREFIX)
     for module in (tenants, users, api_keys, connections):
         v1.include_router(module.router)
+    v1.include_router(connections.callback_router)
     app.include_router(v1)
     app.include_router(health.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=rt.settings.max_body_bytes)

@@ -34,8 +34,16 @@ app.add_typer(users.app, name="users", help="Manage a tenant's users, who receiv
 app.add_typer(
     api_keys.app, name="api-keys", help="Issue, list and revoke API keys for the REST API."
 )
-app.add_typer(connections.app, name="connections", help="Connect Salesforce orgs: OAuth flow, concurrency, authorize.")
-app.add_typer(emulator.app, name="emulator", help="Run a local Salesforce org (the emulator) for development, demos and CI.")
+app.add_typer(
+    connections.app,
+    name="connections",
+    help="Connect Salesforce orgs: OAuth flow, concurrency, authorize.",
+)
+app.add_typer(
+    emulator.app,
+    name="emulator",
+    help="Run a local Salesforce org (the emulator) for development, demos and CI.",
+)
 app.add_typer(db.app, name="db", help="Database migrations.")
 app.add_typer(secrets.app, name="secrets", help="Secrets at rest: rotate the encryption key.")
 app.command("serve", help="Run the REST API (and, later, the scheduler) in one process.")(

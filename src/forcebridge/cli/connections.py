@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import anyio
 import typer
 
 from forcebridge.cli.output import JsonOption, TenantOption, console, emit, emit_one, runtime
-from forcebridge.services import connections, tenants
+from forcebridge.services import authorization, connections, tenants
 from forcebridge.services.connections import ConnectionInput
 
 app = typer.Typer(no_args_is_help=True)
@@ -183,3 +184,44 @@ def delete(
         t = tenants.find(s, tenant)
         connections.delete(s, t.id, connection, actor="cli")
     console.print(f"deleted connection {connection}")
+
+
+def _show_outcome(outcome: authorization.Outcome, as_json: bool) -> None:
+    row = dict(outcome.connection)
+    if outcome.authorization_url:
+        row["authorization_url"] = outcome.authorization_url
+    emit_one(row, as_json=as_json)
+    if as_json:
+        return
+    if outcome.authorization_url:
+        console.print(
+            "Open the authorization URL in a browser; Salesforce then calls back this server."
+        )
+    elif row["status"] != "authorized":
+        raise typer.Exit(1)
+
+
+@app.command("authorize")
+def authorize(
+    connection: str = typer.Argument(..., help="Connection name or id."),
+    tenant: str = TenantOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Save & authorize: log in, record the org identity (web-server flow: print the URL to open)."""
+    rt = runtime()
+    with rt.db.begin() as s:
+        t = tenants.find(s, tenant)
+    _show_outcome(anyio.run(authorization.authorize, rt, t.id, connection), as_json)
+
+
+@app.command("test")
+def test(
+    connection: str = typer.Argument(..., help="Connection name or id."),
+    tenant: str = TenantOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Authenticate with the stored credentials now and update the status."""
+    rt = runtime()
+    with rt.db.begin() as s:
+        t = tenants.find(s, tenant)
+    _show_outcome(anyio.run(authorization.test, rt, t.id, connection), as_json)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from fastapi import APIRouter, Depends, Response
+from fastapi.responses import HTMLResponse
 
 from forcebridge.api.auth import Principal, principal, runtime
 from forcebridge.runtime import Runtime
-from forcebridge.services import connections
+from forcebridge.services import authorization, connections
 from forcebridge.services.connections import ConnectionInput
 
 router = APIRouter(prefix="/connections", tags=["connections"])
@@ -59,3 +61,51 @@ def delete_connection(
     with rt.db.begin() as s:
         connections.delete(s, who.tenant_id, ref, actor=who.actor)
     return Response(status_code=204)
+
+
+def _outcome(outcome: authorization.Outcome) -> dict[str, Any]:
+    body = dict(outcome.connection)
+    if outcome.authorization_url:
+        body["authorization_url"] = outcome.authorization_url
+    return body
+
+
+@router.post("/{ref}/authorize")
+async def authorize_connection(
+    ref: str, who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    """Save & authorize: log in and record the org's identity; for the web-server flow, answer
+    with `authorization_url` to open in a browser (Salesforce then calls back)."""
+    return _outcome(await authorization.authorize(rt, who.tenant_id, ref, actor=who.actor))
+
+
+@router.post("/{ref}/test")
+async def test_connection(
+    ref: str, who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    """Authenticate with what is stored now and record the outcome in `status`."""
+    return _outcome(await authorization.test(rt, who.tenant_id, ref, actor=who.actor))
+
+
+callback_router = APIRouter(tags=["connections"])
+
+
+@callback_router.get("/oauth/callback", response_class=HTMLResponse)
+async def oauth_callback(
+    state: str = "",
+    code: str | None = None,
+    error: str | None = None,
+    error_description: str | None = None,
+    rt: Runtime = Depends(runtime),
+) -> HTMLResponse:
+    """Where Salesforce sends the browser back in the web-server flow; `state` identifies it."""
+    outcome = await authorization.complete_callback(rt, state, code, error, error_description)
+    conn = outcome.connection
+    ok = conn["status"] == "authorized"
+    text = (
+        f"Connection {html.escape(conn['name'])} is authorized for org {html.escape(conn['org_id'] or '')}."
+        if ok
+        else f"Connection {html.escape(conn['name'])} could not be authorized: {html.escape(conn['status_reason'] or '')}"
+    )
+    page = f"<!doctype html><title>forcebridge</title><p id=status data-status={conn['status']}>{text}</p><p>You can close this window.</p>"
+    return HTMLResponse(page, status_code=200 if ok else 400)

@@ -1,0 +1,28 @@
+"""One concurrency pool per lending connection, shared by every connection that borrows it."""
+
+from __future__ import annotations
+
+import threading
+
+from forcebridge.salesforce.limiter import ConcurrencyPool
+
+
+class ConnectionPools:
+    """Pools keyed by the id of the connection that lends them, living as long as the process.
+
+    The limit follows the lender's configured level each time a pool is handed out, so a
+    change of concurrency applies to calls started after it.
+    """
+
+    def __init__(self) -> None:
+        self._pools: dict[str, ConcurrencyPool] = {}
+        self._lock = threading.Lock()
+
+    def for_lender(self, lender_id: str, limit: int) -> ConcurrencyPool:
+        with self._lock:
+            pool = self._pools.get(lender_id)
+            if pool is None:
+                pool = self._pools[lender_id] = ConcurrencyPool(limit, name=lender_id)
+            elif pool.limit != limit:
+                pool.set_limit(limit)
+            return pool
