@@ -77,6 +77,39 @@ def test_rotate_key_keeps_the_store_usable(cli, tmp_path: Path) -> None:  # type
 def test_demo_creates_a_tenant_and_a_working_key(cli) -> None:  # type: ignore[no-untyped-def]
     out = cli("demo").stdout
     assert "fbk_" in out and "forcebridge serve" in out
+    # The connection to the embedded emulator was authorized by JWT bearer and described Account.
+    assert "jwt_bearer, status authorized" in " ".join(out.split())
+    assert "00D" in out and "demo@forcebridge.example" in out
+    assert "required on create" in out and "External_Id__c" in out
     again = cli("demo").stdout  # runs again on the same data without error
     assert "fbk_" in again
     assert len(json.loads(cli("tenants", "list", "--json").stdout)) == 1
+    listed = json.loads(cli("connections", "list", "--tenant", "demo", "--json").stdout)
+    assert [(c["name"], c["status"], c["private_key"]) for c in listed] == [
+        ("Demo org (emulator)", "authorized", "set")
+    ]
+
+
+def test_connections_from_the_cli(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("tenants", "create", "Acme")
+    added = json.loads(
+        cli(
+            "connections", "add", "Acme sandbox", "--tenant", "Acme", "-e", "sandbox", "-f", "password",
+            "--consumer-key", "ck", "--consumer-secret", "cs-secret", "--username", "u@acme.example",
+            "--password", "pw-secret", "--concurrency", "3", "--json",
+        ).stdout
+    )  # fmt: skip
+    assert added["login_url"] == "https://test.salesforce.com" and added["password"] == "set"
+    cli("connections", "add", "Borrower", "--tenant", "Acme", "-f", "client_credentials",
+        "--consumer-key", "ck", "--consumer-secret", "x", "--borrow-from", "Acme sandbox")  # fmt: skip
+    shown = cli("connections", "show", "Borrower", "--tenant", "Acme", "--json").stdout
+    assert json.loads(shown)["effective_concurrency"] == 3
+    assert "secret" not in cli("connections", "list", "--tenant", "Acme", "--json").stdout.replace(
+        '"consumer_secret"', ""
+    )
+    refused = cli("connections", "delete", "Acme sandbox", "--tenant", "Acme", ok=False)
+    assert refused.returncode == 1 and "Borrower" in refused.stderr
+    bad = cli(
+        "connections", "add", "X", "--tenant", "Acme", "-f", "password", "-e", "moon", ok=False
+    )
+    assert bad.returncode == 1 and "environment" in bad.stderr and "Traceback" not in bad.stderr
