@@ -58,6 +58,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, for tests of behaviour only PostgreSQL has: such a
+    test is not parametrized over SQLite only to be skipped there."""
+    yield from _postgres_database()
+
+
+@pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(data_dir=tmp_path / "data", database_url=database_url, log_format="json")
 

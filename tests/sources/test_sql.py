@@ -14,12 +14,13 @@ from forcebridge.sources import SourceError, SqlSource, SqlSourceSpec, open_sour
 from forcebridge.sources.sql import display_url
 
 
-@pytest.fixture
-def customers(database_url: str) -> str:
-    engine = sa.create_engine(database_url)
+def _fill_customers(url: str) -> str:
+    """Creates the `customers` table with 25 rows in the database at `url`."""
+    engine = sa.create_engine(url)
     meta = sa.MetaData()
     table = sa.Table(
-        "customers", meta,
+        "customers",
+        meta,
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("account", sa.String(20)),
         sa.Column("name", sa.String(80)),
@@ -28,13 +29,32 @@ def customers(database_url: str) -> str:
     )
     meta.create_all(engine)
     with engine.begin() as conn:
-        conn.execute(table.insert(), [
-            {"id": i, "account": f"A-{i % 3}", "name": f"Customer {i}",
-             "balance": Decimal(i) / 4, "since": date(2020, 1, 1 + i % 28)}
-            for i in range(1, 26)
-        ])
+        conn.execute(
+            table.insert(),
+            [
+                {
+                    "id": i,
+                    "account": f"A-{i % 3}",
+                    "name": f"Customer {i}",
+                    "balance": Decimal(i) / 4,
+                    "since": date(2020, 1, 1 + i % 28),
+                }
+                for i in range(1, 26)
+            ],
+        )
     engine.dispose()
-    return database_url
+    return url
+
+
+@pytest.fixture
+def customers(database_url: str) -> str:
+    return _fill_customers(database_url)
+
+
+@pytest.fixture
+def pg_customers(postgres_url: str) -> str:
+    """The customers table on PostgreSQL only, for PostgreSQL-only behaviour."""
+    return _fill_customers(postgres_url)
 
 
 def source(url: str, **kw: object) -> SqlSource:
@@ -46,8 +66,13 @@ def test_table_streams_in_batches(customers: str) -> None:
     assert [len(b) for b in batches] == [10, 10, 5]
     first = batches[0][0]
     assert first.key == "1" and first.account_id == "A-1" and first.line == 1
-    assert first.values == {"id": 1, "account": "A-1", "name": "Customer 1",
-                            "balance": Decimal("0.25"), "since": date(2020, 1, 2)}
+    assert first.values == {
+        "id": 1,
+        "account": "A-1",
+        "name": "Customer 1",
+        "balance": Decimal("0.25"),
+        "since": date(2020, 1, 2),
+    }
     assert [r.line for b in batches for r in b] == list(range(1, 26))
 
 
@@ -65,7 +90,8 @@ def test_open_source_from_a_dict_spec(customers: str) -> None:
     from forcebridge.sources import SourceSpec
 
     spec = TypeAdapter(SourceSpec).validate_python(
-        {"kind": "sql", "url": customers, "table": "customers", "key_column": "id"})
+        {"kind": "sql", "url": customers, "table": "customers", "key_column": "id"}
+    )
     assert sum(len(b) for b in open_source(spec).batches()) == 25
 
 
@@ -115,7 +141,8 @@ def test_table_xor_query() -> None:
         SqlSourceSpec.model_validate({"url": "sqlite://", "key_column": "id"})
     with pytest.raises(ValidationError, match="exactly one of table or query"):
         SqlSourceSpec.model_validate(
-            {"url": "sqlite://", "key_column": "id", "table": "t", "query": "SELECT 1"})
+            {"url": "sqlite://", "key_column": "id", "table": "t", "query": "SELECT 1"}
+        )
 
 
 def test_stopping_early_releases_the_connection(customers: str) -> None:
@@ -131,16 +158,22 @@ def test_stopping_early_releases_the_connection(customers: str) -> None:
     engine.dispose()
 
 
-def test_postgres_reads_through_a_server_side_cursor(customers: str) -> None:
-    if not customers.startswith("postgresql"):
-        pytest.skip("SQLite steps its cursor lazily; server-side cursors are PostgreSQL's")
-    batches = source(customers, table="customers").batches(5)
+def test_postgres_reads_through_a_server_side_cursor(pg_customers: str) -> None:
+    # PostgreSQL only: SQLite steps its cursor lazily, server-side cursors are PostgreSQL's.
+    batches = source(pg_customers, table="customers").batches(5)
     next(batches)
-    engine = sa.create_engine(customers)
+    engine = sa.create_engine(pg_customers)
     with engine.connect() as conn:
-        queries = conn.execute(sa.text(
-            "SELECT query FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid()")).scalars().all()
+        queries = (
+            conn.execute(
+                sa.text(
+                    "SELECT query FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid()"
+                )
+            )
+            .scalars()
+            .all()
+        )
     engine.dispose()
     batches.close()
     assert any(q.lstrip().upper().startswith(("FETCH", "DECLARE")) for q in queries), queries
@@ -154,7 +187,12 @@ def test_colons_in_a_query_are_sql_not_parameters(customers: str) -> None:
 
 def test_columns_without_reading_rows(customers: str) -> None:
     assert source(customers, table="customers").columns() == [
-        "id", "account", "name", "balance", "since"]
+        "id",
+        "account",
+        "name",
+        "balance",
+        "since",
+    ]
     assert source(customers, query="SELECT name, id FROM customers").columns() == ["name", "id"]
     with pytest.raises(SourceError, match="no key column"):
         source(customers, query="SELECT name FROM customers").columns()
