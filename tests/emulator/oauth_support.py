@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,14 +11,11 @@ from typing import Any
 
 import httpx
 import jwt
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from starlette.applications import Starlette
 
 from forcebridge.emulator.config import ConnectedAppConfig, OrgConfig, UserConfig
 from forcebridge.emulator.oauth import OAuthServer
+from forcebridge.salesforce.certificates import jwt_keypair
 
 BASE = "http://testserver"
 ORG_ID = "00D5g00000ABCDEFGH"
@@ -43,25 +39,8 @@ class KeyPair:
 @cache
 def keypair(name: str = "app") -> KeyPair:
     """An RSA key and a self-signed X.509 certificate for it (cached per name: keygen is slow)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"forcebridge-{name}")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
-    private_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    return KeyPair(private_pem, cert.public_bytes(serialization.Encoding.PEM).decode())
+    pair = jwt_keypair(f"forcebridge-{name}")
+    return KeyPair(pair.private_key_pem, pair.certificate_pem)
 
 
 class Clock:

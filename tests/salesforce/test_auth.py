@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import time
 from functools import cache
 from urllib.parse import parse_qs, urlsplit
@@ -11,10 +10,6 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import jwt
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from forcebridge.salesforce import (
     AuthenticationError,
@@ -28,6 +23,7 @@ from forcebridge.salesforce import (
     pkce_pair,
 )
 from forcebridge.salesforce.auth import jwt_assertion, jwt_audience
+from forcebridge.salesforce.certificates import jwt_keypair
 from tests.salesforce.emulated import Emulated
 
 pytestmark = pytest.mark.anyio
@@ -38,23 +34,8 @@ CALLBACK = "http://localhost:8000/api/v1/oauth/callback"  # registered in the de
 @cache
 def key_and_certificate(name: str) -> tuple[str, str]:
     """An RSA private key (PEM) and a self-signed certificate for it."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    return pem, cert.public_bytes(serialization.Encoding.PEM).decode()
+    pair = jwt_keypair(name)
+    return pair.private_key_pem, pair.certificate_pem
 
 
 def admin(emu: Emulated) -> httpx.AsyncClient:
