@@ -116,3 +116,22 @@ def test_org_file_and_its_errors(tmp_path: Path) -> None:
     result = CliRunner().invoke(emulator_cli, ["serve", "--org", str(bad)])
     assert result.exit_code == 2
     assert "users" in result.output
+
+
+def test_state_file_keeps_records_across_restarts(tmp_path: Path) -> None:
+    state = tmp_path / "org.sqlite"
+    with serve("--state", str(state)) as first, httpx.Client() as client:
+        created = client.post(
+            f"{first.base_url}{V}/sobjects/Account",
+            json={"Name": "Kept Co"},
+            headers={"Authorization": f"Bearer {token(first, client)}"},
+        )
+        assert created.status_code == 201, created.text
+        account_id = created.json()["id"]
+    assert state.exists()
+    with serve("--state", str(state)) as second, httpx.Client() as client:
+        got = client.get(
+            f"{second.base_url}{V}/sobjects/Account/{account_id}",
+            headers={"Authorization": f"Bearer {token(second, client)}"},
+        )
+    assert got.status_code == 200 and got.json()["Name"] == "Kept Co"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -39,6 +40,12 @@ def serve(
     ),
     faults: str | None = typer.Option(None, "--faults", help=SPEC_HELP),
     log_level: str = typer.Option("warning", help="uvicorn log level."),
+    state: Path | None = typer.Option(
+        None,
+        "--state",
+        help="Keep the org's records in this SQLite file: loaded at start if it exists, "
+        "saved when the server stops. Default: in memory only.",
+    ),
 ) -> None:
     """Serve the emulator; prints the base URL, username, password, security token and the
     connected app's consumer key and secret at start-up."""
@@ -50,17 +57,18 @@ def serve(
             config.set("latency", str(latency_ms))
     except FaultSpecError as exc:
         raise typer.BadParameter(str(exc), param_hint="--faults") from None
-    org = None
-    if org_file is not None:
-        from forcebridge.emulator.org import Org
-        from forcebridge.emulator.orgfile import OrgFileError, load
+    from forcebridge.emulator.org import Org
+    from forcebridge.emulator.orgfile import OrgFileError, demo_config, load
 
+    org_config = demo_config()
+    if org_file is not None:
         if not org_file.is_file():
             raise typer.BadParameter(f"no such file: {org_file}", param_hint="--org")
         try:
-            org = Org(load(org_file))
+            org_config = load(org_file)
         except OrgFileError as exc:
             raise typer.BadParameter(str(exc), param_hint="--org") from None
+    org = Org.load(state, org_config) if state is not None and state.exists() else Org(org_config)
     server.serve(
         host=host,
         port=port,
@@ -70,4 +78,10 @@ def serve(
         faults=config,
         out=sys.stdout,
         log_level=log_level,
+        on_stop=(lambda: _save(org, state)) if state is not None else None,
     )
+
+
+def _save(org: Any, state: Path) -> None:
+    org.save(state)
+    typer.echo(f"org saved to {state}")

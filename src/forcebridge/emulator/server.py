@@ -14,6 +14,7 @@ import ipaddress
 import logging
 import socket
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -100,10 +101,32 @@ def make_certificate(
     return Certificate(cert_path, key_path)
 
 
+def _on_shutdown(app: ASGIApp, on_stop: Callable[[], None] | None) -> ASGIApp:
+    """Answer the ASGI lifespan protocol here, calling `on_stop` at shutdown."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await app(scope, receive, send)
+            return
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if on_stop is not None:
+                    on_stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    return wrapped
+
+
 def bind(host: str, port: int) -> socket.socket:
     """Bind first, so `--port 0` gives a real port to print before serving."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # asyncio sets TCP_NODELAY only then
+    sock = socket.socket(
+        family, socket.SOCK_STREAM, socket.IPPROTO_TCP
+    )  # asyncio sets TCP_NODELAY only then
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(128)
@@ -143,8 +166,13 @@ def serve(
     faults: FaultConfig | None = None,
     out: TextIO | None = None,
     log_level: str = "warning",
+    on_stop: Callable[[], None] | None = None,
 ) -> None:
-    """Run the emulator until interrupted, after printing how to connect to it."""
+    """Run the emulator until interrupted, after printing how to connect to it.
+
+    `on_stop` runs during the server's graceful shutdown (uvicorn re-raises SIGTERM/SIGINT
+    once it has stopped, so code after `run()` would never see it).
+    """
     from forcebridge.emulator.admin import org_info
     from forcebridge.emulator.org import Org
 
@@ -161,7 +189,7 @@ def serve(
     if out is not None:
         print(banner(info, cert), file=out, flush=True)
     config = uvicorn.Config(
-        drop_connections(app),
+        _on_shutdown(drop_connections(app), on_stop),
         http="h11",
         log_level=log_level,
         access_log=False,
