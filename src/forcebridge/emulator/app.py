@@ -369,12 +369,21 @@ def create_app(
     org: Org | None = None, *, faults: FaultConfig | None = None, base_url: str | None = None
 ) -> Starlette:
     """The whole emulated org as an ASGI app (the demo org unless `org` is given)."""
-    from forcebridge.emulator import admin, apex, composite, composite_requests, query, rest
+    from forcebridge.emulator import (
+        admin,
+        apex,
+        composite,
+        composite_requests,
+        query,
+        rest,
+        soap_login,
+    )
     from forcebridge.emulator.org import Org
 
     emulator = Emulator(org or Org.demo(), faults=faults, base_url=base_url)
     routes: list[BaseRoute] = [
         *emulator.oauth.routes(),
+        *soap_login.routes(emulator),
         *admin.routes(),
         *emulator.bulk.routes(),
         *query.routes(),
