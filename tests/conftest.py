@@ -7,6 +7,7 @@ under `make test` (FORCEBRIDGE_TEST_REQUIRE_SERVICES=1) a missing server is an e
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -29,6 +30,16 @@ REQUIRE_SERVICES = os.environ.get("FORCEBRIDGE_TEST_REQUIRE_SERVICES") == "1"
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """CLI commands run in-process configure the `forcebridge` logger (no propagation);
+    put it back so later tests' `caplog` still sees its records."""
+    logger = logging.getLogger("forcebridge")
+    saved = (list(logger.handlers), logger.propagate, logger.level)
+    yield
+    logger.handlers[:], logger.propagate, logger.level = saved[0], saved[1], saved[2]
 
 
 def _postgres_database() -> Iterator[str]:

@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     admin_bootstrap: bool = True
+    api_client_token_ttl_seconds: int = Field(
+        default=3600,
+        ge=1,
+        le=86_400,
+        description="Lifetime of access tokens issued to API clients at /oauth/token.",
+    )
 
     smtp_host: str | None = None
     smtp_port: int = 25

@@ -33,7 +33,20 @@ def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def test_help_lists_every_command_with_a_line_each(cli) -> None:  # type: ignore[no-untyped-def]
     out = cli("--help").stdout
-    for command in ("tenants", "users", "api-keys", "db", "secrets", "serve", "demo"):
+    for command in (
+        "tenants",
+        "users",
+        "api-keys",
+        "connections",
+        "records",
+        "objects",
+        "api-clients",
+        "emulator",
+        "db",
+        "secrets",
+        "serve",
+        "demo",
+    ):
         assert command in out
     assert "Create, list and delete tenants" in out
 

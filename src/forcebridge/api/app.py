@@ -7,7 +7,16 @@ from fastapi import APIRouter, FastAPI
 from forcebridge import __version__
 from forcebridge.api import errors
 from forcebridge.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
-from forcebridge.api.routes import api_keys, connections, health, tenants, users
+from forcebridge.api.routes import (
+    api_clients,
+    api_keys,
+    connections,
+    health,
+    oauth_token,
+    records,
+    tenants,
+    users,
+)
 from forcebridge.runtime import Runtime
 
 API_PREFIX = "/api/v1"
@@ -25,10 +34,12 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.state.runtime = rt
     errors.install(app)
     v1 = APIRouter(prefix=API_PREFIX)
-    for module in (tenants, users, api_keys, connections):
+    for module in (tenants, users, api_keys, connections, records, api_clients):
         v1.include_router(module.router)
+    v1.include_router(api_clients.whoami_router)
     v1.include_router(connections.callback_router)
     app.include_router(v1)
+    app.include_router(oauth_token.router)
     app.include_router(health.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=rt.settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)

@@ -8,11 +8,14 @@ import pydantic
 import typer
 
 from forcebridge.cli import (
+    api_clients,
     api_keys,
     connections,
     db,
     demo,
     emulator,
+    objects,
+    records,
     secrets,
     serve,
     tenants,
@@ -43,6 +46,21 @@ app.add_typer(
     emulator.app,
     name="emulator",
     help="Run a local Salesforce org (the emulator) for development, demos and CI.",
+)
+app.add_typer(
+    api_clients.app,
+    name="api-clients",
+    help="Credentials Salesforce (a Named Credential) uses to call forcebridge.",
+)
+app.add_typer(
+    records.app,
+    name="records",
+    help="Create, get, update, upsert and delete records of any object.",
+)
+app.add_typer(
+    objects.app,
+    name="objects",
+    help="List an org's objects and the fields each operation can use.",
 )
 app.add_typer(db.app, name="db", help="Database migrations.")
 app.add_typer(secrets.app, name="secrets", help="Secrets at rest: rotate the encryption key.")

@@ -1,3 +1,3 @@
 """Imports every module that defines tables, so metadata and migrations see them all."""
 
-from forcebridge.store import connections, models  # noqa: F401
+from forcebridge.store import api_clients, connections, models  # noqa: F401
