@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.testclient import TestClient
 
 from forcebridge.api import auth, create_app
-from forcebridge.api.routes import api_clients, oauth_token
 from forcebridge.runtime import Runtime
 from forcebridge.store.types import utcnow
 from tests.conftest import bearer
@@ -34,14 +33,7 @@ class Clock:
 
 
 def wire(app: FastAPI) -> None:
-    """Include the routers the lead wires in api/app.py, unless they already are."""
-    paths = {getattr(r, "path", "") for r in app.routes}
-    if "/oauth/token" not in paths:
-        app.include_router(oauth_token.router)
-    if "/api/v1/api-clients" not in paths:
-        app.include_router(api_clients.router, prefix="/api/v1")
-    if "/api/v1/whoami" not in paths:
-        app.include_router(api_clients.whoami_router, prefix="/api/v1")
+    """Add the test-only scoped route (a route guarded by `require_scope`)."""
     app.include_router(scoped)
 
 

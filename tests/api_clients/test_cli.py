@@ -14,13 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-# Runs the real `forcebridge` entry point, adding the api-clients group if it is not wired yet.
+# Runs the real `forcebridge` entry point.
 _MAIN = """
 import sys
 from forcebridge import cli
-from forcebridge.cli import api_clients
-if not any(g.name == "api-clients" for g in cli.app.registered_groups):
-    cli.app.add_typer(api_clients.app, name="api-clients")
 sys.argv = ["forcebridge", *sys.argv[1:]]
 cli.main()
 """

@@ -7,12 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from starlette.routing import NoMatchFound
 
 from forcebridge.api import create_app
-from forcebridge.api.routes import records as records_routes
 from forcebridge.runtime import Runtime
 from forcebridge.services import api_keys, connections, tenants
 from forcebridge.services.connections import ConnectionInput
@@ -47,16 +44,7 @@ def org(runtime: Runtime, emu: Emulated) -> Org:
         return Org(runtime, emu, t.id, "demo org", bearer(key))
 
 
-def with_records(app: FastAPI) -> FastAPI:
-    """The app with the records router, unless app.py includes it already."""
-    try:
-        app.url_path_for("create_record", ref="r", sobject="o")
-    except NoMatchFound:
-        app.include_router(records_routes.router, prefix="/api/v1")
-    return app
-
-
 @pytest.fixture
 def api_org(org: Org) -> Iterator[TestClient]:
-    with TestClient(with_records(create_app(org.rt)), raise_server_exceptions=False) as client:
+    with TestClient(create_app(org.rt), raise_server_exceptions=False) as client:
         yield client

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from forcebridge.api import create_app
 from forcebridge.services import connections
 from forcebridge.services.connections import ConnectionInput
-from tests.records.conftest import Org, with_records
+from tests.records.conftest import Org
 
 BASE = "/api/v1/connections/demo%20org"
 
 
-def test_the_router_is_included_once() -> None:
-    app = with_records(with_records(create_app()))
+def test_the_records_routes_are_in_the_api(api_org: TestClient) -> None:
+    app = api_org.app
     assert (
         app.url_path_for("create_record", ref="r", sobject="o") == "/api/v1/connections/r/records/o"
     )
