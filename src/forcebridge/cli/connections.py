@@ -8,7 +8,15 @@ from typing import Any
 import anyio
 import typer
 
-from forcebridge.cli.output import JsonOption, TenantOption, console, emit, emit_one, runtime
+from forcebridge.cli.output import (
+    JsonOption,
+    TenantOption,
+    console,
+    emit,
+    emit_one,
+    runtime,
+    tenant_id,
+)
 from forcebridge.services import authorization, connections, tenants
 from forcebridge.services.connections import ConnectionInput
 
@@ -209,9 +217,9 @@ def authorize(
 ) -> None:
     """Save & authorize: log in, record the org identity (web-server flow: print the URL to open)."""
     rt = runtime()
-    with rt.db.begin() as s:
-        t = tenants.find(s, tenant)
-    _show_outcome(anyio.run(authorization.authorize, rt, t.id, connection), as_json)
+    _show_outcome(
+        anyio.run(authorization.authorize, rt, tenant_id(rt, tenant), connection), as_json
+    )
 
 
 @app.command("test")
@@ -222,6 +230,4 @@ def test(
 ) -> None:
     """Authenticate with the stored credentials now and update the status."""
     rt = runtime()
-    with rt.db.begin() as s:
-        t = tenants.find(s, tenant)
-    _show_outcome(anyio.run(authorization.test, rt, t.id, connection), as_json)
+    _show_outcome(anyio.run(authorization.test, rt, tenant_id(rt, tenant), connection), as_json)

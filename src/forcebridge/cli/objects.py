@@ -5,10 +5,10 @@ from __future__ import annotations
 import anyio
 import typer
 
-from forcebridge.cli.output import JsonOption, TenantOption, emit, runtime
+from forcebridge.cli.output import JsonOption, TenantOption, emit, runtime, tenant_id
 from forcebridge.cli.records import ConnectionOption
 from forcebridge.errors import InvalidInput
-from forcebridge.services import objects, tenants
+from forcebridge.services import objects
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -24,8 +24,7 @@ def list_(
 ) -> None:
     """List the objects of the connection's org."""
     rt = runtime()
-    with rt.db.begin() as s:
-        tid = tenants.find(s, tenant).id
+    tid = tenant_id(rt, tenant)
     rows = anyio.run(objects.list_objects, rt, tid, connection, search)
     emit(rows, ("name", "label", "custom", "createable"), as_json=as_json, title="Objects")
 
@@ -47,8 +46,7 @@ def fields(
     if purpose is not None and purpose not in objects.PURPOSES:
         raise InvalidInput.field("--for", f"must be one of: {', '.join(objects.PURPOSES)}")
     rt = runtime()
-    with rt.db.begin() as s:
-        tid = tenants.find(s, tenant).id
+    tid = tenant_id(rt, tenant)
     rows = anyio.run(objects.list_fields, rt, tid, connection, sobject, purpose)
     if not as_json:
         for row in rows:

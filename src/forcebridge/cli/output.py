@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from forcebridge.runtime import Runtime
+from forcebridge.services import tenants
 
 console = Console()
 console_err = Console(stderr=True)
@@ -28,6 +29,12 @@ def runtime(*, migrate: bool = True) -> Runtime:
     if migrate:
         rt.migrate()
     return rt
+
+
+def tenant_id(rt: Runtime, tenant: str) -> str:
+    """The id of the tenant a user named (by name or id), for commands that then go async."""
+    with rt.db.begin() as s:
+        return tenants.find(s, tenant).id
 
 
 def _cell(value: Any) -> str:

@@ -9,10 +9,18 @@ from typing import Any
 import anyio
 import typer
 
-from forcebridge.cli.output import JsonOption, TenantOption, console, emit, emit_one, runtime
+from forcebridge.cli.output import (
+    JsonOption,
+    TenantOption,
+    console,
+    emit,
+    emit_one,
+    runtime,
+    tenant_id,
+)
 from forcebridge.errors import InvalidInput
 from forcebridge.runtime import Runtime
-from forcebridge.services import objects, records, tenants
+from forcebridge.services import objects, records
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -23,11 +31,6 @@ _JSON_BODY = typer.Option(
     None, "--json-body", help="Field values as a JSON object, or @file.json to read one."
 )
 _FIELDS = typer.Option(None, "--fields", help="Fields to show, comma-separated: Subject,Status.")
-
-
-def _tenant_id(rt: Runtime, tenant: str) -> str:
-    with rt.db.begin() as s:
-        return tenants.find(s, tenant).id
 
 
 def _assignments(pairs: list[str] | None) -> dict[str, str]:
@@ -55,7 +58,7 @@ def _json_body(text: str | None) -> dict[str, Any]:
 
 def _values(
     rt: Runtime,
-    tenant_id: str,
+    tid: str,
     connection: str,
     sobject: str,
     pairs: list[str] | None,
@@ -65,7 +68,7 @@ def _values(
     values = _json_body(body)
     given = _assignments(pairs)
     if given:
-        schema = anyio.run(objects.describe, rt, tenant_id, connection, sobject)
+        schema = anyio.run(objects.describe, rt, tid, connection, sobject)
         values |= objects.typed_values(schema, given)
     if not values:
         raise InvalidInput.field("values", "give field values as Name=Acme or --json-body")
@@ -87,7 +90,7 @@ def create(
 ) -> None:
     """Create one record: `records create Account Name=Acme Industry=Energy`."""
     rt = runtime()
-    tid = _tenant_id(rt, tenant)
+    tid = tenant_id(rt, tenant)
     body = _values(rt, tid, connection, sobject, values, json_body)
     saved = anyio.run(records.create, rt, tid, connection, sobject, body)
     emit_one(saved.to_json(), as_json=as_json)
@@ -107,7 +110,7 @@ def get(
 ) -> None:
     """Show a record by id, or the records whose --by field equals KEY."""
     rt = runtime()
-    tid = _tenant_id(rt, tenant)
+    tid = tenant_id(rt, tenant)
     wanted = _split(fields)
     if by is None:
         record = anyio.run(records.get, rt, tid, connection, sobject, key, wanted)
@@ -136,7 +139,7 @@ def update(
 ) -> None:
     """Update one record by id or by external id: `records update Account A-1 --by External_Id__c Phone=555`."""
     rt = runtime()
-    tid = _tenant_id(rt, tenant)
+    tid = tenant_id(rt, tenant)
     body = _values(rt, tid, connection, sobject, values, json_body)
     if by is None:
         saved = anyio.run(records.update, rt, tid, connection, sobject, key, body)
@@ -158,7 +161,7 @@ def upsert(
 ) -> None:
     """Create or update by external id: `records upsert Account A-1 --by External_Id__c Name=Acme`."""
     rt = runtime()
-    tid = _tenant_id(rt, tenant)
+    tid = tenant_id(rt, tenant)
     body = _values(rt, tid, connection, sobject, values, json_body)
     saved = anyio.run(records.upsert, rt, tid, connection, sobject, by, key, body)
     emit_one(saved.to_json(), as_json=as_json)
@@ -173,7 +176,7 @@ def delete(
 ) -> None:
     """Delete one record by id."""
     rt = runtime()
-    tid = _tenant_id(rt, tenant)
+    tid = tenant_id(rt, tenant)
     anyio.run(records.delete, rt, tid, connection, sobject, record_id)
     console.print(f"deleted {sobject} {record_id}")
 

@@ -18,7 +18,6 @@ from forcebridge import log, notifications
 from forcebridge.errors import InvalidInput, NotFound
 from forcebridge.runtime import Runtime
 from forcebridge.salesforce import (
-    AuthenticationError,
     AuthorizationRevoked,
     Credentials,
     Identity,
@@ -87,10 +86,10 @@ def callback_url(rt: Runtime) -> str:
 async def authorize(rt: Runtime, tenant_id: str, ref: str, *, actor: str = "system") -> Outcome:
     """Test the saved credentials now; for the web-server flow, start the browser round trip."""
 
-    def load(session: Any) -> tuple[str, str, SalesforceClient | None, str | None]:
+    def load(session: Any) -> tuple[str, SalesforceClient | None, str | None]:
         conn = connections.get(session, tenant_id, ref)
         if conn.auth_flow != "web_server":
-            return conn.id, conn.auth_flow, client_for(rt, session, conn), None
+            return conn.id, client_for(rt, session, conn), None
         state, pkce = new_state(), pkce_pair()
         conn.pending_state = state
         conn.pending_verifier = rt.vault.seal(pkce.verifier)
@@ -103,9 +102,9 @@ async def authorize(rt: Runtime, tenant_id: str, ref: str, *, actor: str = "syst
             target_id=conn.id,
             tenant_id=tenant_id,
         )
-        return conn.id, conn.auth_flow, None, url
+        return conn.id, None, url
 
-    conn_id, _flow, client, url = await _db(rt, load)
+    conn_id, client, url = await _db(rt, load)
     if client is None:
         view = await _db(
             rt, lambda s: connections.public_view(s, connections.get(s, tenant_id, conn_id))
@@ -185,7 +184,7 @@ async def _prove(
         return await anyio.to_thread.run_sync(
             mark_needs_reauthorization, rt, tenant_id, conn_id, _reason(exc)
         )
-    except (AuthenticationError, SalesforceError, ValueError) as exc:
+    except (SalesforceError, ValueError) as exc:  # ValueError: credentials missing a field
         reason = _reason(exc) if isinstance(exc, SalesforceError) else str(exc)
         return await _db(rt, _set_failed, tenant_id, conn_id, reason)
     return await _db(rt, _set_authorized, tenant_id, conn_id, identity, actor)
