@@ -11,9 +11,14 @@ from forcebridge.api.routes import (
     api_clients,
     api_keys,
     connections,
+    events,
     health,
+    hooks,
+    integrations,
     oauth_token,
+    outbox,
     records,
+    runs,
     tenants,
     users,
 )
@@ -34,12 +39,24 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.state.runtime = rt
     errors.install(app)
     v1 = APIRouter(prefix=API_PREFIX)
-    for module in (tenants, users, api_keys, connections, records, api_clients):
+    for module in (
+        tenants,
+        users,
+        api_keys,
+        connections,
+        records,
+        api_clients,
+        integrations,
+        runs,
+        events,
+        outbox,
+    ):
         v1.include_router(module.router)
     v1.include_router(api_clients.whoami_router)
     v1.include_router(connections.callback_router)
     app.include_router(v1)
     app.include_router(oauth_token.router)
+    app.include_router(hooks.router)
     app.include_router(health.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=rt.settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)

@@ -12,10 +12,16 @@ from forcebridge.cli import (
     api_keys,
     connections,
     db,
+    declarative,
     demo,
     emulator,
+    events,
+    forms,
+    integrations,
     objects,
+    outbox,
     records,
+    runs,
     secrets,
     serve,
     tenants,
@@ -61,6 +67,25 @@ app.add_typer(
     objects.app,
     name="objects",
     help="List an org's objects and the fields each operation can use.",
+)
+app.add_typer(
+    integrations.app,
+    name="integrations",
+    help="Define integrations: entity syncs, inbound forms, event publishing.",
+)
+app.add_typer(runs.app, name="runs", help="What each run of an integration did.")
+app.add_typer(
+    events.app, name="events", help="Failures kept until resolved: list, show, resolve, retry."
+)
+app.add_typer(forms.app, name="forms", help="Posts received by inbound-form hooks; replay them.")
+app.add_typer(outbox.app, name="outbox", help="Publish events and watch their delivery.")
+app.command("run", help="Run an integration now, with a progress bar.")(runs.run)
+app.command("plan", help="Check an integration against the org; show what a run would do.")(
+    runs.plan
+)
+app.command("apply", help="Create or update integrations from a YAML file.")(declarative.apply)
+app.command("export", help="Write integrations out as YAML, for version control.")(
+    declarative.export
 )
 app.add_typer(db.app, name="db", help="Database migrations.")
 app.add_typer(secrets.app, name="secrets", help="Secrets at rest: rotate the encryption key.")

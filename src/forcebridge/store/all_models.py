@@ -1,3 +1,12 @@
 """Imports every module that defines tables, so metadata and migrations see them all."""
 
-from forcebridge.store import api_clients, connections, models  # noqa: F401
+from forcebridge.store import (  # noqa: F401
+    api_clients,
+    connections,
+    form_posts,
+    integrations,
+    models,
+    outbox,
+    runs,
+    sync_state,
+)

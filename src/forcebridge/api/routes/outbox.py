@@ -1,0 +1,7 @@
+"""Event publishing: the product hands events over; the outbox shows their delivery."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["outbox"])

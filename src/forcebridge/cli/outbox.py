@@ -1,0 +1,7 @@
+"""`forcebridge outbox ...`: publish events and watch their delivery."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(no_args_is_help=True)

@@ -1,0 +1,1 @@
+"""Inbound forms: a form post or URL parameters become a Salesforce record (a Lead, a Case)."""

@@ -1,0 +1,300 @@
+"""Integrations: what to sync, publish or receive for a tenant, validated per kind.
+
+The service checks what it can without Salesforce (names, kind configuration, schedule,
+connection and notification users); the checks against the org's live describe happen in
+`services.plans` before a save is committed by the API and the CLI.
+
+A SQL source's URL may carry a password, so it is sealed in its own column and never stored
+in `config`; `config_of` puts it back for a run, `public_view` shows it with the password
+masked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any, Literal
+
+import pydantic
+from croniter import croniter
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from forcebridge.errors import Conflict, InvalidInput, NotFound
+from forcebridge.forms.config import InboundFormConfig
+from forcebridge.outbox.config import EventPublishConfig
+from forcebridge.services import audit, validation
+from forcebridge.services import connections as connections_service
+from forcebridge.sources.sql import SqlSourceSpec, display_url
+from forcebridge.store.integrations import Integration
+from forcebridge.store.models import User
+from forcebridge.store.types import new_id, utcnow
+from forcebridge.sync.config import EntitySyncConfig
+from forcebridge.vault import Vault
+
+Kind = Literal["entity_sync", "inbound_form", "event_publish"]
+KindConfig = EntitySyncConfig | InboundFormConfig | EventPublishConfig
+
+CONFIG_MODELS: dict[str, type[BaseModel]] = {
+    "entity_sync": EntitySyncConfig,
+    "inbound_form": InboundFormConfig,
+    "event_publish": EventPublishConfig,
+}
+SCHEDULED_KINDS = frozenset({"entity_sync"})
+MASKED = "***"
+
+
+class IntegrationInput(BaseModel):
+    """What a user says about an integration, from the API, the CLI or a YAML file.
+
+    On update only the fields given change. `connection` is a connection's name or id; ""
+    detaches it ("disconnect"). `notify` lists users by email or id. `schedule` is a cron
+    expression; "" turns scheduled runs off (manual and API runs still work).
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str | None = Field(default=None, max_length=200)
+    kind: Kind | None = None
+    connection: str | None = None
+    config: dict[str, Any] | None = None
+    schedule: str | None = Field(default=None, max_length=100)
+    notify: list[str] | None = None
+    enabled: bool | None = None
+
+
+def default_schedule(integration_id: str) -> str:
+    """Hourly, at a minute in 0..9 fixed per integration, so runs spread near the hour."""
+    minute = int(hashlib.sha256(integration_id.encode()).hexdigest(), 16) % 10
+    return f"{minute} * * * *"
+
+
+def check_schedule(expression: str) -> str:
+    cleaned = " ".join(expression.split())
+    if not croniter.is_valid(cleaned) or len(cleaned.split()) != 5:
+        raise InvalidInput.field(
+            "schedule", f"{expression!r} is not a cron expression of 5 fields, e.g. '5 * * * *'"
+        )
+    return cleaned
+
+
+def next_tick(expression: str, after: datetime) -> datetime:
+    """The first time the schedule fires strictly after `after` (UTC)."""
+    result: datetime = croniter(expression, after).get_next(datetime)
+    return result
+
+
+def parse_config(kind: str, raw: dict[str, Any]) -> KindConfig:
+    """The kind's typed configuration; every problem named with its path under `config`."""
+    model = CONFIG_MODELS[kind]
+    try:
+        parsed = model.model_validate(raw)
+    except pydantic.ValidationError as exc:
+        bad = InvalidInput.from_pydantic(exc)
+        details = [{**d, "field": f"config.{d['field']}"} for d in bad.details]
+        raise InvalidInput(
+            "; ".join(f"{d['field']}: {d['reason']}" for d in details), details=details
+        ) from None
+    assert isinstance(parsed, EntitySyncConfig | InboundFormConfig | EventPublishConfig)
+    return parsed
+
+
+def get(session: Session, tenant_id: str, ref: str) -> Integration:
+    """By id or by name (case-insensitive) within the tenant."""
+    found = session.get(Integration, ref)
+    if found is None or found.tenant_id != tenant_id:
+        found = session.scalar(
+            select(Integration).where(
+                Integration.tenant_id == tenant_id,
+                func.lower(Integration.name) == ref.strip().lower(),
+            )
+        )
+    if found is None:
+        raise NotFound(f"integration {ref!r} not found")
+    return found
+
+
+def list_all(session: Session, tenant_id: str, kind: str | None = None) -> list[Integration]:
+    query = select(Integration).where(Integration.tenant_id == tenant_id)
+    if kind:
+        query = query.where(Integration.kind == kind)
+    return list(session.scalars(query.order_by(Integration.name)))
+
+
+def config_of(integration: Integration, vault: Vault) -> KindConfig:
+    """The typed configuration, with sealed secrets (a SQL source's URL) opened."""
+    raw = dict(integration.config)
+    if integration.kind == "entity_sync" and integration.source_url:
+        raw["source"] = {**raw["source"], "url": vault.open(integration.source_url)}
+    return parse_config(integration.kind, raw)
+
+
+def _store_config(integration: Integration, vault: Vault, config: KindConfig) -> None:
+    dumped = config.model_dump(mode="json", exclude_defaults=False)
+    if isinstance(config, EntitySyncConfig) and isinstance(config.source, SqlSourceSpec):
+        url = config.source.url.get_secret_value()
+        if MASKED in url and integration.source_url:
+            # a file written by `export` masks the password: keep the one stored
+            stored = vault.open(integration.source_url)
+            if display_url(stored).replace(MASKED, "") == url.replace(MASKED, ""):
+                url = stored
+        integration.source_url = vault.seal(url)
+        dumped["source"]["url"] = None
+    else:
+        integration.source_url = None
+    integration.config = dumped
+
+
+def _users(session: Session, tenant_id: str, refs: list[str]) -> list[str]:
+    ids = []
+    for i, ref in enumerate(refs):
+        ref = ref.strip()
+        user = session.get(User, ref)
+        if user is None or user.tenant_id != tenant_id:
+            user = session.scalar(
+                select(User).where(User.tenant_id == tenant_id, User.email == ref.lower())
+            )
+        if user is None:
+            raise InvalidInput.field(f"notify.{i}", f"no user {ref!r} in this tenant")
+        if user.id not in ids:
+            ids.append(user.id)
+    return ids
+
+
+def _apply(
+    session: Session, vault: Vault, integration: Integration, data: IntegrationInput,
+    given: set[str],
+) -> None:
+    if "name" in given:
+        name = validation.name(data.name or "", "name")
+        clash = session.scalar(
+            select(Integration).where(
+                Integration.tenant_id == integration.tenant_id,
+                func.lower(Integration.name) == name.lower(),
+                Integration.id != integration.id,
+            )
+        )
+        if clash is not None:
+            raise Conflict(
+                f"an integration named {clash.name!r} already exists",
+                details=[{"field": "name", "reason": "already exists"}],
+            )
+        integration.name = name
+    if "kind" in given and data.kind and data.kind != integration.kind:
+        raise InvalidInput.field("kind", "cannot change; create a new integration instead")
+    if "connection" in given:
+        if not data.connection:
+            integration.connection_id = None
+        else:
+            try:
+                conn = connections_service.get(session, integration.tenant_id, data.connection)
+            except NotFound:
+                raise InvalidInput.field(
+                    "connection", f"no connection {data.connection!r} in this tenant"
+                ) from None
+            integration.connection_id = conn.id
+    if "config" in given:
+        if data.config is None:
+            raise InvalidInput.field("config", "is required")
+        _store_config(integration, vault, parse_config(integration.kind, data.config))
+    if "schedule" in given:
+        if integration.kind not in SCHEDULED_KINDS and data.schedule:
+            raise InvalidInput.field(
+                "schedule", f"{integration.kind} integrations are not run on a schedule"
+            )
+        integration.schedule = check_schedule(data.schedule) if data.schedule else None
+        integration.next_run_at = None
+    if "notify" in given:
+        integration.notify_user_ids = _users(session, integration.tenant_id, data.notify or [])
+    if "enabled" in given and data.enabled is not None:
+        set_enabled(integration, data.enabled, reason=None if data.enabled else "disabled by a user")
+
+
+def set_enabled(integration: Integration, enabled: bool, *, reason: str | None = None) -> None:
+    """Enabling resets the failure streak, so 10 more failed runs are needed to disable again."""
+    integration.enabled = enabled
+    integration.disabled_reason = None if enabled else (reason or "disabled")
+    if enabled:
+        integration.failure_streak = 0
+        integration.next_run_at = None
+
+
+def create(
+    session: Session, vault: Vault, tenant_id: str, data: IntegrationInput, *,
+    actor: str = "system",
+) -> Integration:
+    given = set(data.model_fields_set)
+    for required in ("name", "kind", "config"):
+        if getattr(data, required) is None:
+            raise InvalidInput.field(required, "is required")
+    assert data.kind is not None
+    integration = Integration(
+        id=new_id(), tenant_id=tenant_id, name="", kind=data.kind, enabled=True, failure_streak=0,
+        notify_user_ids=[], config={},
+    )
+    session.add(integration)
+    _apply(session, vault, integration, data, given)
+    if "schedule" not in given and data.kind in SCHEDULED_KINDS:
+        integration.schedule = default_schedule(integration.id)
+    session.flush()
+    audit.record(
+        session, actor=actor, action="integration.create", target_type="integration",
+        target_id=integration.id, tenant_id=tenant_id,
+        detail={"name": integration.name, "kind": integration.kind},
+    )
+    return integration
+
+
+def update(
+    session: Session, vault: Vault, tenant_id: str, ref: str, data: IntegrationInput, *,
+    actor: str = "system",
+) -> Integration:
+    integration = get(session, tenant_id, ref)
+    given = set(data.model_fields_set)
+    _apply(session, vault, integration, data, given)
+    integration.updated_at = utcnow()
+    audit.record(
+        session, actor=actor, action="integration.update", target_type="integration",
+        target_id=integration.id, tenant_id=tenant_id, detail={"fields": sorted(given)},
+    )
+    return integration
+
+
+def delete(session: Session, tenant_id: str, ref: str, *, actor: str = "system") -> None:
+    integration = get(session, tenant_id, ref)
+    audit.record(
+        session, actor=actor, action="integration.delete", target_type="integration",
+        target_id=integration.id, tenant_id=tenant_id, detail={"name": integration.name},
+    )
+    session.delete(integration)
+
+
+def public_view(session: Session, integration: Integration, vault: Vault) -> dict[str, Any]:
+    """What may be shown: the config with a SQL URL's password masked, never a secret."""
+    config = dict(integration.config)
+    if integration.source_url:
+        config["source"] = {**config["source"], "url": display_url(vault.open(integration.source_url))}
+    conn = (
+        connections_service.get(session, integration.tenant_id, integration.connection_id)
+        if integration.connection_id
+        else None
+    )
+    users = [session.get(User, uid) for uid in integration.notify_user_ids]
+    return {
+        "id": integration.id,
+        "name": integration.name,
+        "kind": integration.kind,
+        "connection": conn.name if conn else None,
+        "connected": conn is not None,
+        "config": config,
+        "schedule": integration.schedule,
+        "next_run_at": integration.next_run_at,
+        "notify": [u.email for u in users if u is not None],
+        "enabled": integration.enabled,
+        "disabled_reason": integration.disabled_reason,
+        "failure_streak": integration.failure_streak,
+        "running": integration.running_run_id is not None,
+        "created_at": integration.created_at,
+        "updated_at": integration.updated_at,
+    }

@@ -1,0 +1,42 @@
+"""What an entity sync remembers between runs, and the records pushed to it.
+
+`sync_state` holds, per integration and source key, the hash of the payload Salesforce last
+confirmed and the record's Salesforce id; it is written only after Salesforce confirmed, so it
+never claims more than the org holds. `pushed_records` is the durable store behind the `push`
+source: a posted record is here before the post is acknowledged, the latest post per key wins.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from forcebridge.store.models import Base
+from forcebridge.store.types import utcnow
+
+
+class SyncState(Base):
+    __tablename__ = "sync_state"
+
+    integration_id: Mapped[str] = mapped_column(
+        ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    hash: Mapped[str] = mapped_column(String(32))
+    salesforce_id: Mapped[str | None] = mapped_column(String(18), default=None)
+    synced_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PushedRecord(Base):
+    __tablename__ = "pushed_records"
+
+    integration_id: Mapped[str] = mapped_column(
+        ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    account_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

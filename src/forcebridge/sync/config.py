@@ -1,0 +1,38 @@
+"""The configuration of an entity-sync integration, as the API, CLI and YAML files give it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from forcebridge.sources.files import CsvSourceSpec, JsonlSourceSpec
+from forcebridge.sources.push import PushSourceSpec
+from forcebridge.sources.sql import SqlSourceSpec
+from forcebridge.sync.filters import AccountFilter
+from forcebridge.sync.mapping import MappingSpec, SyncMode
+
+DEFAULT_BULK_THRESHOLD = 10_000
+
+AnySourceSpec = Annotated[
+    SqlSourceSpec | CsvSourceSpec | JsonlSourceSpec | PushSourceSpec,
+    Field(discriminator="kind"),
+]
+
+
+class EntitySyncConfig(BaseModel):
+    """Source, mapping (target, field mappings, namespace), mode, filters and write strategy."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: AnySourceSpec
+    mapping: MappingSpec
+    mode: SyncMode = SyncMode.UPSERT
+    filters: AccountFilter = AccountFilter()
+    bulk_threshold: int = Field(
+        default=DEFAULT_BULK_THRESHOLD,
+        ge=1,
+        description="More changed records than this go through Bulk API 2.0, fewer through "
+        "collections of 200.",
+    )
+    batch_size: int = Field(default=2000, ge=1, le=50_000, description="Source batch size.")
