@@ -54,6 +54,39 @@ class Settings(BaseSettings):
         le=86_400,
         description="Lifetime of access tokens issued to API clients at /oauth/token.",
     )
+    scheduler: bool = Field(
+        default=True,
+        description="Run the scheduler (scheduled runs, outbox delivery, form resends) inside "
+        "`forcebridge serve`; false (or `serve --no-scheduler`) serves the API only.",
+    )
+    scheduler_interval_seconds: float = Field(
+        default=5.0, gt=0, le=300, description="Pause between two passes of the scheduler."
+    )
+    outbox_claim_lease_seconds: int = Field(
+        default=300,
+        ge=5,
+        description="A claimed outbox message is delivered again after this long without an "
+        "outcome (its process died).",
+    )
+    outbox_pass_limit: int = Field(
+        default=5000, ge=1, description="At most this many messages per integration per pass."
+    )
+
+    run_stale_seconds: int = Field(
+        default=600, ge=1,
+        description="A run whose heartbeat is older than this is taken to have stopped: the "
+        "next run takes its lock over and marks it failed.",
+    )
+    run_heartbeat_seconds: float = Field(default=30.0, gt=0, description="Run heartbeat period.")
+    run_bulk_job_records: int = Field(
+        default=20_000, ge=1, description="Records per Bulk API 2.0 job once a run goes bulk."
+    )
+    run_bulk_poll_seconds: float = Field(default=1.0, gt=0, description="First bulk job poll wait.")
+    run_write_attempts: int = Field(
+        default=3, ge=1,
+        description="Tries of an idempotent write (upsert, update, delete) that keeps failing "
+        "transiently after the client's own retries, before the run gives up.",
+    )
 
     smtp_host: str | None = None
     smtp_port: int = 25

@@ -54,6 +54,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         v1.include_router(module.router)
     v1.include_router(api_clients.whoami_router)
     v1.include_router(connections.callback_router)
+    v1.include_router(hooks.api_router)
     app.include_router(v1)
     app.include_router(oauth_token.router)
     app.include_router(hooks.router)

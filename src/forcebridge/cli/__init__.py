@@ -89,7 +89,7 @@ app.command("export", help="Write integrations out as YAML, for version control.
 )
 app.add_typer(db.app, name="db", help="Database migrations.")
 app.add_typer(secrets.app, name="secrets", help="Secrets at rest: rotate the encryption key.")
-app.command("serve", help="Run the REST API (and, later, the scheduler) in one process.")(
+app.command("serve", help="Run the REST API and the scheduler in one process.")(
     serve.serve
 )
 app.command("demo", help="Run the whole product once on embedded defaults and show what works.")(

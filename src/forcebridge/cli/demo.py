@@ -2,10 +2,17 @@
 
 The embedded defaults are the SQLite store in the data directory and the emulator running
 in-process (a fresh demo org each time), so the demo needs no network and no Salesforce org.
+It plays a billing vendor: a small billing database is seeded, four entity-sync integrations
+(accounts, contracts, prepayments/commitments, balances into the `acme` managed package) are
+saved and run, a few rows change and a second run shows that only those were sent. Later
+parts of the product add their steps in `forcebridge.demo.steps.MORE_STEPS`.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -16,6 +23,11 @@ from rich.table import Table
 from sqlalchemy import select
 
 from forcebridge.cli.output import console, runtime
+from forcebridge.demo import billing
+from forcebridge.demo import sync as demo_sync
+from forcebridge.demo.integrations import INTEGRATIONS, NAMESPACE
+from forcebridge.demo.steps import DemoContext, run_more
+from forcebridge.demo.sync import RunSummary
 from forcebridge.emulator.app import create_app as create_emulator
 from forcebridge.emulator.org import Org
 from forcebridge.errors import NotFound
@@ -24,17 +36,25 @@ from forcebridge.salesforce.certificates import jwt_keypair
 from forcebridge.services import api_keys, authorization, connections, tenants, users
 from forcebridge.services.connections import ConnectionInput
 from forcebridge.store.models import Tenant
+from forcebridge.sync.namespace import apply_prefix
 
 DEMO_TENANT = "demo"
 DEMO_CONNECTION = "Demo org (emulator)"
+DEMO_USER_EMAIL = "operator@example.com"
 EMULATOR_URL = "https://emulator.forcebridge.localhost"
 
 
 def demo(
     tenant: str = typer.Option(DEMO_TENANT, help="Name of the demo tenant (reused if it exists)."),
+    changes: int = typer.Option(
+        5, min=1, max=100, help="Rows changed in each billing table before the second run."
+    ),
 ) -> None:
-    """Create a demo tenant, connect the embedded emulator org by JWT bearer, and show what works."""
+    """Connect the embedded emulator org, sync a billing database into it twice, show the runs."""
     rt = runtime()
+    if "FORCEBRIDGE_LOG_LEVEL" not in os.environ:
+        # the tables say what each run did; a log line per run would only interleave with them
+        logging.getLogger("forcebridge").setLevel(logging.WARNING)
     org = Org.demo()
     emulator = create_emulator(org, base_url=EMULATOR_URL)
     rt.salesforce_transport = httpx.ASGITransport(app=emulator)
@@ -44,13 +64,114 @@ def demo(
             s, tenant, actor="demo"
         )
         if not users.list_all(s, t.id):
-            users.create(s, t.id, "Demo Operator", "operator@example.com", actor="demo")
+            users.create(s, t.id, "Demo Operator", DEMO_USER_EMAIL, actor="demo")
+        notify = [u.email for u in users.list_all(s, t.id)][:1]
         issued = api_keys.create(s, t.id, "demo key", admin=True, actor="demo")
         tenant_id, tenant_name = t.id, t.name
 
     connection = _connect(rt, org, emulator, tenant_id)
     describe = anyio.run(_account_summary, rt, tenant_id)
     _print(rt, tenant_name, tenant_id, issued.secret, connection, describe)
+    if connection["status"] != "authorized":
+        raise typer.Exit(1)
+    context = DemoContext(
+        rt=rt, tenant_id=tenant_id, connection=DEMO_CONNECTION, org=org, emulator=emulator,
+        data_dir=rt.settings.data_dir / "demo", console=console, notify=notify,
+    )  # fmt: skip
+    sent_only_changes = _entity_sync(context, changes)
+    run_more(context)
+    _next_steps(rt, issued.secret)
+    if not sent_only_changes:
+        raise typer.Exit(1)
+
+
+def _entity_sync(ctx: DemoContext, changes: int) -> bool:
+    """Seed, save the four integrations, run, change rows, run again; True when the second
+    run sent exactly the changed rows."""
+    database = ctx.data_dir / "billing.db"
+    rows = billing.seed(database)
+    console.print(f"Billing database (SQLite, seeded afresh): {database}")
+    seeded = Table()
+    seeded.add_column("table", style="bold")
+    seeded.add_column("rows", justify="right")
+    for table, count in rows.items():
+        seeded.add_row(table, str(count))
+    console.print(seeded)
+
+    demo_sync.reset(ctx.rt, ctx.tenant_id)
+    # one event loop for every Salesforce call: the connection's pool belongs to it
+    first, changed, second = anyio.run(_sync_twice, ctx, database, changes)
+    expected = {item.name: len(changed[item.table]) for item in INTEGRATIONS}
+    ok = all(
+        r.status == "succeeded" and r.created == 0 and r.updated == expected[r.integration]
+        for r in second
+    ) and all(r.status == "succeeded" for r in first)
+    sent = sum(r.updated + r.created for r in second)
+    calls = sum(r.api_calls for r in second)
+    if ok:
+        console.print(
+            f"[green]The second run sent only the {sent} changed records[/green] "
+            f"({calls} API calls for all four integrations); the other "
+            f"{sum(r.unchanged for r in second)} cost no API call."
+        )
+    else:
+        console.print(
+            "[red]The second run did not send exactly the changed rows[/red] "
+            f"(expected {expected}; see the table above and `forcebridge events list`)."
+        )
+    return ok
+
+
+async def _sync_twice(
+    ctx: DemoContext, database: Path, changes: int
+) -> tuple[list[RunSummary], dict[str, list[str]], list[RunSummary]]:
+    names = await demo_sync.create_all(
+        ctx.rt, ctx.tenant_id, billing.url(database), connection=ctx.connection,
+        notify=ctx.notify,
+    )  # fmt: skip
+    _print_integrations(names)
+    first = await demo_sync.run_all(ctx.rt, ctx.tenant_id, names)
+    _print_runs("First run: everything is new", first)
+    changed = billing.change_rows(database, changes)
+    console.print(
+        f"Changed {changes} rows in each billing table: "
+        + "; ".join(f"{t} {', '.join(ids)}" for t, ids in changed.items())
+    )
+    second = await demo_sync.run_all(ctx.rt, ctx.tenant_id, names)
+    _print_runs("Second run: only what changed is sent", second)
+    return first, changed, second
+
+
+def _print_integrations(names: list[str]) -> None:
+    prefix = str(NAMESPACE["prefix"])
+    table = Table(title=f"Entity sync integrations (namespace: managed package {prefix})")
+    for column in ("integration", "source table", "Salesforce object", "matched on", "mappings"):
+        table.add_column(column)
+    for item, name in zip(INTEGRATIONS, names, strict=True):
+        table.add_row(
+            name, item.table, apply_prefix(item.object, prefix),
+            apply_prefix(item.external_id, prefix), str(len(item.mappings)),
+        )  # fmt: skip
+    console.print(table)
+
+
+def _print_runs(title: str, runs: list[RunSummary]) -> None:
+    table = Table(title=title)
+    table.add_column("integration", style="bold")
+    table.add_column("status")
+    for column in ("read", "created", "updated", "unchanged", "failed", "API calls", "seconds"):
+        table.add_column(column, justify="right")
+    for r in runs:
+        style = "green" if r.status == "succeeded" else "red"
+        table.add_row(
+            r.integration, f"[{style}]{r.status}[/{style}]", str(r.read), str(r.created),
+            str(r.updated), str(r.unchanged), str(r.failed), str(r.api_calls),
+            f"{r.seconds:.2f}",
+        )  # fmt: skip
+    console.print(table)
+    for r in runs:
+        if r.error:
+            console.print(f"[red]{r.integration}: {r.error}[/red]")
 
 
 def _connect(rt: Runtime, org: Org, emulator: Any, tenant_id: str) -> dict[str, Any]:
@@ -102,8 +223,6 @@ def _print(
     conn: dict[str, Any],
     describe: dict[str, Any],
 ) -> None:
-    settings = rt.settings
-    base = f"http://{settings.bind_host}:{settings.bind_port}"
     console.print(
         Panel.fit(
             f"tenant      [bold]{tenant}[/bold] ({tenant_id})\n"
@@ -128,9 +247,12 @@ def _print(
     for label, value in describe.items():
         account.add_row(label, str(value))
     console.print(account)
+
+
+def _next_steps(rt: Runtime, key: str) -> None:
+    settings = rt.settings
+    base = f"http://{settings.bind_host}:{settings.bind_port}"
     console.print(
-        f"Next:  forcebridge serve    then  curl -H 'Authorization: Bearer {key}' {base}/api/v1/connections\n"
+        f"Next:  forcebridge serve    then  curl -H 'Authorization: Bearer {key}' {base}/api/v1/integrations\n"
         f"       forcebridge emulator serve --tls   runs the same org on a socket for any Salesforce client."
     )
-    if conn["status"] != "authorized":
-        raise typer.Exit(1)

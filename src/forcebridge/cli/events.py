@@ -1,7 +1,119 @@
-"""`forcebridge events ...`"""
+"""`forcebridge events ...`: failures kept until resolved; list, show, resolve, retry them."""
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
+import anyio
+import orjson
 import typer
+from rich.json import JSON
+
+from forcebridge.cli.output import (
+    JsonOption,
+    TenantOption,
+    console,
+    console_err,
+    emit,
+    emit_one,
+    runtime,
+    tenant_id,
+)
+from forcebridge.cli.runs import summary
+from forcebridge.services import events, retries
+from forcebridge.services import runs as run_history
+from forcebridge.services.pages import DEFAULT_LIMIT, MAX_LIMIT, SHORT_ID
 
 app = typer.Typer(no_args_is_help=True)
+
+COLUMNS = ("id", "integration", "status", "record_key", "error_code", "message", "created_at")
+_IDS = typer.Argument(..., help="Event ids (several allowed).")
+
+
+def _short(row: dict[str, Any], width: int = 60) -> dict[str, Any]:
+    """A row for a table: short id (`events show` takes it), the message's first line."""
+    message = row.get("message") or ""
+    first = message.splitlines()[0] if message else ""
+    if len(first) > width or first != message:
+        first = first[: width - 1] + "…"
+    return {**row, "id": row["id"][:SHORT_ID], "message": first}
+
+
+@app.command("list")
+def list_events(
+    tenant: str = TenantOption,
+    integration: str | None = typer.Option(None, "--integration", "-i", help="Name or id."),
+    status: str = typer.Option("open", "--status", help="open, resolved, retried or all."),
+    kind: str | None = typer.Option(None, "--kind", help="e.g. record_rejected, run_failed."),
+    run: str | None = typer.Option(None, "--run", help="Only the events of this run."),
+    limit: int = typer.Option(DEFAULT_LIMIT, "--limit", min=1, max=MAX_LIMIT),
+    cursor: str | None = typer.Option(None, "--cursor", help="Continue after a previous page."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Events, newest first (open ones unless --status says otherwise)."""
+    rt = runtime()
+    tid = tenant_id(rt, tenant)
+    with rt.db.begin() as s:
+        found = events.list_events(
+            s, tid, integration=integration, status=status, kind=kind, run_id=run, limit=limit,
+            cursor=cursor,
+        )
+        rows = events.views(s, found.items)
+    emit(rows if as_json else [_short(r) for r in rows], COLUMNS, as_json=as_json,
+         title=None if as_json else f"{status} events")
+    if found.next_cursor:
+        console_err.print(f"more events: add --cursor {found.next_cursor}")
+
+
+@app.command("show")
+def show(
+    event_id: str = typer.Argument(..., help="Event id."),
+    tenant: str = TenantOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """One event, with the payload that was sent, pretty-printed."""
+    rt = runtime()
+    tid = tenant_id(rt, tenant)
+    with rt.db.begin() as s:
+        row = events.views(s, [events.get(s, tid, event_id)])[0]
+    if as_json:
+        emit_one(row, as_json=True)
+        return
+    payload = row.pop("payload")
+    row["fields"] = ", ".join(row["fields"])
+    emit_one(row, as_json=False)
+    if payload is not None:
+        console.print("payload:", style="bold")
+        console.print(JSON(orjson.dumps(payload, default=str).decode()))
+
+
+@app.command("resolve")
+def resolve(
+    event_ids: list[str] = _IDS, tenant: str = TenantOption, as_json: bool = JsonOption
+) -> None:
+    """Mark events resolved (dealt with); already resolved or retried ones stay as they are."""
+    rt = runtime()
+    tid = tenant_id(rt, tenant)
+    with rt.db.begin() as s:
+        rows = events.views(s, events.resolve(s, tid, event_ids, "cli"))
+    emit([_short(r) for r in rows] if not as_json else rows, COLUMNS, as_json=as_json)
+
+
+@app.command("retry")
+def retry(
+    event_ids: list[str] = _IDS, tenant: str = TenantOption, as_json: bool = JsonOption
+) -> None:
+    """Resend just these events' records in a run of their own; shows that run."""
+    rt = runtime()
+    tid = tenant_id(rt, tenant)
+    done = anyio.run(functools.partial(retries.retry, rt, tid, event_ids, actor="cli"))
+    if done.run_id is None:
+        columns = ("post_id", "status", "id") if done.family == "form_posts" else ("id", "status")
+        emit(done.items, columns, as_json=as_json, title=f"replayed {done.family.replace('_', ' ')}")
+        return
+    with rt.db.begin() as s:
+        row = run_history.view(s, run_history.get(s, tid, done.run_id))
+    summary(row, as_json=as_json)
+    if row["status"] != "succeeded":
+        raise typer.Exit(1)

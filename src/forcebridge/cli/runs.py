@@ -1,17 +1,216 @@
-"""`forcebridge runs ...`, and the top-level `forcebridge run` and `forcebridge plan`."""
+"""`forcebridge runs ...`, and the top-level `forcebridge run` and `forcebridge plan`.
+
+`run` shows a Rich progress bar while the run goes on (a bar when the source knows its size,
+a pulsing one otherwise) with the counts so far, then the run's summary. Its exit code says
+whether anything needs a person: 0 when the run succeeded, 1 when it was partial or failed
+(the summary and `forcebridge events list` say why). `plan` exits 1 when it found problems.
+"""
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
+import anyio
+import orjson
 import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from forcebridge.cli.output import (
+    JsonOption,
+    TenantOption,
+    console,
+    console_err,
+    emit,
+    emit_one,
+    runtime,
+    tenant_id,
+)
+from forcebridge.runs import plan_integration, run_integration
+from forcebridge.services import runs as run_history
+from forcebridge.services.pages import DEFAULT_LIMIT, MAX_LIMIT, SHORT_ID
 
 app = typer.Typer(no_args_is_help=True)
 
+_INTEGRATION = typer.Argument(..., help="Integration name or id.")
+LIVE_COUNTS = ("created", "updated", "unchanged", "failed")
+TABLE_COUNTS = ("read", "created", "updated", "failed")
 
-def run(integration: str = typer.Argument(...)) -> None:
-    """Run an integration now."""
-    raise typer.Exit(2)
+
+class ProgressBar:
+    """A `forcebridge.runs.RunProgress` drawn with Rich: records read against the source's
+    total (unknown total: a pulsing bar) and the counts so far."""
+
+    def __init__(self, progress: Progress, name: str) -> None:
+        self.progress = progress
+        self.name = name
+        self.task: TaskID | None = None
+
+    def started(self, total: int | None) -> None:
+        if self.task is None:
+            self.task = self.progress.add_task(self.name, total=total, counts="")
+        else:
+            self.progress.update(self.task, total=total)
+
+    def advance(self, read: int, counts: dict[str, int]) -> None:
+        if self.task is None:
+            self.started(None)
+        assert self.task is not None
+        shown = "  ".join(f"{name} {counts.get(name, 0):,}" for name in LIVE_COUNTS)
+        self.progress.update(self.task, completed=read, counts=shown)
 
 
-def plan(integration: str = typer.Argument(...)) -> None:
-    """Check an integration against the org and show what a run would do."""
-    raise typer.Exit(2)
+def _run_table(rows: list[dict[str, Any]], title: str) -> None:
+    """Runs as a table that fits 80 columns: short ids (`runs show` takes them) and the main
+    counts; `runs show` and `--json` have everything."""
+    table = Table(title=title)
+    table.add_column("run", no_wrap=True)
+    table.add_column("started", no_wrap=True)
+    table.add_column("status")
+    for name in TABLE_COUNTS:
+        table.add_column(name, justify="right")
+    for row in rows:
+        table.add_row(
+            row["id"][:SHORT_ID], row["started_at"].strftime("%m-%d %H:%M"), row["status"],
+            *(f"{row['counts'][name]:,}" for name in TABLE_COUNTS),
+        )
+    console.print(table)
+
+
+def summary(row: dict[str, Any], *, as_json: bool) -> None:
+    """A run's summary: one table of what it did (or the view as JSON)."""
+    if as_json:
+        emit_one(row, as_json=True)
+        return
+    status = row["status"]
+    colour = {"succeeded": "green", "partial": "yellow", "failed": "red"}.get(status, "cyan")
+    table = Table(title=f"run of {row['integration']}: [{colour}]{status}[/{colour}]",
+                  show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("", justify="right")
+    for name, value in row["counts"].items():
+        table.add_row(name, f"{value:,}")
+    table.add_row("API calls", f"{row['api_calls']:,}")
+    table.add_row("events", f"{row['events'] or 0:,}")
+    if row["duration_seconds"] is not None:
+        table.add_row("seconds", f"{row['duration_seconds']:.1f}")
+    table.add_row("trigger", row["trigger"])
+    table.add_row("run id", row["id"])
+    console.print(table)
+    if row["error"]:
+        console.print(f"[red]error:[/red] {row['error']}")
+    if row["events"]:
+        console.print(f"see them with: forcebridge events list --run {row['id']}")
+
+
+def run(
+    integration: str = _INTEGRATION,
+    tenant: str = TenantOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Run an integration now (trigger `manual`), with a progress bar, then its summary."""
+    rt = runtime()
+    tid = tenant_id(rt, tenant)
+    if as_json:
+        run_id = anyio.run(
+            functools.partial(run_integration, rt, tid, integration, trigger="manual")
+        )
+    else:
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[counts]}"),
+            TimeElapsedColumn(),
+            console=console_err,
+            transient=True,
+        ) as progress:
+            bar = ProgressBar(progress, integration)
+            run_id = anyio.run(
+                functools.partial(
+                    run_integration, rt, tid, integration, trigger="manual", progress=bar
+                )
+            )
+    with rt.db.begin() as s:
+        row = run_history.view(s, run_history.get(s, tid, run_id))
+    summary(row, as_json=as_json)
+    if row["status"] != "succeeded":
+        raise typer.Exit(1)
+
+
+def plan(
+    integration: str = _INTEGRATION,
+    tenant: str = TenantOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Check an integration against the org and its source, writing nothing: every problem
+    (field and reason), then what a run would do. Exit code 1 when there are problems."""
+    rt = runtime()
+    tid = tenant_id(rt, tenant)
+    report = anyio.run(plan_integration, rt, tid, integration)
+    found: dict[str, Any] = report.as_dict()
+    if as_json:
+        typer.echo(orjson.dumps(found, default=str, option=orjson.OPT_INDENT_2).decode())
+    else:
+        if report.problems:
+            emit(
+                [{"field": p.field, "reason": p.reason} for p in report.problems],
+                ("field", "reason"), as_json=False,
+                title=f"[red]{len(report.problems)} problem(s)[/red]",
+            )
+        else:
+            console.print("[green]no problems[/green]")
+        counts = Table(title="a run would", show_header=False)
+        counts.add_column("", style="bold")
+        counts.add_column("", justify="right")
+        for name in ("create", "update", "unchanged", "delete", "filtered", "invalid"):
+            counts.add_row(name, f"{getattr(report, f'would_{name}'):,}")
+        console.print(counts)
+    if report.problems:
+        raise typer.Exit(1)
+
+
+@app.command("list")
+def list_runs(
+    integration: str = _INTEGRATION,
+    tenant: str = TenantOption,
+    limit: int = typer.Option(DEFAULT_LIMIT, "--limit", min=1, max=MAX_LIMIT),
+    cursor: str | None = typer.Option(None, "--cursor", help="Continue after a previous page."),
+    as_json: bool = JsonOption,
+) -> None:
+    """An integration's runs, newest first."""
+    rt = runtime()
+    tid = tenant_id(rt, tenant)
+    with rt.db.begin() as s:
+        found = run_history.list_runs(s, tid, integration, limit=limit, cursor=cursor)
+        rows = run_history.views(s, found.items)
+    if as_json:
+        emit(rows, (), as_json=True)
+    else:
+        _run_table(rows, f"runs of {integration}")
+    if found.next_cursor:
+        console_err.print(f"more runs: add --cursor {found.next_cursor}")
+
+
+@app.command("show")
+def show(
+    run_id: str = typer.Argument(..., help="Run id."),
+    tenant: str = TenantOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """One run: trigger, timing, status, counts, API calls, events."""
+    rt = runtime()
+    tid = tenant_id(rt, tenant)
+    with rt.db.begin() as s:
+        row = run_history.view(s, run_history.get(s, tid, run_id))
+    summary(row, as_json=as_json)

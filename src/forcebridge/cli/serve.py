@@ -1,10 +1,11 @@
-"""`forcebridge serve`"""
+"""`forcebridge serve`: the API and, unless turned off, the scheduler, in one process."""
 
 from __future__ import annotations
 
 import typer
 import uvicorn
 
+from forcebridge import log, scheduling
 from forcebridge.api import create_app
 from forcebridge.cli.output import runtime
 
@@ -14,11 +15,23 @@ def serve(
         None, help="Bind address (default from FORCEBRIDGE_BIND_HOST)."
     ),
     port: int | None = typer.Option(None, help="Port (default from FORCEBRIDGE_BIND_PORT)."),
+    scheduler: bool | None = typer.Option(
+        None,
+        "--scheduler/--no-scheduler",
+        help="Also run scheduled runs, outbox delivery and form resends in this process "
+        "(default from FORCEBRIDGE_SCHEDULER, on). Use --no-scheduler for API-only replicas.",
+        show_default=False,
+    ),
 ) -> None:
-    """Migrate the database, then serve the API."""
+    """Migrate the database, then serve the API; the scheduler runs in the same event loop."""
     rt = runtime()
+    app = create_app(rt)
+    with_scheduler = rt.settings.scheduler if scheduler is None else scheduler
+    if with_scheduler:
+        scheduling.attach(app, rt)
+    log.event(log.get("serve"), "serving", scheduler=with_scheduler)
     uvicorn.run(
-        create_app(rt),
+        app,
         host=host or rt.settings.bind_host,
         port=port or rt.settings.bind_port,
         log_level=rt.settings.log_level.lower(),

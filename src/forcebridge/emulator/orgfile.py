@@ -211,6 +211,12 @@ def demo_config() -> OrgConfig:
                             unique=True, external_id=True),
                 FieldConfig("acme__Account_Id__c", "string", label="Acme Account Id",
                             length=80, unique=True, external_id=True),
+                # the billing demo's custom fields on Account (managed package `acme`)
+                FieldConfig("acme__Billing_Currency__c", "string", label="Billing Currency",
+                            length=3),
+                FieldConfig("acme__Credit_Limit__c", "currency", label="Credit Limit",
+                            precision=16, scale=2),
+                FieldConfig("acme__Customer_Since__c", "date", label="Customer Since"),
             ]),
             ObjectConfig("Contact", fields=[
                 FieldConfig("External_Id__c", "string", label="External Id", length=255,
@@ -224,6 +230,8 @@ def demo_config() -> OrgConfig:
                 FieldConfig("acme__External_Id__c", "string", label="External Id", length=80,
                             unique=True, external_id=True),
                 FieldConfig("acme__As_Of__c", "date", label="As Of"),
+                FieldConfig("acme__Currency__c", "string", label="Currency", length=3),
+                FieldConfig("acme__Updated_At__c", "datetime", label="Updated At"),
             ]),
             ObjectConfig("Invoice__c", label="Invoice", fields=[
                 FieldConfig("Account__c", "reference", label="Account",
@@ -240,6 +248,36 @@ def demo_config() -> OrgConfig:
             ObjectConfig("Acme_Event__e", label="Acme Event", fields=[
                 FieldConfig("Kind__c", "string", label="Kind", length=80, required=True),
                 FieldConfig("Payload__c", "textarea", label="Payload", length=131072),
+            ]),
+            # the billing demo (`forcebridge demo`): contracts and prepayments/commitments of
+            # the managed package, each under its Account by external id
+            ObjectConfig("acme__Contract__c", label="Contract", fields=[
+                FieldConfig("acme__External_Id__c", "string", label="External Id", length=80,
+                            unique=True, external_id=True),
+                FieldConfig("acme__Account__c", "reference", label="Account",
+                            reference_to=["Account"], relationship_name="acme__Account__r"),
+                FieldConfig("acme__Code__c", "string", label="Code", length=40),
+                FieldConfig("acme__Start_Date__c", "date", label="Start Date"),
+                FieldConfig("acme__End_Date__c", "date", label="End Date"),
+                FieldConfig("acme__Billing_Frequency__c", "picklist", label="Billing Frequency",
+                            picklist_values=["Monthly", "Quarterly", "Annually"],
+                            restricted_picklist=True),
+            ]),
+            ObjectConfig("acme__Commitment__c", label="Commitment", fields=[
+                FieldConfig("acme__External_Id__c", "string", label="External Id", length=80,
+                            unique=True, external_id=True),
+                FieldConfig("acme__Account__c", "reference", label="Account",
+                            reference_to=["Account"], relationship_name="acme__Account__r"),
+                FieldConfig("acme__Contract__c", "reference", label="Contract",
+                            reference_to=["acme__Contract__c"],
+                            relationship_name="acme__Contract__r"),
+                FieldConfig("acme__Type__c", "picklist", label="Type",
+                            picklist_values=["Prepayment", "Commitment"],
+                            restricted_picklist=True),
+                FieldConfig("acme__Amount__c", "currency", label="Amount", precision=16,
+                            scale=2),
+                FieldConfig("acme__Start_Date__c", "date", label="Start Date"),
+                FieldConfig("acme__End_Date__c", "date", label="End Date"),
             ]),
         ],
         apex_endpoints=[

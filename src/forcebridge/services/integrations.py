@@ -1,8 +1,9 @@
 """Integrations: what to sync, publish or receive for a tenant, validated per kind.
 
 The service checks what it can without Salesforce (names, kind configuration, schedule,
-connection and notification users); the checks against the org's live describe happen in
-`services.plans` before a save is committed by the API and the CLI.
+connection and notification users). The faces never call `create`/`update` directly: they go
+through `services.integration_saves.save`, which also runs the kind's checks against the org's
+live describe (`services.integration_checks`) before anything is committed.
 
 A SQL source's URL may carry a password, so it is sealed in its own column and never stored
 in `config`; `config_of` puts it back for a run, `public_view` shows it with the password
@@ -12,6 +13,7 @@ masked.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -19,9 +21,12 @@ import pydantic
 from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
 from forcebridge.errors import Conflict, InvalidInput, NotFound
+from forcebridge.forms import hooks
 from forcebridge.forms.config import InboundFormConfig
 from forcebridge.outbox.config import EventPublishConfig
 from forcebridge.services import audit, validation
@@ -116,8 +121,11 @@ def get(session: Session, tenant_id: str, ref: str) -> Integration:
 
 
 def list_all(session: Session, tenant_id: str, kind: str | None = None) -> list[Integration]:
+    """The tenant's integrations by name, only those of `kind` when given."""
     query = select(Integration).where(Integration.tenant_id == tenant_id)
     if kind:
+        if kind not in CONFIG_MODELS:
+            raise InvalidInput.field("kind", f"must be one of: {', '.join(CONFIG_MODELS)}")
         query = query.where(Integration.kind == kind)
     return list(session.scalars(query.order_by(Integration.name)))
 
@@ -139,11 +147,24 @@ def _store_config(integration: Integration, vault: Vault, config: KindConfig) ->
             stored = vault.open(integration.source_url)
             if display_url(stored).replace(MASKED, "") == url.replace(MASKED, ""):
                 url = stored
+        if _password(url) == MASKED:
+            raise InvalidInput.field(
+                "config.source.url",
+                "the password is masked (***) and no stored URL matches it: give the real "
+                "password, e.g. through ${DB_PASSWORD} in a file for `forcebridge apply`",
+            )
         integration.source_url = vault.seal(url)
         dumped["source"]["url"] = None
     else:
         integration.source_url = None
     integration.config = dumped
+
+
+def _password(url: str) -> str | None:
+    try:
+        return make_url(url).password
+    except ArgumentError:
+        return None
 
 
 def _users(session: Session, tenant_id: str, refs: list[str]) -> list[str]:
@@ -207,8 +228,10 @@ def _apply(
         integration.next_run_at = None
     if "notify" in given:
         integration.notify_user_ids = _users(session, integration.tenant_id, data.notify or [])
-    if "enabled" in given and data.enabled is not None:
-        set_enabled(integration, data.enabled, reason=None if data.enabled else "disabled by a user")
+    if "enabled" in given and data.enabled is not None and data.enabled != integration.enabled:
+        # only a change: re-stating the current state keeps the reason and the failure streak
+        reason = None if data.enabled else "disabled by a user"
+        set_enabled(integration, data.enabled, reason=reason)
 
 
 def set_enabled(integration: Integration, enabled: bool, *, reason: str | None = None) -> None:
@@ -218,6 +241,53 @@ def set_enabled(integration: Integration, enabled: bool, *, reason: str | None =
     if enabled:
         integration.failure_streak = 0
         integration.next_run_at = None
+
+
+def enable(session: Session, tenant_id: str, ref: str, *, actor: str = "system") -> Integration:
+    """Enable (again): runs resume and the failure streak starts from 0."""
+    integration = get(session, tenant_id, ref)
+    set_enabled(integration, True)
+    audit.record(
+        session, actor=actor, action="integration.enable", target_type="integration",
+        target_id=integration.id, tenant_id=tenant_id,
+    )
+    return integration
+
+
+def disable(
+    session: Session, tenant_id: str, ref: str, *, reason: str | None = None,
+    actor: str = "system",
+) -> Integration:
+    """Disable: no scheduled or manual runs (nor posts, nor deliveries) until enabled again."""
+    cleaned = (reason or "").strip()
+    if len(cleaned) > 1000:
+        raise InvalidInput.field("reason", "must be at most 1000 characters")
+    integration = get(session, tenant_id, ref)
+    set_enabled(integration, False, reason=cleaned or "disabled by a user")
+    audit.record(
+        session, actor=actor, action="integration.disable", target_type="integration",
+        target_id=integration.id, tenant_id=tenant_id, detail={"reason": cleaned or None},
+    )
+    return integration
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What a user can change, secrets opened: equal before and after a save means a no-op."""
+
+    checked: tuple[Any, ...]  # what the org checks see: connection, config, source URL
+    other: tuple[Any, ...]
+
+    @classmethod
+    def of(cls, integration: Integration, vault: Vault) -> Fingerprint:
+        url = vault.open(integration.source_url) if integration.source_url else None
+        return cls(
+            checked=(integration.connection_id, integration.config, url),
+            other=(
+                integration.name, integration.schedule, list(integration.notify_user_ids),
+                integration.enabled, integration.disabled_reason,
+            ),
+        )
 
 
 def create(
@@ -237,6 +307,7 @@ def create(
     _apply(session, vault, integration, data, given)
     if "schedule" not in given and data.kind in SCHEDULED_KINDS:
         integration.schedule = default_schedule(integration.id)
+    hooks.ensure_hook(integration, vault)  # an inbound form's hook id and secret, from the start
     session.flush()
     audit.record(
         session, actor=actor, action="integration.create", target_type="integration",
@@ -262,7 +333,13 @@ def update(
 
 
 def delete(session: Session, tenant_id: str, ref: str, *, actor: str = "system") -> None:
+    """Delete with its runs, events, sync state and queued messages (the database cascades)."""
     integration = get(session, tenant_id, ref)
+    if integration.running_run_id is not None:
+        raise Conflict(
+            f"integration {integration.name!r} is running; delete it when the run has ended",
+            details=[{"field": "integration", "reason": "a run is in progress"}],
+        )
     audit.record(
         session, actor=actor, action="integration.delete", target_type="integration",
         target_id=integration.id, tenant_id=tenant_id, detail={"name": integration.name},
@@ -274,7 +351,8 @@ def public_view(session: Session, integration: Integration, vault: Vault) -> dic
     """What may be shown: the config with a SQL URL's password masked, never a secret."""
     config = dict(integration.config)
     if integration.source_url:
-        config["source"] = {**config["source"], "url": display_url(vault.open(integration.source_url))}
+        url = display_url(vault.open(integration.source_url))
+        config["source"] = {**config["source"], "url": url}
     conn = (
         connections_service.get(session, integration.tenant_id, integration.connection_id)
         if integration.connection_id

@@ -1,7 +1,95 @@
-"""Events: every failure kept until resolved, listed, shown, resolved and retried."""
+"""Events: every failure kept until resolved, listed, shown, resolved and retried.
+
+Reading needs `integrations:read`, resolving and retrying `integrations:write` (an API key
+has both); another tenant's event is 404 like a missing one.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from forcebridge.api.auth import Principal, require_scope, runtime
+from forcebridge.runtime import Runtime
+from forcebridge.services import events, retries
+from forcebridge.services import runs as run_history
+from forcebridge.services.events import MAX_IDS
+from forcebridge.services.pages import DEFAULT_LIMIT, MAX_LIMIT
 
 router = APIRouter(prefix="/events", tags=["events"])
+
+_read = require_scope("integrations:read")
+_write = require_scope("integrations:write")
+
+
+class EventIds(BaseModel):
+    """Events to act on, by id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[str] = Field(min_length=1, max_length=MAX_IDS)
+
+
+@router.get("")
+def list_events(
+    integration: str | None = Query(default=None, description="Integration name or id."),
+    status: str = Query(default="open", description="open, resolved, retried or all."),
+    kind: str | None = Query(default=None, description="e.g. record_rejected, run_failed."),
+    run: str | None = Query(default=None, description="Only the events of this run."),
+    limit: int = Query(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+    cursor: str | None = Query(default=None, description="`next_cursor` of the previous page."),
+    who: Principal = Depends(_read),
+    rt: Runtime = Depends(runtime),
+) -> dict[str, Any]:
+    """Newest first, open ones by default; follow `next_cursor` for older ones."""
+    with rt.db.begin() as s:
+        found = events.list_events(
+            s, who.tenant_id, integration=integration, status=status, kind=kind, run_id=run,
+            limit=limit, cursor=cursor,
+        )
+        return {"items": events.views(s, found.items), "next_cursor": found.next_cursor}
+
+
+@router.post("/resolve")
+def resolve_events(
+    body: EventIds, who: Principal = Depends(_write), rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    """Resolve several events at once; all must exist, or none is resolved."""
+    with rt.db.begin() as s:
+        done = events.resolve(s, who.tenant_id, body.ids, who.actor)
+        return {"items": events.views(s, done)}
+
+
+@router.post("/retry")
+async def retry_events(
+    body: EventIds, who: Principal = Depends(_write), rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    """Retry events by their kind. Records a run could not write are resent in a run of their
+    own (trigger `retry`) and the answer is that run once it ended; rejected form posts are
+    replayed and dead outbox messages made pending again, answered as `{"family", "items"}`.
+    Events it could not write are recorded anew."""
+    done = await retries.retry(rt, who.tenant_id, body.ids, actor=who.actor)
+    if done.run_id is None:
+        return {"family": done.family, "items": done.items}
+    with rt.db.begin() as s:
+        return run_history.view(s, run_history.get(s, who.tenant_id, done.run_id))
+
+
+@router.get("/{event_id}")
+def get_event(
+    event_id: str, who: Principal = Depends(_read), rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    """One event with its payload (secret-looking values masked)."""
+    with rt.db.begin() as s:
+        return events.views(s, [events.get(s, who.tenant_id, event_id)])[0]
+
+
+@router.post("/{event_id}/resolve")
+def resolve_event(
+    event_id: str, who: Principal = Depends(_write), rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    with rt.db.begin() as s:
+        event = events.get(s, who.tenant_id, event_id)
+        return events.views(s, events.resolve(s, who.tenant_id, [event.id], who.actor))[0]

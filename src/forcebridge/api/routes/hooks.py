@@ -1,7 +1,170 @@
-"""Inbound-form hooks: POST /hooks/{hook_id} turns a form post into a Salesforce record."""
+"""Inbound-form hooks: POST /hooks/{hook_id} turns a form post into a Salesforce record.
+
+`router` is mounted at the root, because form tools post to a bare URL with no API key: the
+hook's secret (`?token=...`, or an `X-Forcebridge-Signature` HMAC) is the credential. Answers:
+
+| status | when |
+|---|---|
+| 201 | the record was created: `{"post_id", "status": "created", "id", "object", "ignored"}` |
+| 202 | stored, not (yet) created: Salesforce unreachable, integration disabled, or outcome unknown |
+| 404 | unknown hook, or a missing or wrong secret (the same answer: nobody learns which) |
+| 413 | the body is over the hook's `max_body_bytes` |
+| 415 / 422 | the body cannot be read (not stored) |
+| 422 | stored but refused: required fields missing (named), a value refused by a transform or by Salesforce; an event is open and the post can be replayed |
+
+`api_router` (under /api/v1/integrations/{ref}) is the tenant's side: the fields a form may
+fill, the posts received, replays, and the hook URL and secret.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from forcebridge.api.auth import Principal, principal, require_scope, runtime
+from forcebridge.errors import ForcebridgeError, InvalidInput
+from forcebridge.forms import manage, posts, sending
+from forcebridge.forms.check import integration_form_fields
+from forcebridge.forms.hooks import SIGNATURE_HEADER, TOKEN_PARAM
+from forcebridge.forms.receiving import body_limit, receive
+from forcebridge.runtime import Runtime
 
 router = APIRouter(tags=["hooks"])
+api_router = APIRouter(prefix="/integrations/{ref}", tags=["inbound forms"])
+
+_read = require_scope("integrations:read")
+_write = require_scope("integrations:write")
+
+
+class BodyTooLarge(ForcebridgeError):
+    code = "body_too_large"
+    status = 413
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, refused as soon as it passes `limit` bytes (never read whole first)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> BodyTooLarge:
+    return BodyTooLarge(
+        f"the post is larger than this hook accepts ({limit} bytes)",
+        details=[{"field": "body", "reason": f"larger than {limit} bytes"}],
+    )
+
+
+_STATUS = {"created": 201, "rejected": 422}
+
+
+@router.post("/hooks/{hook_id}", status_code=201)
+async def post_form(hook_id: str, request: Request, rt: Runtime = Depends(runtime)) -> JSONResponse:
+    """Receive a form post (form-encoded, JSON, or URL parameters) and create the record."""
+    limit = await anyio.to_thread.run_sync(body_limit, rt, hook_id)
+    body = await _read_body(request, limit)
+    outcome = await receive(
+        rt, hook_id, content_type=request.headers.get("content-type"), body=body,
+        query=request.query_params.multi_items(), raw_query=request.url.query.encode(),
+        token=request.query_params.get(TOKEN_PARAM),
+        signature=request.headers.get(SIGNATURE_HEADER),
+    )
+    return JSONResponse(outcome.to_json(), _STATUS.get(outcome.status, 202))
+
+
+# -- the tenant's side -----------------------------------------------------------------------
+class ReplayRequest(BaseModel):
+    """Which posts to send again with the current mapping."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    post_ids: list[str] = Field(default_factory=list, max_length=1000)
+    all_rejected: bool = False
+
+
+@api_router.get("/form-fields")
+async def form_fields(
+    ref: str, who: Principal = Depends(_read), rt: Runtime = Depends(runtime)
+) -> list[dict[str, Any]]:
+    """The fields a form can fill (createable ones only), `required` marked, with the keys
+    mapped to each in `mapped_from`."""
+    return await integration_form_fields(rt, who.tenant_id, ref)
+
+
+@api_router.get("/form-posts")
+def list_form_posts(
+    ref: str,
+    status: str | None = Query(default=None, description=", ".join(posts.STATUSES)),
+    limit: int = Query(default=100, ge=1, le=posts.LIST_LIMIT),
+    who: Principal = Depends(_read),
+    rt: Runtime = Depends(runtime),
+) -> list[dict[str, Any]]:
+    """Posts received, newest first."""
+    with rt.db.begin() as s:
+        integration = manage.form_integration(s, who.tenant_id, ref)
+        return [posts.view(p) for p in posts.list_posts(s, integration, status=status,
+                                                         limit=limit)]
+
+
+@api_router.get("/form-posts/{post_id}")
+def get_form_post(
+    ref: str, post_id: str, who: Principal = Depends(_read), rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    with rt.db.begin() as s:
+        integration = manage.form_integration(s, who.tenant_id, ref)
+        return posts.view(posts.get(s, who.tenant_id, post_id, integration))
+
+
+@api_router.post("/form-posts/replay")
+async def replay_form_posts(
+    ref: str, body: ReplayRequest, who: Principal = Depends(_write),
+    rt: Runtime = Depends(runtime),
+) -> dict[str, Any]:
+    """Send posts again (`post_ids`, or `all_rejected`), mapped with the current config."""
+    if body.all_rejected == bool(body.post_ids):
+        raise InvalidInput.field("post_ids", "give post_ids or all_rejected: true (not both)")
+    if body.all_rejected:
+        outcomes = await sending.replay_rejected(rt, who.tenant_id, ref, actor=who.actor)
+    else:
+        def check() -> None:
+            with rt.db.begin() as s:
+                integration = manage.form_integration(s, who.tenant_id, ref)
+                for post_id in body.post_ids:
+                    posts.get(s, who.tenant_id, post_id, integration)
+
+        await anyio.to_thread.run_sync(check)
+        outcomes = await sending.replay(rt, who.tenant_id, body.post_ids, actor=who.actor)
+    return {"posts": [o.to_json() for o in outcomes]}
+
+
+@api_router.get("/hook")
+def get_hook(
+    ref: str, who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
+) -> dict[str, str]:
+    """The hook URL and its secret (API keys only: this is the form's credential)."""
+    with rt.db.begin() as s:
+        integration = manage.form_integration(s, who.tenant_id, ref)
+        return manage.hook_info(s, rt.settings, rt.vault, integration).to_json()
+
+
+@api_router.post("/hook/rotate-secret")
+def rotate_hook_secret(
+    ref: str, who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
+) -> dict[str, str]:
+    """A new secret, valid at once; the old one stops working now."""
+    with rt.db.begin() as s:
+        return manage.rotate_secret(
+            s, rt.settings, rt.vault, who.tenant_id, ref, actor=who.actor
+        ).to_json()

@@ -1,7 +1,118 @@
-"""Event publishing: the product hands events over; the outbox shows their delivery."""
+"""Event publishing: the product hands events over; the outbox shows their delivery.
+
+| method | path | scope | does |
+|---|---|---|---|
+| POST | /integrations/{ref}/events | events:write | store events (one or a list); 202 |
+| GET | /integrations/{ref}/outbox | integrations:read | messages (`?status=&key=&after_id=&limit=`) |
+| GET | /integrations/{ref}/outbox/{id} | integrations:read | one message |
+| POST | /integrations/{ref}/outbox/replay | integrations:write | dead messages pending again |
+
+202 means stored: the events are in the durable outbox (committed) before the answer is sent.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
 
-router = APIRouter(tags=["outbox"])
+from fastapi import APIRouter, Body, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from forcebridge.api.auth import Principal, require_scope, runtime
+from forcebridge.errors import NotFound
+from forcebridge.outbox import messages, publishing
+from forcebridge.runtime import Runtime
+
+router = APIRouter(prefix="/integrations/{ref}", tags=["outbox"])
+
+_publish = require_scope("events:write")
+_read = require_scope("integrations:read")
+_write = require_scope("integrations:write")
+
+_EVENTS = Body(
+    ...,
+    description='One event or a list: {"key", "type", "payload": {...}, "idempotency_key"?}.',
+    examples=[{"key": "account-42", "type": "balance.changed", "payload": {"balance": 12.5}}],
+)
+
+
+class ReplayRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[int] = Field(min_length=1, max_length=1000)
+
+
+@router.post("/events", status_code=202)
+def publish_events(
+    ref: str,
+    events: dict[str, Any] | list[Any] = _EVENTS,
+    who: Principal = Depends(_publish),
+    rt: Runtime = Depends(runtime),
+) -> dict[str, Any]:
+    """Store events for delivery; answers their outbox ids and idempotency keys, in order.
+
+    An event whose `idempotency_key` was published before answers the message stored then
+    (`"duplicate": true`) and is not stored again."""
+    parsed = publishing.parse_events(events)
+    with rt.db.begin() as s:
+        integration = messages.integration_for(s, who.tenant_id, ref)
+        before = {m.idempotency_key for m in publishing.existing(s, integration, parsed)}
+        stored = publishing.publish(s, integration, parsed)
+        answer = []
+        for m in stored:
+            answer.append(
+                {
+                    "id": m.id,
+                    "key": m.event_key,
+                    "idempotency_key": m.idempotency_key,
+                    "status": m.status,
+                    "duplicate": m.idempotency_key in before,
+                }
+            )
+            before.add(m.idempotency_key)
+    return {"accepted": len(answer), "messages": answer}
+
+
+@router.get("/outbox")
+def list_outbox(
+    ref: str,
+    status: str | None = Query(default=None, description="pending, delivered or dead"),
+    key: str | None = Query(default=None, description="Only this event key."),
+    after_id: int | None = Query(default=None, description="Page on after this id."),
+    limit: int = Query(default=100, ge=1, le=messages.MAX_LIST),
+    who: Principal = Depends(_read),
+    rt: Runtime = Depends(runtime),
+) -> dict[str, Any]:
+    with rt.db.begin() as s:
+        found = messages.list_messages(
+            s, who.tenant_id, ref, status=status, key=key, limit=limit, after_id=after_id
+        )
+        return {"messages": [messages.public_view(m) for m in found]}
+
+
+@router.get("/outbox/{message_id}")
+def get_message(
+    ref: str, message_id: int, who: Principal = Depends(_read), rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    with rt.db.begin() as s:
+        integration = messages.integration_for(s, who.tenant_id, ref)
+        message = messages.get(s, who.tenant_id, message_id)
+        if message.integration_id != integration.id:
+            raise NotFound(f"outbox message {message_id} not found in {integration.name!r}")
+        return messages.public_view(message)
+
+
+@router.post("/outbox/replay")
+def replay_messages(
+    ref: str,
+    body: ReplayRequest,
+    who: Principal = Depends(_write),
+    rt: Runtime = Depends(runtime),
+) -> dict[str, Any]:
+    """Dead messages become pending again with attempts reset; their open events `retried`."""
+    with rt.db.begin() as s:
+        integration = messages.integration_for(s, who.tenant_id, ref)
+        for mid in body.ids:
+            if messages.get(s, who.tenant_id, mid).integration_id != integration.id:
+                raise NotFound(f"outbox message {mid} not found in {integration.name!r}")
+        replayed = messages.replay(s, who.tenant_id, body.ids, actor=who.actor)
+        return {"messages": [messages.public_view(m) for m in replayed]}

@@ -1,7 +1,172 @@
-"""Runs of an integration: start one, plan one, list them, and records pushed to a push source."""
+"""Runs of an integration: start one, plan one, list them, and records pushed to a push source.
+
+Starting a run answers `202` with the run as soon as it holds the integration's run lock,
+while it goes on in the background on the server's event loop (`?wait=true` answers with
+the finished run instead). Refusals a run decides up front (already running, disabled, not
+connected) are `409` either way.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict
+
+from forcebridge import log
+from forcebridge.api.auth import Principal, require_scope, runtime
+from forcebridge.errors import ForcebridgeError
+from forcebridge.runs import plan_integration, run_integration
+from forcebridge.runtime import Runtime
+from forcebridge.services import integrations, pushed
+from forcebridge.services import runs as run_history
+from forcebridge.services.pages import DEFAULT_LIMIT, MAX_LIMIT
 
 router = APIRouter(tags=["runs"])
+
+_read = require_scope("integrations:read")
+_write = require_scope("integrations:write")
+_push = require_scope("records:write")
+
+_logger = log.get("api.runs")
+
+# Runs started in the background; a strong reference keeps a task from being collected.
+_background: set[asyncio.Task[str]] = set()
+
+
+class PushBody(BaseModel):
+    """Records for a push source: objects of column values, each with the key column."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    records: list[Any]
+
+
+class RemoveBody(BaseModel):
+    """Keys of pushed records that are gone from the product."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    keys: list[Any]
+
+
+class _Started:
+    """A `RunProgress` that only notes that the run began (it holds the lock by then)."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+
+    def started(self, total: int | None) -> None:
+        self.event.set()
+
+    def advance(self, read: int, counts: dict[str, int]) -> None:
+        self.event.set()
+
+
+def _finished(task: asyncio.Task[str]) -> None:
+    _background.discard(task)
+    if task.cancelled():
+        return
+    exc = task.exception()
+    # a refusal (Conflict, NotFound) was the request's answer already; anything else is news
+    if exc is not None and not isinstance(exc, ForcebridgeError):
+        _logger.error("background run ended with an error", exc_info=exc)
+
+
+async def _start(rt: Runtime, tenant_id: str, ref: str) -> str:
+    """Start a run in the background; the run's id once it began, or its refusal."""
+    signal = _Started()
+    task = asyncio.create_task(
+        run_integration(rt, tenant_id, ref, trigger="api", progress=signal)
+    )
+    _background.add(task)
+    task.add_done_callback(_finished)
+    began = asyncio.create_task(signal.event.wait())
+    try:
+        await asyncio.wait({task, began}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        began.cancel()
+    if task.done():
+        return task.result()  # the run's id, or the Conflict/NotFound it was refused with
+    with rt.db.begin() as s:
+        run_id = integrations.get(s, tenant_id, ref).running_run_id
+    # the lock is ours once the run began; if it is already released the run has ended
+    if run_id is None:
+        run_id = await asyncio.shield(task)
+    return run_id
+
+
+@router.post("/integrations/{ref}/runs", status_code=202)
+async def start_run(
+    ref: str,
+    response: Response,
+    wait: bool = Query(default=False, description="Answer when the run ended, with its counts."),
+    who: Principal = Depends(_write),
+    rt: Runtime = Depends(runtime),
+) -> dict[str, Any]:
+    """Run now (trigger `api`). `202` with the run while it goes on; poll `GET /runs/{id}`."""
+    if wait:
+        run_id = await run_integration(rt, who.tenant_id, ref, trigger="api")
+        response.status_code = 200
+    else:
+        run_id = await _start(rt, who.tenant_id, ref)
+    response.headers["Location"] = f"/api/v1/runs/{run_id}"
+    with rt.db.begin() as s:
+        return run_history.view(s, run_history.get(s, who.tenant_id, run_id))
+
+
+@router.get("/integrations/{ref}/runs")
+def list_runs(
+    ref: str,
+    limit: int = Query(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+    cursor: str | None = Query(default=None, description="`next_cursor` of the previous page."),
+    who: Principal = Depends(_read),
+    rt: Runtime = Depends(runtime),
+) -> dict[str, Any]:
+    """Newest first; follow `next_cursor` for older runs."""
+    with rt.db.begin() as s:
+        found = run_history.list_runs(s, who.tenant_id, ref, limit=limit, cursor=cursor)
+        return {"items": run_history.views(s, found.items), "next_cursor": found.next_cursor}
+
+
+@router.get("/runs/{run_id}")
+def get_run(
+    run_id: str, who: Principal = Depends(_read), rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    with rt.db.begin() as s:
+        return run_history.view(s, run_history.get(s, who.tenant_id, run_id))
+
+
+@router.post("/integrations/{ref}/plan")
+async def plan(
+    ref: str, who: Principal = Depends(_read), rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    """Check the integration against the org's live describe and its source; writes nothing.
+    Problems (each naming the field and the reason) and what a run would do."""
+    report = await plan_integration(rt, who.tenant_id, ref)
+    result: dict[str, Any] = report.as_dict()
+    return result
+
+
+@router.post("/integrations/{ref}/records")
+def push_records(
+    ref: str, body: PushBody, who: Principal = Depends(_push), rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    """Store records for the integration's next run (latest per key wins). They are
+    committed before this answers; at most 10,000 per call."""
+    with rt.db.begin() as s:
+        integration = integrations.get(s, who.tenant_id, ref)
+        accepted = pushed.push(s, integration, body.records)
+        return {"integration": integration.name, "accepted": accepted}
+
+
+@router.delete("/integrations/{ref}/records")
+def remove_records(
+    ref: str, body: RemoveBody, who: Principal = Depends(_push), rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    """Forget pushed records by key; in mirror mode the next run deletes them from Salesforce."""
+    with rt.db.begin() as s:
+        integration = integrations.get(s, who.tenant_id, ref)
+        removed = pushed.remove(s, integration, body.keys)
+        return {"integration": integration.name, "removed": removed}

@@ -1,0 +1,28 @@
+"""The runs engine of entity-sync integrations: run, plan, retry.
+
+- `run_integration(rt, tenant_id, ref, trigger=, scheduled_for=, progress=)` -> run id;
+  raises NotFound, `AlreadyRunning` (a Conflict) and Conflict (disabled / not connected).
+- `RunProgress`: what a progress display implements (`started`, `advance`).
+- `plan_integration(rt, tenant_id, ref)` -> `PlanReport`; `runs.plan.check_config` for saves.
+- `retry_events(rt, tenant_id, event_ids, actor=)` -> the retry run's id.
+
+See docs/runs.md for what a run does and guarantees.
+"""
+
+from __future__ import annotations
+
+from forcebridge.runs.engine import RunProgress, run_integration
+from forcebridge.runs.lifecycle import FAILURE_STREAK_LIMIT, AlreadyRunning
+from forcebridge.runs.plan import PlanReport, check_config, plan_integration
+from forcebridge.runs.retry import retry_events
+
+__all__ = [
+    "FAILURE_STREAK_LIMIT",
+    "AlreadyRunning",
+    "PlanReport",
+    "RunProgress",
+    "check_config",
+    "plan_integration",
+    "retry_events",
+    "run_integration",
+]

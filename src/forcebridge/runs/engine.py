@@ -1,0 +1,271 @@
+"""One run of an entity sync: claim, read, check, map, diff, write, mirror, end.
+
+`run_integration` claims the integration's run lock (see lifecycle.py), then streams the
+source through `sync.prepare_all` one batch at a time in a worker thread (the source and the
+sync-state lookups block; the event loop keeps writing meanwhile) and hands the changed
+records to the `Sink`. After a source read to its end without error, mirror mode deletes from
+Salesforce what the sync state holds but the source no longer has.
+
+Whatever stops a run (authentication refused or revoked, API limit, the source unreadable,
+mapping problems, Salesforce failing past the retries) ends it `failed` with one event saying
+why; otherwise it is `partial` when some records failed and `succeeded` when none did. An
+interruption (task cancelled, Ctrl-C) ends it failed as well and releases the lock; only a
+process that dies outright leaves the lock, for the next run to take over once stale.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+import anyio
+
+from forcebridge import log
+from forcebridge.errors import ForcebridgeError
+from forcebridge.runs import lifecycle, state
+from forcebridge.runs.lifecycle import Counts, Failure
+from forcebridge.runs.setup import Loaded, describe_for, entity_config, loaded, open_for
+from forcebridge.runs.sink import RunRef, Sink, keep
+from forcebridge.runs.writer import Rejection, Writer, Written
+from forcebridge.runtime import Runtime
+from forcebridge.salesforce import (
+    AuthenticationError,
+    AuthorizationRevoked,
+    LimitExceeded,
+    SalesforceError,
+)
+from forcebridge.services import authorization
+from forcebridge.services import integrations as integrations_service
+from forcebridge.sources import SourceError
+from forcebridge.sync.diff import Differ
+from forcebridge.sync.mapper import compile_mapping
+from forcebridge.sync.mapping import SyncMode
+from forcebridge.sync.plan import PlanError, check
+from forcebridge.sync.prepare import PreparedBatch, prepare_all
+
+T = TypeVar("T")
+GONE_CODES = frozenset({"ENTITY_IS_DELETED", "NOT_FOUND", "INVALID_CROSS_REFERENCE_KEY"})
+_logger = log.get("runs")
+
+
+class RunProgress(Protocol):
+    """Hears how a run goes (the CLI's progress bar)."""
+
+    def started(self, total: int | None) -> None: ...
+
+    def advance(self, read: int, counts: dict[str, int]) -> None: ...
+
+
+class Job:
+    """What one run works with: its ids, config, client, counts."""
+
+    def __init__(self, rt: Runtime, run_id: str, loaded: Loaded, connection_id: str) -> None:
+        self.rt = rt
+        self.run_id = run_id
+        self.loaded = loaded
+        self.connection_id = connection_id
+        self.counts = Counts()
+        self.ref = RunRef(loaded.integration_id, run_id)
+
+    @property
+    def api_calls(self) -> int:
+        return self.loaded.client.session.calls
+
+
+async def start(
+    rt: Runtime, tenant_id: str, ref: str, trigger: str, scheduled_for: datetime | None = None
+) -> Job:
+    """Claim the lock and build the run's client, in one transaction."""
+
+    def work() -> Job:
+        with rt.db.begin() as session:
+            integration = integrations_service.get(session, tenant_id, ref)
+            entity_config(rt, integration)
+            run = lifecycle.claim(session, rt, integration, trigger=trigger,
+                                  scheduled_for=scheduled_for)
+            assert integration.connection_id is not None
+            return Job(rt, run.id, loaded(rt, session, integration), integration.connection_id)
+
+    return await anyio.to_thread.run_sync(work)
+
+
+def _failure(job: Job, exc: BaseException) -> Failure:
+    """The one event of a run that could not finish."""
+    if isinstance(exc, PlanError):
+        return Failure(f"the mapping does not fit the org: {exc.message}", exc.code,
+                       sorted({p.field for p in exc.problems}))
+    if isinstance(exc, AuthorizationRevoked):
+        authorization.mark_needs_reauthorization(
+            job.rt, job.loaded.tenant_id, job.connection_id, f"{exc.code}: {exc.message}"
+        )
+        return Failure(f"Salesforce revoked the connection's authorization ({exc.code}: "
+                       f"{exc.message}); authorize the connection again", exc.code)
+    if isinstance(exc, AuthenticationError):
+        return Failure(f"Salesforce refused the connection's credentials ({exc.code}: "
+                       f"{exc.message})", exc.code)
+    if isinstance(exc, LimitExceeded):
+        return Failure(f"the org's API limit is used up ({exc.code}: {exc.message}); the next "
+                       "run continues", exc.code)
+    if isinstance(exc, SalesforceError):
+        return Failure(f"Salesforce kept failing ({exc.code}: {exc.message})", exc.code)
+    if isinstance(exc, SourceError):
+        return Failure(f"the source cannot be read: {exc.message}", exc.code)
+    if isinstance(exc, ForcebridgeError):
+        return Failure(exc.message, exc.code)
+    _logger.error("run failed unexpectedly", exc_info=exc,
+                  extra={"fields": {"run_id": job.run_id}})
+    return Failure(f"unexpected error ({type(exc).__name__}); see the server log",
+                   "internal_error")
+
+
+async def supervise(job: Job, work: Callable[[Job], Awaitable[None]]) -> str:
+    """Run `work` with a heartbeat and end the run whatever happens; returns the run id."""
+    failure: Failure | None = None
+    beat = asyncio.create_task(_beat(job))
+    with log.bind(run_id=job.run_id, integration_id=job.loaded.integration_id):
+        try:
+            async with job.loaded.client:
+                await work(job)
+        except Exception as exc:  # every failure ends the run with its reason
+            failure = await anyio.to_thread.run_sync(_failure, job, exc)
+        except (asyncio.CancelledError, KeyboardInterrupt, SystemExit):
+            beat.cancel()
+            # no await may be trusted here: end the run synchronously, then go on stopping
+            lifecycle.finish(job.rt, job.run_id, job.counts, job.api_calls,
+                             Failure("the run was interrupted", "interrupted"))
+            raise
+        finally:
+            beat.cancel()
+        await anyio.to_thread.run_sync(
+            lifecycle.finish, job.rt, job.run_id, job.counts, job.api_calls, failure
+        )
+    return job.run_id
+
+
+async def _beat(job: Job) -> None:
+    period = job.rt.settings.run_heartbeat_seconds
+    while True:
+        await asyncio.sleep(period)
+        await anyio.to_thread.run_sync(
+            lifecycle.heartbeat, job.rt, job.run_id, job.counts, job.api_calls
+        )
+
+
+async def run_integration(
+    rt: Runtime, tenant_id: str, ref: str, *, trigger: str = "manual",
+    scheduled_for: datetime | None = None, progress: RunProgress | None = None,
+) -> str:
+    """Run an entity sync now; returns the run id once it ended (whatever its status).
+
+    Raises NotFound, `AlreadyRunning` when another run holds the lock, and Conflict when
+    the integration is disabled or not connected.
+    """
+    job = await start(rt, tenant_id, ref, trigger, scheduled_for)
+    return await supervise(job, lambda j: _sync(j, progress))
+
+
+class _Reader:
+    """Runs a generator's steps in one dedicated thread (sources may be bound to a thread)."""
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fb-run-source")
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+
+    async def next(self, items: Iterator[T]) -> T | None:
+        return await self.call(next, items, None)
+
+    def close(self, items: Iterator[Any] | None) -> None:
+        closer = getattr(items, "close", None)
+        if closer is not None:
+            self.pool.submit(closer)
+        self.pool.shutdown(wait=False)
+
+
+async def _sync(job: Job, progress: RunProgress | None) -> None:
+    config, client, rt = job.loaded.config, job.loaded.client, job.rt
+    mode, counts = config.mode, job.counts
+    source = open_for(rt, job.loaded.integration_id, config)
+    reader = _Reader()
+    prepared: Iterator[PreparedBatch] | None = None
+    writer = Writer(client, config.mapping, mode, rt.settings.run_write_attempts)
+    bulk_ok = mode in (SyncMode.UPSERT, SyncMode.MIRROR)
+    sink = Sink(rt, job.ref, writer, counts,
+                bulk_threshold=config.bulk_threshold if bulk_ok else None)
+    try:
+        columns = await reader.call(source.columns)
+        described = await describe_for(client, config)
+        problems = check(config.mapping, mode, described.lookup, columns)
+        if problems:
+            raise PlanError(problems)
+        mapper = compile_mapping(config.mapping, described.target, mode)
+        differ = Differ(state.StoredState(rt.db, job.loaded.integration_id), scope=mapper.scope,
+                        track_seen=mode is SyncMode.MIRROR)
+        prepared = prepare_all(source.batches(config.batch_size), config.filters.gate(),
+                               mapper, differ)
+        if progress is not None:
+            progress.started(None)
+        while (batch := await reader.next(prepared)) is not None:
+            counts.read += (batch.filtered + len(batch.errors) + len(batch.new)
+                            + len(batch.changed) + len(batch.unchanged))
+            counts.filtered += batch.filtered
+            counts.unchanged += len(batch.unchanged)
+            await sink.invalid(batch.errors)
+            if mode is SyncMode.INSERT:  # insert never updates: a changed record stays as is
+                counts.unchanged += len(batch.changed)
+                await sink.add(batch.new)
+            else:
+                await sink.add(batch.to_send)
+            if progress is not None:
+                progress.advance(counts.read, counts.as_dict())
+        await sink.flush()
+        if mode is SyncMode.MIRROR and differ.finished:
+            await _mirror(job, writer, differ, reader)
+            if progress is not None:
+                progress.advance(counts.read, counts.as_dict())
+    finally:
+        await sink.cancel()
+        reader.close(prepared)
+
+
+async def _mirror(job: Job, writer: Writer, differ: Differ, reader: _Reader) -> None:
+    """Delete from Salesforce what left the source (by Salesforce id), and forget it."""
+    rt, iid = job.rt, job.loaded.integration_id
+    pages = state.pages(rt.db, iid)
+    try:
+        while (page := await reader.next(pages)) is not None:
+            gone = [(k, i) for k, i in page if k not in differ.seen]
+            for start in range(0, len(gone), 200):
+                await _delete_chunk(job, writer, gone[start : start + 200])
+    finally:
+        await reader.call(pages.close)
+
+
+async def _delete_chunk(job: Job, writer: Writer, chunk: list[tuple[str, str | None]]) -> None:
+    with_id = [(k, i) for k, i in chunk if i]
+    removed: list[str] = []
+    out = Written()
+    results = await writer.delete([i for _, i in with_id]) if with_id else []
+    for (key, sf_id), result in zip(with_id, results, strict=True):
+        codes = {e.code for e in result.errors}
+        if result.success:
+            job.counts.deleted += 1
+            removed.append(key)
+        elif codes & GONE_CODES:  # someone deleted it in Salesforce already
+            removed.append(key)
+        else:
+            job.counts.failed += 1
+            first = result.errors[0] if result.errors else None
+            out.rejected.append(Rejection(
+                key, first.code if first else "UNKNOWN_ERROR",
+                f"could not delete {sf_id}, which left the source: "
+                + "; ".join(e.message for e in result.errors),
+                sorted({f for e in result.errors for f in e.fields}), None, "delete_rejected",
+            ))
+    removed += [k for k, i in chunk if not i]  # never confirmed with an id: nothing to delete
+    await anyio.to_thread.run_sync(keep, job.rt, job.ref, out, (), removed)
+

@@ -1,0 +1,214 @@
+"""A run's life in the store: claim the integration's run lock, beat, end, count failures.
+
+The lock is `integrations.running_run_id`, set by one conditional UPDATE (`... WHERE
+running_run_id IS NULL`, or the id of a run found stale), so two processes can never run one
+integration at once: the loser's UPDATE matches no row. A run whose heartbeat is older than
+`Settings.run_stale_seconds` belongs to a process that stopped; the next run takes the lock
+over and marks that run failed. Ending a run writes its status and counts, releases the lock,
+and keeps the failure streak: after `FAILURE_STREAK_LIMIT` failed runs in a row the
+integration disables itself and emails its notification users (once: a disabled integration
+does not run again until someone enables it, which resets the streak).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlalchemy.orm import Session
+
+from forcebridge import log, notifications
+from forcebridge.errors import Conflict
+from forcebridge.runtime import Runtime
+from forcebridge.services import audit, events
+from forcebridge.services import integrations as integrations_service
+from forcebridge.store.integrations import Integration
+from forcebridge.store.models import User
+from forcebridge.store.runs import Run
+from forcebridge.store.types import new_id, utcnow
+
+FAILURE_STREAK_LIMIT = 10
+STALE_REASON = "the process running it stopped"
+COUNT_NAMES = ("read", "filtered", "created", "updated", "unchanged", "deleted", "failed")
+
+_logger = log.get("runs")
+
+
+class AlreadyRunning(Conflict):
+    """Another run of the integration holds its run lock."""
+
+    code = "already_running"
+
+
+@dataclass
+class Counts:
+    """What a run did so far; `as_dict` is what progress callbacks and the store see."""
+
+    read: int = 0
+    filtered: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    failed: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in COUNT_NAMES}
+
+
+@dataclass
+class Failure:
+    """Why a run could not finish: the one event it leaves behind."""
+
+    message: str
+    error_code: str | None = None
+    fields: list[str] = field(default_factory=list)
+
+
+def _is_stale(run: Run | None, now: datetime, stale_seconds: int) -> bool:
+    if run is None or run.status != "running":
+        return True
+    beat = run.heartbeat_at
+    if beat.tzinfo is None and now.tzinfo is not None:
+        now = now.replace(tzinfo=None)
+    return now - beat > timedelta(seconds=stale_seconds)
+
+
+def claim(
+    session: Session, rt: Runtime, integration: Integration, *, trigger: str,
+    scheduled_for: datetime | None = None,
+) -> Run:
+    """A new `running` run holding the integration's lock, or `AlreadyRunning`.
+
+    Refuses (`Conflict`) a disabled or unconnected integration, naming which. A lock held by a
+    stale run is taken over and that run is ended failed (it counts in the failure streak).
+    """
+    if not integration.enabled:
+        reason = integration.disabled_reason or "disabled"
+        raise Conflict(f"integration {integration.name!r} is disabled ({reason}): enable it "
+                       "to run it")
+    if integration.connection_id is None:
+        raise Conflict(f"integration {integration.name!r} is not connected: attach a "
+                       "connection to run it")
+    now = utcnow()
+    held = integration.running_run_id
+    stale: Run | None = None
+    if held is not None:
+        holder = session.get(Run, held)
+        if not _is_stale(holder, now, rt.settings.run_stale_seconds):
+            raise AlreadyRunning(f"integration {integration.name!r} is already running "
+                                 f"(run {held})")
+        stale = holder
+    run = Run(
+        id=new_id(), tenant_id=integration.tenant_id, integration_id=integration.id,
+        trigger=trigger, status="running", scheduled_for=scheduled_for, started_at=now,
+        heartbeat_at=now,
+    )
+    session.add(run)
+    session.flush()
+    condition = (
+        Integration.running_run_id.is_(None) if held is None
+        else or_(Integration.running_run_id.is_(None), Integration.running_run_id == held)
+    )
+    claimed = session.execute(
+        update(Integration).where(Integration.id == integration.id, condition)
+        .values(running_run_id=run.id).execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise AlreadyRunning(f"integration {integration.name!r} is already running")
+    if stale is not None and stale.status == "running":
+        _end(session, integration, stale, Failure(STALE_REASON, "run_stopped"), now)
+        log.event(_logger, "stale run taken over", run_id=stale.id, integration_id=integration.id)
+    session.refresh(integration)
+    return run
+
+
+def heartbeat(rt: Runtime, run_id: str, counts: Counts, api_calls: int) -> None:
+    """Show the run alive, with its counts so far."""
+    with rt.db.begin() as session:
+        session.execute(
+            update(Run).where(Run.id == run_id, Run.status == "running")
+            .values(heartbeat_at=utcnow(), api_calls=api_calls, **counts.as_dict())
+        )
+
+
+def _end(
+    session: Session, integration: Integration, run: Run, failure: Failure | None,
+    now: datetime, counts: Counts | None = None, api_calls: int | None = None,
+) -> list[str]:
+    """Write the run's end and the streak; returns the emails to notify (auto-disabled)."""
+    if counts is not None:
+        for name, value in counts.as_dict().items():
+            setattr(run, name, value)
+    if api_calls is not None:
+        run.api_calls = api_calls
+    run.ended_at = now
+    if failure is not None:
+        run.status, run.error = "failed", failure.message
+        events.record(
+            session, integration=integration, run_id=run.id, kind="run_failed",
+            message=failure.message, error_code=failure.error_code, fields=failure.fields,
+        )
+        integration.failure_streak = (integration.failure_streak or 0) + 1
+    else:
+        run.status = "partial" if run.failed else "succeeded"
+        integration.failure_streak = 0
+    if failure is None or integration.failure_streak < FAILURE_STREAK_LIMIT \
+            or not integration.enabled:
+        return []
+    reason = (f"disabled after {integration.failure_streak} failed runs in a row; the last: "
+              f"{failure.message}")
+    integrations_service.set_enabled(integration, False, reason=reason[:1000])
+    audit.record(
+        session, actor="system", action="integration.auto_disable", target_type="integration",
+        target_id=integration.id, tenant_id=integration.tenant_id,
+        detail={"failure_streak": integration.failure_streak, "reason": failure.message},
+    )
+    log.event(_logger, "integration disabled after failed runs", integration_id=integration.id,
+              failure_streak=integration.failure_streak)
+    users = [session.get(User, uid) for uid in integration.notify_user_ids or []]
+    return [u.email for u in users if u is not None and u.tenant_id == integration.tenant_id]
+
+
+def finish(
+    rt: Runtime, run_id: str, counts: Counts, api_calls: int, failure: Failure | None
+) -> str:
+    """End the run (status from `failure` and the failed count), release the lock, keep the
+    streak, and email the notification users when this run disabled the integration."""
+    with rt.db.begin() as session:
+        run = session.get(Run, run_id)
+        assert run is not None
+        integration = session.get(Integration, run.integration_id)
+        if integration is None:  # deleted while running: nothing left to keep
+            return "failed" if failure else "succeeded"
+        recipients = _end(session, integration, run, failure, utcnow(), counts, api_calls)
+        session.execute(
+            update(Integration)
+            .where(Integration.id == integration.id, Integration.running_run_id == run_id)
+            .values(running_run_id=None).execution_options(synchronize_session=False)
+        )
+        status, name, reason = run.status, integration.name, integration.disabled_reason
+    log.event(_logger, "run ended", run_id=run_id, status=status, api_calls=api_calls,
+              **counts.as_dict())
+    if recipients:
+        _notify_disabled(rt, recipients, name, reason or "")
+    return status
+
+
+def _notify_disabled(rt: Runtime, recipients: list[str], name: str, reason: str) -> None:
+    notifications.send(
+        rt.settings,
+        recipients,
+        f"[forcebridge] Integration {name!r} disabled itself",
+        f"Integration {name!r} failed {FAILURE_STREAK_LIMIT} runs in a row and disabled "
+        f"itself:\n\n  {reason}\n\nNo runs happen until someone fixes the cause and enables it "
+        f"again:\n  forcebridge integrations enable {name!r} --tenant <tenant>\n",
+    )
+
+
+def run_view(run: Run) -> dict[str, Any]:
+    """The stored counts of a run (for tests and logs)."""
+    return {"status": run.status, **{n: getattr(run, n) for n in COUNT_NAMES},
+            "api_calls": run.api_calls}

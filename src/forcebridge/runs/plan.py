@@ -1,0 +1,146 @@
+"""Plan before run, and the save-time check: the same checks a run makes, writing nothing.
+
+`check_config` is what saving an integration runs (`services.integration_checks`): the
+mapping against the live describe of the target and its parents, and against the source's
+columns when the source can be read (a file not there yet is no reason to refuse a save).
+`plan_integration` makes the same checks and, when they pass, reads the whole source through
+the very pipeline of a run (filter, map, diff against the sync state) to count what a run
+would create, update, leave unchanged and delete, without a single write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import anyio
+
+from forcebridge.runs import state
+from forcebridge.runs.setup import client_of, describe_for, entity_config, loaded, open_for
+from forcebridge.runtime import Runtime
+from forcebridge.salesforce import SalesforceClient, SalesforceError
+from forcebridge.services import integrations as integrations_service
+from forcebridge.sources import Source, SourceError
+from forcebridge.sync.config import EntitySyncConfig
+from forcebridge.sync.diff import Differ
+from forcebridge.sync.mapper import compile_mapping
+from forcebridge.sync.mapping import SyncMode
+from forcebridge.sync.plan import Problem, check
+from forcebridge.sync.prepare import prepare_all
+from forcebridge.sync.schema import ObjectSchema
+
+
+@dataclass
+class PlanReport:
+    """Every problem, then what a run would do (counts are 0 while there are problems)."""
+
+    problems: list[Problem] = field(default_factory=list)
+    would_create: int = 0
+    would_update: int = 0
+    would_unchanged: int = 0
+    would_delete: int = 0
+    would_filtered: int = 0
+    would_invalid: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["problems"] = [{"field": p.field, "reason": p.reason} for p in self.problems]
+        return out
+
+
+@dataclass
+class _Checked:
+    problems: list[Problem]
+    target: ObjectSchema | None = None
+
+
+def _columns(source: Source) -> tuple[list[str] | None, Problem | None]:
+    try:
+        return source.columns(), None
+    except SourceError as exc:
+        return None, Problem("source", exc.message)
+
+
+async def _check(
+    client: SalesforceClient, config: EntitySyncConfig, source: Source, *, strict_source: bool
+) -> _Checked:
+    """Describe and check; a source that cannot be read is a problem only when `strict_source`."""
+    columns, unreadable = await anyio.to_thread.run_sync(_columns, source)
+    try:
+        described = await describe_for(client, config)
+    except SalesforceError as exc:
+        return _Checked([Problem("connection", f"cannot describe the org: {exc.code}: "
+                                               f"{exc.message}")])
+    problems = check(config.mapping, config.mode, described.lookup, columns)
+    if unreadable is not None and strict_source:
+        problems.insert(0, unreadable)
+    return _Checked(problems, described.target)
+
+
+async def check_config(
+    rt: Runtime, tenant_id: str, connection_id: str | None, config: EntitySyncConfig
+) -> list[Problem]:
+    """Save-time checks of an entity sync against the connection's org; [] without one."""
+    if connection_id is None:
+        return []
+
+    def client() -> SalesforceClient:
+        with rt.db.session() as session:
+            return client_of(rt, session, tenant_id, connection_id)
+
+    sf = await anyio.to_thread.run_sync(client)
+    async with sf:
+        checked = await _check(sf, config, open_for(rt, "", config), strict_source=False)
+    return checked.problems
+
+
+async def plan_integration(rt: Runtime, tenant_id: str, ref: str) -> PlanReport:
+    """Problems and the counts of what a run would do; writes nothing anywhere."""
+
+    def load() -> Any:
+        with rt.db.session() as session:
+            integration = integrations_service.get(session, tenant_id, ref)
+            entity_config(rt, integration)
+            return loaded(rt, session, integration)
+
+    job = await anyio.to_thread.run_sync(load)
+    source = open_for(rt, job.integration_id, job.config)
+    async with job.client:
+        checked = await _check(job.client, job.config, source, strict_source=True)
+    report = PlanReport(checked.problems)
+    if report.problems:
+        return report
+    try:
+        await anyio.to_thread.run_sync(_count, rt, job.integration_id, job.config, source,
+                                       checked.target, report)
+    except SourceError as exc:
+        return PlanReport([Problem("source", exc.message)])
+    return report
+
+
+def _count(
+    rt: Runtime, integration_id: str, config: EntitySyncConfig, source: Source,
+    target: ObjectSchema | None, report: PlanReport,
+) -> None:
+    mode = config.mode
+    mapper = compile_mapping(config.mapping, target, mode)
+    differ = Differ(state.StoredState(rt.db, integration_id), scope=mapper.scope,
+                    track_seen=mode is SyncMode.MIRROR)
+    batches: Iterator[Any] = prepare_all(source.batches(config.batch_size),
+                                         config.filters.gate(), mapper, differ)
+    for batch in batches:
+        report.would_filtered += batch.filtered
+        report.would_invalid += len(batch.errors)
+        report.would_unchanged += len(batch.unchanged)
+        if mode is SyncMode.INSERT:
+            report.would_create += len(batch.new)
+            report.would_unchanged += len(batch.changed)
+        elif mode is SyncMode.UPDATE:
+            report.would_update += len(batch.new) + len(batch.changed)
+        else:
+            report.would_create += len(batch.new)
+            report.would_update += len(batch.changed)
+    if mode is SyncMode.MIRROR and differ.finished:
+        for page in state.pages(rt.db, integration_id):
+            report.would_delete += sum(1 for key, _ in page if key not in differ.seen)

@@ -1,0 +1,150 @@
+"""Where a run's changed records go: chunks written concurrently, results kept as they come.
+
+Records arrive batch by batch; the sink cuts them into chunks of 200 and writes each as its
+own task, at most the connection pool's level in flight (the pool limits the calls; this
+bound keeps memory flat while the source is read ahead). As soon as a chunk is answered its
+confirmed records are saved to the sync state and its rejections become events, in one
+transaction, so a run stopped at any point leaves a state that claims nothing unconfirmed.
+
+Bulk switch: the first `bulk_threshold` changed records of a run go through collections as
+they come; once a run has more changes than that, the rest (upsert and mirror modes) go
+through Bulk API 2.0 jobs of `Settings.run_bulk_job_records` records. Deciding per run
+without a counting pass keeps a single read of the source and flat memory; the cost is
+that a run just over the threshold sends its first `bulk_threshold` records through
+collections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import anyio
+
+from forcebridge.runs import state
+from forcebridge.runs.bulk import upsert_job
+from forcebridge.runs.lifecycle import Counts
+from forcebridge.runs.writer import Writer, Written
+from forcebridge.runtime import Runtime
+from forcebridge.salesforce.collections import MAX_RECORDS
+from forcebridge.services import events
+from forcebridge.store.integrations import Integration
+from forcebridge.sync.diff import Diffed
+from forcebridge.sync.mapper import MappingError
+
+
+@dataclass(frozen=True)
+class RunRef:
+    """The run the sink writes for."""
+
+    integration_id: str
+    run_id: str
+
+
+def keep(rt: Runtime, ref: RunRef, written: Written, invalid: Sequence[MappingError] = (),
+         removed: Sequence[str] = ()) -> None:
+    """Save confirmed states, forget removed keys, and record events, in one transaction."""
+    if not (written.confirmed or written.rejected or invalid or removed):
+        return
+    with rt.db.begin() as session:
+        state.save(session, ref.integration_id, written.confirmed)
+        state.remove(session, ref.integration_id, removed)
+        integration = session.get(Integration, ref.integration_id)
+        if integration is None:
+            return
+        for r in written.rejected:
+            events.record(
+                session, integration=integration, run_id=ref.run_id, kind=r.kind,
+                message=r.message, record_key=r.key, error_code=r.code, fields=r.fields,
+                payload=r.payload,
+            )
+        for e in invalid:
+            events.record(
+                session, integration=integration, run_id=ref.run_id, kind="record_invalid",
+                message=e.message, record_key=e.key, error_code=e.code,
+                fields=[err.field for err in e.errors],
+            )
+
+
+class Sink:
+    """Concurrent chunk writer of one run; `drain` waits, `cancel` stops what is in flight."""
+
+    def __init__(
+        self, rt: Runtime, ref: RunRef, writer: Writer, counts: Counts, *,
+        bulk_threshold: int | None,
+    ) -> None:
+        self.rt = rt
+        self.ref = ref
+        self.writer = writer
+        self.counts = counts
+        self.bulk_threshold = bulk_threshold  # None: this mode never goes bulk
+        self.bulk = False
+        self.changes = 0
+        self.pending: list[Diffed] = []
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.slots = asyncio.Semaphore(max(2, writer.client.pool.limit))
+        self.error: BaseException | None = None
+
+    async def add(self, records: Sequence[Diffed]) -> None:
+        self.changes += len(records)
+        self.pending.extend(records)
+        if self.bulk_threshold is not None and self.changes > self.bulk_threshold:
+            self.bulk = True
+        size = self.rt.settings.run_bulk_job_records if self.bulk else MAX_RECORDS
+        while len(self.pending) >= size:
+            chunk, self.pending = self.pending[:size], self.pending[size:]
+            await self._spawn(chunk)
+
+    async def flush(self) -> None:
+        """Send what is pending, then wait for every chunk; raises a chunk's failure."""
+        size = self.rt.settings.run_bulk_job_records if self.bulk else MAX_RECORDS
+        while self.pending:
+            chunk, self.pending = self.pending[:size], self.pending[size:]
+            await self._spawn(chunk)
+        if self.tasks:
+            await asyncio.gather(*self.tasks)
+        self.check()
+
+    async def invalid(self, errors: Sequence[MappingError]) -> None:
+        if errors:
+            self.counts.failed += len(errors)
+            await anyio.to_thread.run_sync(keep, self.rt, self.ref, Written(), errors)
+
+    def check(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    async def _spawn(self, chunk: list[Diffed]) -> None:
+        self.check()
+        await self.slots.acquire()
+        if self.error is not None:
+            self.slots.release()
+            raise self.error
+        task = asyncio.create_task(self._send(chunk, self.bulk))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _send(self, chunk: list[Diffed], bulk: bool) -> None:
+        try:
+            if bulk:
+                written = await upsert_job(self.writer, chunk, self.rt.settings.run_bulk_poll_seconds)
+            else:
+                written = await self.writer.write(chunk)
+            await anyio.to_thread.run_sync(keep, self.rt, self.ref, written)
+            self.counts.created += written.created
+            self.counts.updated += written.updated
+            self.counts.failed += len(written.rejected)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # kept, raised by the run's next step
+            if self.error is None:
+                self.error = exc
+        finally:
+            self.slots.release()
+
+    async def cancel(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)

@@ -1,0 +1,90 @@
+"""Run history: what each run of an integration did, as the API, CLI and console show it.
+
+The runs engine (`forcebridge.runs`) writes runs; this module only reads them, so the faces
+have one way to list and show them, tenant-isolated like everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from forcebridge.errors import NotFound
+from forcebridge.services import integrations as integrations_service
+from forcebridge.services.pages import DEFAULT_LIMIT, Page, find_by_id, newest_first, page
+from forcebridge.store.integrations import Integration
+from forcebridge.store.runs import Event, Run
+
+COUNTS = ("read", "filtered", "created", "updated", "unchanged", "deleted", "failed")
+
+
+def list_runs(
+    session: Session,
+    tenant_id: str,
+    integration: str,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[Run]:
+    """The integration's runs (by name or id), newest first."""
+    found = integrations_service.get(session, tenant_id, integration)
+    query = select(Run).where(Run.tenant_id == tenant_id, Run.integration_id == found.id)
+    query = newest_first(query, Run.started_at, Run.id, limit=limit, cursor=cursor)
+    return page(list(session.scalars(query)), limit, lambda r: (r.started_at, r.id))
+
+
+def get(session: Session, tenant_id: str, run_id: str) -> Run:
+    """One run of the tenant, by id or a unique id prefix (a table's short id); another
+    tenant's run is not found."""
+    run = find_by_id(session, Run, tenant_id, run_id)
+    if not isinstance(run, Run):
+        raise NotFound(f"run {run_id!r} not found")
+    return run
+
+
+def public_view(
+    run: Run, integration_name: str | None = None, events: int | None = None
+) -> dict[str, Any]:
+    """A run as shown: trigger, timing, status, counts, API calls, and its events' number."""
+    ended = run.ended_at
+    return {
+        "id": run.id,
+        "integration_id": run.integration_id,
+        "integration": integration_name,
+        "trigger": run.trigger,
+        "status": run.status,
+        "scheduled_for": run.scheduled_for,
+        "started_at": run.started_at,
+        "ended_at": ended,
+        "duration_seconds": round((ended - run.started_at).total_seconds(), 3) if ended else None,
+        "counts": {name: getattr(run, name) for name in COUNTS},
+        "api_calls": run.api_calls,
+        "error": run.error,
+        "events": events,
+    }
+
+
+def views(session: Session, runs: Sequence[Run]) -> list[dict[str, Any]]:
+    """`public_view` of each run with its integration's name and number of events, in two
+    queries for the whole list."""
+    if not runs:
+        return []
+    ids = [r.id for r in runs]
+    per_run = (
+        select(Event.run_id, func.count().label("n"))
+        .where(Event.run_id.in_(ids))
+        .group_by(Event.run_id)
+    )
+    counts = {row.run_id: int(row.n) for row in session.execute(per_run)}
+    named = select(Integration.id, Integration.name).where(
+        Integration.id.in_({r.integration_id for r in runs})
+    )
+    names = {row.id: row.name for row in session.execute(named)}
+    return [public_view(r, names.get(r.integration_id), counts.get(r.id, 0)) for r in runs]
+
+
+def view(session: Session, run: Run) -> dict[str, Any]:
+    return views(session, [run])[0]

@@ -1,0 +1,104 @@
+"""`forcebridge forms` against the emulator on a real socket: url, posts, replay, rotate."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from forcebridge.cli import forms as forms_cli
+from forcebridge.errors import InvalidInput
+from forcebridge.forms.receiving import receive
+from forcebridge.runtime import Runtime
+from forcebridge.services import connections, integration_saves, tenants
+from forcebridge.services.connections import ConnectionInput
+from forcebridge.services.integrations import IntegrationInput
+from forcebridge.settings import Settings
+from tests.connections.test_authorize import conn_body
+from tests.forms.conftest import LEAD_FORM
+from tests.salesforce.emulated import Emulated, on_socket
+
+T = ["--tenant", "acme"]
+
+
+@pytest.fixture
+def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Emulated, Runtime]]:
+    monkeypatch.setenv("FORCEBRIDGE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("FORCEBRIDGE_LOG_LEVEL", "WARNING")
+    with on_socket() as emu:
+        rt = Runtime(Settings())
+        rt.migrate()
+        with rt.db.begin() as s:
+            t = tenants.create(s, "acme")
+            connections.create(s, rt.vault, t.id, ConnectionInput(**conn_body(emu, "demo")))
+        data = IntegrationInput(name="web leads", kind="inbound_form", connection="demo",
+                                config=LEAD_FORM)
+        anyio.run(lambda: integration_saves.save(rt, t.id, data))
+        yield emu, rt
+        rt.close()
+
+
+def ok(*args: str) -> Any:
+    result = CliRunner().invoke(forms_cli.app, [*args, *T, "--json"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    return json.loads(result.output)
+
+
+def _post(rt: Runtime, url: str, values: dict[str, str]) -> Any:
+    path, _, query = url.partition("?")
+    params = httpx.QueryParams(query)
+    outcome = anyio.run(lambda: receive(
+        rt, path.rsplit("/", 1)[1], content_type="application/x-www-form-urlencoded",
+        body=str(httpx.QueryParams(values)).encode(), query=params.multi_items(),
+        token=params.get("token"),
+    ))
+    return outcome
+
+
+def test_url_posts_replay_and_rotate(live: tuple[Emulated, Runtime]) -> None:
+    emu, rt = live
+    hook = ok("url", "web leads")
+    assert hook["auth"] == "token" and hook["url"].endswith(f"?token={hook['secret']}")
+    plain = CliRunner().invoke(forms_cli.app, ["url", "web leads", *T])
+    assert plain.output.strip() == hook["url"]
+
+    refused = _post(rt, hook["url"], {"surname": "Lamarr", "company": "MGM"})
+    assert refused.status == "rejected"
+    [row] = ok("posts", "web leads", "--status", "rejected")
+    assert row["id"] == refused.post_id and row["ignored"] == "surname"
+
+    # fix the mapping, then replay every rejected post
+    fixed = {**LEAD_FORM, "mappings": [{"field": "LastName", "column": "surname"},
+                                       *LEAD_FORM["mappings"][1:]]}
+    with rt.db.begin() as s:
+        tid = tenants.find(s, "acme").id
+    anyio.run(lambda: integration_saves.save(
+        rt, tid, IntegrationInput(config=fixed), ref="web leads"))
+    [done] = ok("replay", "--all-rejected", "-i", "web leads")
+    assert done["status"] == "created"
+    assert emu.org.get("Lead", done["id"])["LastName"] == "Lamarr"
+    [again] = ok("replay", refused.post_id)
+    assert again["status"] == "created" and again["id"] == done["id"]
+
+    rotated = ok("rotate-secret", "web leads")
+    assert rotated["secret"] != hook["secret"]
+    assert ok("url", "web leads") == rotated
+    with pytest.raises(Exception, match="no hook here"):
+        _post(rt, hook["url"], {"surname": "X", "company": "Y"})
+    assert _post(rt, rotated["url"], {"surname": "X", "company": "Y"}).status == "created"
+
+    fields = {f["name"]: f for f in ok("fields", "web leads")}
+    assert fields["LastName"]["required"] and fields["LastName"]["mapped_from"] == "surname"
+
+
+def test_replay_needs_ids_or_all_rejected(live: tuple[Emulated, Runtime]) -> None:
+    result = CliRunner().invoke(forms_cli.app, ["replay", *T])
+    assert isinstance(result.exception, InvalidInput)
+    result = CliRunner().invoke(forms_cli.app, ["replay", "--all-rejected", *T])
+    assert isinstance(result.exception, InvalidInput)

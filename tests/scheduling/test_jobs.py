@@ -1,0 +1,57 @@
+"""The periodic jobs of each pass: found when installed, never two at once, failures logged."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from forcebridge.runtime import Runtime
+from forcebridge.scheduling import Scheduler
+from forcebridge.scheduling.jobs import JOBS, Job
+from tests.scheduling import probe_jobs
+from tests.scheduling.conftest import at
+
+pytestmark = pytest.mark.anyio
+
+PROBES = (
+    Job("counting", "tests.scheduling.probe_jobs", "counting"),
+    Job("failing", "tests.scheduling.probe_jobs", "failing"),
+    Job("slow", "tests.scheduling.probe_jobs", "slow"),
+    Job("not installed", "forcebridge.nothing_here.delivery", "deliver_due"),
+)
+
+
+def test_jobs_are_the_outbox_delivery_and_form_resends() -> None:
+    assert {(j.module, j.function) for j in JOBS} == {
+        ("forcebridge.outbox.delivery", "deliver_due"),
+        ("forcebridge.forms.sending", "resend_pending"),
+    }
+    assert Job("x", "forcebridge.nothing_here", "run").find() is None
+    assert Job("x", "tests.scheduling.probe_jobs", "missing").find() is None
+    assert Job("x", "tests.scheduling.probe_jobs", "counting").find() is probe_jobs.counting
+
+
+async def test_each_pass_runs_the_jobs_and_a_failing_one_stops_nothing(
+    runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    probe_jobs.calls.clear()
+    scheduler = Scheduler(runtime, jobs=PROBES)
+    try:
+        for second in range(3):
+            await scheduler.pass_once(at(12, 0, second))
+            await asyncio.sleep(0.05)
+        assert scheduler.passes == 3
+        assert probe_jobs.calls.count("counting") == 3
+        assert probe_jobs.calls.count("failing") == 3
+        assert probe_jobs.calls.count("slow") == 1  # still going: never two of one job at once
+        failures = [r for r in caplog.records if r.getMessage() == "periodic job failed"]
+        assert len(failures) == 3 and failures[0].fields == {"job": "failing"}  # type: ignore[attr-defined]
+    finally:
+        await scheduler.stop()
+
+
+def test_the_outbox_and_forms_jobs_are_found_once_installed() -> None:
+    delivery = pytest.importorskip("forcebridge.outbox.delivery")
+    sending = pytest.importorskip("forcebridge.forms.sending")
+    assert [job.find() for job in JOBS] == [delivery.deliver_due, sending.resend_pending]
