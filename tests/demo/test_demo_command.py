@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from forcebridge.cli import app
 from forcebridge.cli.output import console
+from forcebridge.demo.extras import EVENTS_NAME, FORM_NAME
 from forcebridge.demo.integrations import INTEGRATIONS
 from forcebridge.runtime import Runtime
 from forcebridge.settings import Settings
@@ -57,8 +58,15 @@ def test_demo_syncs_four_integrations_then_only_the_changed_rows(data_dir: Path)
     assert f"sent only the {4 * CHANGES} changed records" in out
     assert "Account describe" in out  # the connection part still shows
 
+    # the later steps (forms, event publishing): a Case from the form, 3 events at the Apex
+    assert "Inbound form Support cases" in out and "→ created Case 500" in out
+    assert "Case read back by CaseNumber" in out and "Invoice INV-1001 charged twice" in out
+    assert "Account updated by External_Id__c = SUPPORT-0001" in out and "+1 555 0199" in out
+    assert "3 delivered, 3 events received" in out and "acct-2" in out
+
     runs = _runs(data_dir)
-    assert sorted(runs) == sorted(i.name for i in INTEGRATIONS)
+    assert sorted(runs) == sorted([i.name for i in INTEGRATIONS] + [FORM_NAME, EVENTS_NAME])
+    assert runs[FORM_NAME] == runs[EVENTS_NAME] == []  # no runs: posts and events, not syncs
     for item in INTEGRATIONS:
         first, second = runs[item.name]
         assert first.status == second.status == "succeeded"

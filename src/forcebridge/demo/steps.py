@@ -43,6 +43,16 @@ DemoStep = Callable[[DemoContext], None]
 MORE_STEPS: list[DemoStep] = []
 
 
+def _register() -> None:
+    # imported here: extras imports this module (DemoContext)
+    from forcebridge.demo import extras
+
+    MORE_STEPS.extend(extras.STEPS)
+
+
+_register()
+
+
 def run_more(context: DemoContext, steps: list[DemoStep] | None = None) -> int:
     """Run the later steps in order; how many ran."""
     todo = MORE_STEPS if steps is None else steps

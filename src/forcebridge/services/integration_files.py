@@ -25,14 +25,12 @@ from sqlalchemy.orm import Session
 
 from forcebridge.errors import InvalidInput
 from forcebridge.runtime import Runtime
-from forcebridge.services import connections as connections_service
 from forcebridge.services import integration_saves
 from forcebridge.services import integrations as service
 from forcebridge.services.integration_saves import Action, Change
 from forcebridge.services.integrations import CONFIG_MODELS, IntegrationInput
 from forcebridge.sources.sql import display_url
 from forcebridge.store.integrations import Integration
-from forcebridge.store.models import User
 from forcebridge.vault import Vault
 
 FIELDS = ("name", "kind", "connection", "config", "schedule", "notify", "enabled")
@@ -156,19 +154,13 @@ def exported_config(integration: Integration, vault: Vault) -> dict[str, Any]:
 
 def document_of(session: Session, integration: Integration, vault: Vault) -> dict[str, Any]:
     """One integration as `apply` reads it back."""
-    conn = (
-        connections_service.get(session, integration.tenant_id, integration.connection_id)
-        if integration.connection_id
-        else None
-    )
-    users = [session.get(User, uid) for uid in integration.notify_user_ids]
     return {
         "name": integration.name,
         "kind": integration.kind,
-        "connection": conn.name if conn else None,
+        "connection": service.connection_name(session, integration),
         "config": exported_config(integration, vault),
         "schedule": integration.schedule,
-        "notify": [u.email for u in users if u is not None],
+        "notify": service.notify_emails(session, integration),
         "enabled": integration.enabled,
     }
 

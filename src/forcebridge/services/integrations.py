@@ -347,28 +347,35 @@ def delete(session: Session, tenant_id: str, ref: str, *, actor: str = "system")
     session.delete(integration)
 
 
+def connection_name(session: Session, integration: Integration) -> str | None:
+    """The attached connection's name; None when the integration is not connected."""
+    if not integration.connection_id:
+        return None
+    return connections_service.get(session, integration.tenant_id, integration.connection_id).name
+
+
+def notify_emails(session: Session, integration: Integration) -> list[str]:
+    users = [session.get(User, uid) for uid in integration.notify_user_ids]
+    return [u.email for u in users if u is not None]
+
+
 def public_view(session: Session, integration: Integration, vault: Vault) -> dict[str, Any]:
     """What may be shown: the config with a SQL URL's password masked, never a secret."""
     config = dict(integration.config)
     if integration.source_url:
         url = display_url(vault.open(integration.source_url))
         config["source"] = {**config["source"], "url": url}
-    conn = (
-        connections_service.get(session, integration.tenant_id, integration.connection_id)
-        if integration.connection_id
-        else None
-    )
-    users = [session.get(User, uid) for uid in integration.notify_user_ids]
+    conn = connection_name(session, integration)
     return {
         "id": integration.id,
         "name": integration.name,
         "kind": integration.kind,
-        "connection": conn.name if conn else None,
+        "connection": conn,
         "connected": conn is not None,
         "config": config,
         "schedule": integration.schedule,
         "next_run_at": integration.next_run_at,
-        "notify": [u.email for u in users if u is not None],
+        "notify": notify_emails(session, integration),
         "enabled": integration.enabled,
         "disabled_reason": integration.disabled_reason,
         "failure_streak": integration.failure_streak,
