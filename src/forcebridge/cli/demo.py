@@ -11,7 +11,6 @@ parts of the product add their steps in `forcebridge.demo.steps.MORE_STEPS`.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +51,7 @@ def demo(
 ) -> None:
     """Connect the embedded emulator org, sync a billing database into it twice, show the runs."""
     rt = runtime()
-    if "FORCEBRIDGE_LOG_LEVEL" not in os.environ:
+    if "log_level" not in rt.settings.model_fields_set:
         # the tables say what each run did; a log line per run would only interleave with them
         logging.getLogger("forcebridge").setLevel(logging.WARNING)
     org = Org.demo()

@@ -104,7 +104,8 @@ def resolve(
 def retry(
     event_ids: list[str] = _IDS, tenant: str = TenantOption, as_json: bool = JsonOption
 ) -> None:
-    """Resend just these events' records in a run of their own; shows that run."""
+    """Retry events by their kind: records are resent in a run of their own (shown), rejected
+    form posts replayed, dead outbox messages made pending again."""
     rt = runtime()
     tid = tenant_id(rt, tenant)
     done = anyio.run(functools.partial(retries.retry, rt, tid, event_ids, actor="cli"))
