@@ -37,7 +37,9 @@ class InvalidInput(ForcebridgeError):
         details = [
             {
                 "field": ".".join(str(p) for p in e.get("loc", ())) or "input",
-                "reason": "unknown field" if e.get("type") == "extra_forbidden" else e.get("msg", "invalid"),
+                "reason": "unknown field"
+                if e.get("type") == "extra_forbidden"
+                else str(e.get("msg", "invalid")).removeprefix("Value error, "),
             }
             for e in exc.errors()
         ]

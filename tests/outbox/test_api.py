@@ -94,6 +94,7 @@ def test_replay_through_the_api(api_org: TestClient, org: Org) -> None:
         "/api/v1/integrations/billing/outbox/replay", json={"ids": [mid]}, headers=org.headers
     )
     assert again.status_code == 422  # only dead messages
+    assert again.json()["error"]["details"][0]["field"] == "ids.0"  # the position, not the id
     org.clock.advance(1)
     assert org.deliver() == 1
 

@@ -25,6 +25,9 @@ def serve(
 ) -> None:
     """Migrate the database, then serve the API; the scheduler runs in the same event loop."""
     rt = runtime()
+    # the public URL (hook URLs, OAuth callback) follows --host/--port unless set explicitly
+    rt.settings.bind_host = host or rt.settings.bind_host
+    rt.settings.bind_port = port or rt.settings.bind_port
     app = create_app(rt)
     with_scheduler = rt.settings.scheduler if scheduler is None else scheduler
     if with_scheduler:
@@ -32,8 +35,8 @@ def serve(
     log.event(log.get("serve"), "serving", scheduler=with_scheduler)
     uvicorn.run(
         app,
-        host=host or rt.settings.bind_host,
-        port=port or rt.settings.bind_port,
+        host=rt.settings.bind_host,
+        port=rt.settings.bind_port,
         log_level=rt.settings.log_level.lower(),
         access_log=False,
     )

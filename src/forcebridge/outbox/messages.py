@@ -96,12 +96,13 @@ def replay(
     if not message_ids:
         raise InvalidInput.field("ids", "give at least one outbox message id")
     moment = now or utcnow()
-    messages = [get(session, tenant_id, mid) for mid in dict.fromkeys(message_ids)]
+    positions = {mid: i for i, mid in reversed(list(enumerate(message_ids)))}
+    messages = [get(session, tenant_id, mid) for mid in positions]
     not_dead = [m for m in messages if m.status != "dead"]
     if not_dead:
         details = [
             {
-                "field": f"ids.{m.id}",
+                "field": f"ids.{positions[m.id]}",
                 "reason": f"message {m.id} is {m.status}; only dead messages are replayed",
             }
             for m in not_dead

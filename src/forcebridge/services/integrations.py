@@ -97,7 +97,11 @@ def parse_config(kind: str, raw: dict[str, Any]) -> KindConfig:
         parsed = model.model_validate(raw)
     except pydantic.ValidationError as exc:
         bad = InvalidInput.from_pydantic(exc)
-        details = [{**d, "field": f"config.{d['field']}"} for d in bad.details]
+        # an error of the config as a whole (a model validator) has no path: "input"
+        details = [
+            {**d, "field": "config" if d["field"] == "input" else f"config.{d['field']}"}
+            for d in bad.details
+        ]
         raise InvalidInput(
             "; ".join(f"{d['field']}: {d['reason']}" for d in details), details=details
         ) from None
@@ -171,6 +175,8 @@ def _users(session: Session, tenant_id: str, refs: list[str]) -> list[str]:
     ids = []
     for i, ref in enumerate(refs):
         ref = ref.strip()
+        if not ref:
+            continue  # `--notify ""` clears the list
         user = session.get(User, ref)
         if user is None or user.tenant_id != tenant_id:
             user = session.scalar(

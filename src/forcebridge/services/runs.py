@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from forcebridge import log
 from forcebridge.errors import NotFound
 from forcebridge.services import integrations as integrations_service
 from forcebridge.services.pages import DEFAULT_LIMIT, Page, find_by_id, newest_first, page
@@ -62,7 +63,7 @@ def public_view(
         "duration_seconds": round((ended - run.started_at).total_seconds(), 3) if ended else None,
         "counts": {name: getattr(run, name) for name in COUNTS},
         "api_calls": run.api_calls,
-        "error": run.error,
+        "error": log.redact(run.error),
         "events": events,
     }
 
