@@ -202,3 +202,42 @@ async def test_concurrent_calls_on_a_dead_session_share_one_login(emu: Emulated)
         emu.emulator.oauth.expire_all_sessions()
         await asyncio.gather(*(sf.limits() for _ in range(10)))
     assert len(tokens) == 2
+
+
+async def test_a_session_that_keeps_dying_is_logged_into_a_bounded_number_of_times(
+    emu: Emulated,
+) -> None:
+    from forcebridge.salesforce.errors import AuthenticationError
+    from forcebridge.salesforce.session import MAX_LOGINS_PER_CALL
+
+    tokens: list[Token] = []
+
+    def dead_on_arrival(token: Token) -> None:
+        tokens.append(token)
+        if len(tokens) > 1:
+            emu.emulator.oauth.expire_all_sessions()  # the new session dies before it is used
+
+    async with emu.client(on_token=dead_on_arrival) as sf:
+        await sf.limits()
+        emu.emulator.oauth.expire_all_sessions()
+        with pytest.raises(AuthenticationError) as caught:
+            await sf.limits()
+    assert caught.value.code == "INVALID_SESSION_ID"
+    assert len(tokens) == 1 + MAX_LOGINS_PER_CALL
+
+
+async def test_a_session_that_dies_again_before_the_repeat_is_logged_into_again(
+    emu: Emulated,
+) -> None:
+    tokens: list[Token] = []
+
+    def dies_once_more(token: Token) -> None:
+        tokens.append(token)
+        if len(tokens) == 2:
+            emu.emulator.oauth.expire_all_sessions()  # as if another caller's call expired it
+
+    async with emu.client(on_token=dies_once_more) as sf:
+        await sf.limits()
+        emu.emulator.oauth.expire_all_sessions()
+        assert "DailyApiRequests" in await sf.limits()
+    assert len(tokens) == 3

@@ -104,7 +104,13 @@ def main() -> None:
         except pydantic.ValidationError as exc:
             raise InvalidInput.from_pydantic(exc) from exc
     except ForcebridgeError as exc:
-        console_err.print(f"[red]error:[/red] {exc.message}")
-        for detail in exc.details:
-            console_err.print(f"  {detail.get('field', '')}: {detail.get('reason', '')}")
+        lines = [f"{d.get('field', '')}: {d.get('reason', '')}" for d in exc.details]
+        if lines and exc.message == "; ".join(lines):
+            # the message is only the details joined: one per line reads better
+            console_err.print("[red]error:[/red] " + lines[0])
+            lines = lines[1:]
+        else:
+            console_err.print(f"[red]error:[/red] {exc.message}")
+        for line in lines:
+            console_err.print(f"  {line}")
         sys.exit(1)

@@ -20,8 +20,12 @@ from forcebridge.runs.writer import Rejection, Writer, Written
 from forcebridge.salesforce import (
     AuthenticationError,
     LimitExceeded,
+    RecordError,
     SalesforceError,
     csv_chunks,
+)
+from forcebridge.salesforce import (
+    bulk as sf_bulk,
 )
 from forcebridge.salesforce.collections import MAX_RECORDS
 from forcebridge.sync.diff import Diffed
@@ -66,6 +70,27 @@ async def _rows(records: Sequence[Diffed]) -> AsyncIterator[dict[str, Any]]:
         yield flatten(r.payload)
 
 
+async def _ingest(writer: Writer, ext: str, data: Any, poll_seconds: float) -> sf_bulk.BulkJob:
+    """`bulk.ingest` with a steady poll: the client's growing interval (x1.5 a poll) makes a
+    job queued behind others in the org wait seconds after it finished, at the run's end."""
+    session = writer.client.session
+    job = await sf_bulk.create_job(session, writer.object, "upsert", external_id_field=ext)
+    try:
+        await sf_bulk.upload(session, job, data)
+        job = await sf_bulk.close(session, job)
+    except BaseException:
+        try:
+            await sf_bulk.abort(session, job)
+        except Exception:  # noqa: S110 - the upload's own error is the one that matters
+            pass
+        raise
+    job = await sf_bulk.wait(session, job, poll_interval=poll_seconds,
+                          max_interval=max(poll_seconds, 1.0))
+    if job.state == "Failed" and job.error_message and not job.records_processed:
+        raise RecordError("BULK_JOB_FAILED", job.error_message)
+    return job
+
+
 async def upsert_job(writer: Writer, records: Sequence[Diffed], poll_seconds: float) -> Written:
     """Upsert `records` through one Bulk API 2.0 job; leftovers through collections."""
     ext = writer.external_id
@@ -80,15 +105,15 @@ async def upsert_job(writer: Writer, records: Sequence[Diffed], poll_seconds: fl
     by_ext = {_cell_text(r.payload.get(ext)): r for r in records}
     out = Written()
     try:
-        job = await writer.client.bulk_ingest(
-            writer.object, "upsert", lambda: csv_chunks(columns, _rows(records)),
-            external_id_field=ext, poll_interval=poll_seconds,
-        )
+        job = await _ingest(writer, ext, lambda: csv_chunks(columns, _rows(records)),
+                            poll_seconds)
         async for row in writer.client.bulk_results(job.id, "successfulResults"):
             record = by_ext.pop(row.get(ext, ""), None)
             if record is None:
                 continue
-            out.confirmed.append(Confirmed(record.key, record.hash, row.get("sf__Id") or None))
+            out.confirmed.append(
+                Confirmed(record.key, record.hash, row.get("sf__Id") or None, record.raw_hash)
+            )
             if row.get("sf__Created", "").lower() == "true":
                 out.created += 1
             else:

@@ -44,7 +44,7 @@ from forcebridge.sync.diff import Differ
 from forcebridge.sync.mapper import compile_mapping
 from forcebridge.sync.mapping import SyncMode
 from forcebridge.sync.plan import PlanError, check
-from forcebridge.sync.prepare import PreparedBatch, prepare_all
+from forcebridge.sync.prepare import PreparedBatch, mapping_fingerprint, prepare_all
 
 T = TypeVar("T")
 GONE_CODES = frozenset({"ENTITY_IS_DELETED", "NOT_FOUND", "INVALID_CROSS_REFERENCE_KEY"})
@@ -204,17 +204,19 @@ async def _sync(job: Job, progress: RunProgress | None) -> None:
             raise PlanError(problems)
         mapper = compile_mapping(config.mapping, described.target, mode)
         differ = Differ(state.StoredState(rt.db, job.loaded.integration_id), scope=mapper.scope,
-                        track_seen=mode is SyncMode.MIRROR)
+                        track_seen=mode is SyncMode.MIRROR,
+                        fingerprint=mapping_fingerprint(config.mapping, described.target, mode))
         prepared = prepare_all(source.batches(config.batch_size), config.filters.gate(),
                                mapper, differ)
         if progress is not None:
             progress.started(None)
         while (batch := await reader.next(prepared)) is not None:
             counts.read += (batch.filtered + len(batch.errors) + len(batch.new)
-                            + len(batch.changed) + len(batch.unchanged))
+                            + len(batch.changed) + len(batch.unchanged) + batch.skipped)
             counts.filtered += batch.filtered
-            counts.unchanged += len(batch.unchanged)
+            counts.unchanged += len(batch.unchanged) + batch.skipped
             await sink.invalid(batch.errors)
+            await sink.refresh(batch.refresh)
             if mode is SyncMode.INSERT:  # insert never updates: a changed record stays as is
                 counts.unchanged += len(batch.changed)
                 await sink.add(batch.new)

@@ -27,7 +27,7 @@ from forcebridge.sync.diff import Differ
 from forcebridge.sync.mapper import compile_mapping
 from forcebridge.sync.mapping import SyncMode
 from forcebridge.sync.plan import Problem, check
-from forcebridge.sync.prepare import prepare_all
+from forcebridge.sync.prepare import mapping_fingerprint, prepare_all
 from forcebridge.sync.schema import ObjectSchema
 
 
@@ -126,13 +126,14 @@ def _count(
     mode = config.mode
     mapper = compile_mapping(config.mapping, target, mode)
     differ = Differ(state.StoredState(rt.db, integration_id), scope=mapper.scope,
-                    track_seen=mode is SyncMode.MIRROR)
+                    track_seen=mode is SyncMode.MIRROR,
+                    fingerprint=mapping_fingerprint(config.mapping, target, mode))
     batches: Iterator[Any] = prepare_all(source.batches(config.batch_size),
                                          config.filters.gate(), mapper, differ)
     for batch in batches:
         report.would_filtered += batch.filtered
         report.would_invalid += len(batch.errors)
-        report.would_unchanged += len(batch.unchanged)
+        report.would_unchanged += len(batch.unchanged) + batch.skipped
         if mode is SyncMode.INSERT:
             report.would_create += len(batch.new)
             report.would_unchanged += len(batch.changed)

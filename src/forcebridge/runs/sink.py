@@ -11,7 +11,7 @@ they come; once a run has more changes than that, the rest (upsert and mirror mo
 through Bulk API 2.0 jobs of `Settings.run_bulk_job_records` records. Deciding per run
 without a counting pass keeps a single read of the source and flat memory; the cost is
 that a run just over the threshold sends its first `bulk_threshold` records through
-collections.
+collections. At most `BULK_JOBS_IN_FLIGHT` jobs are open at once (memory stays flat).
 """
 
 from __future__ import annotations
@@ -67,6 +67,14 @@ def keep(rt: Runtime, ref: RunRef, written: Written, invalid: Sequence[MappingEr
             )
 
 
+def _refresh(rt: Runtime, ref: RunRef, raw: Sequence[tuple[str, str]]) -> None:
+    with rt.db.begin() as session:
+        state.refresh(session, ref.integration_id, raw)
+
+
+BULK_JOBS_IN_FLIGHT = 3
+
+
 class Sink:
     """Concurrent chunk writer of one run; `drain` waits, `cancel` stops what is in flight."""
 
@@ -84,6 +92,9 @@ class Sink:
         self.pending: list[Diffed] = []
         self.tasks: set[asyncio.Task[None]] = set()
         self.slots = asyncio.Semaphore(max(2, writer.client.pool.limit))
+        # the org processes a connection's jobs about one at a time: more jobs queued there
+        # only hold their records in memory here
+        self.bulk_slots = asyncio.Semaphore(BULK_JOBS_IN_FLIGHT)
         self.error: BaseException | None = None
 
     async def add(self, records: Sequence[Diffed]) -> None:
@@ -106,6 +117,11 @@ class Sink:
             await asyncio.gather(*self.tasks)
         self.check()
 
+    async def refresh(self, raw: Sequence[tuple[str, str]]) -> None:
+        """Store new raw-row hashes of unchanged records (see sync.prepare)."""
+        if raw:
+            await anyio.to_thread.run_sync(_refresh, self.rt, self.ref, raw)
+
     async def invalid(self, errors: Sequence[MappingError]) -> None:
         if errors:
             self.counts.failed += len(errors)
@@ -117,11 +133,21 @@ class Sink:
 
     async def _spawn(self, chunk: list[Diffed]) -> None:
         self.check()
-        await self.slots.acquire()
+        bulk = self.bulk
+        if bulk:
+            await self.bulk_slots.acquire()
+        try:
+            await self.slots.acquire()
+        except BaseException:
+            if bulk:
+                self.bulk_slots.release()
+            raise
         if self.error is not None:
             self.slots.release()
+            if bulk:
+                self.bulk_slots.release()
             raise self.error
-        task = asyncio.create_task(self._send(chunk, self.bulk))
+        task = asyncio.create_task(self._send(chunk, bulk))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
@@ -142,6 +168,8 @@ class Sink:
                 self.error = exc
         finally:
             self.slots.release()
+            if bulk:
+                self.bulk_slots.release()
 
     async def cancel(self) -> None:
         for task in list(self.tasks):

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,11 @@ from forcebridge.sync.diff import SyncedState
 
 # SQLite allows 32766 bound parameters; stay far below for IN lists and multi-row inserts.
 _IN_CHUNK = 900
+_LOOKUP_CHUNK = 5000  # one query per source batch of the default size
+_LOOKUP_SQL = (
+    "SELECT \"key\", hash, salesforce_id, raw_hash FROM sync_state WHERE integration_id = "
+)
+_TABLE: Table = SyncState.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +37,7 @@ class Confirmed:
     key: str
     hash: str
     salesforce_id: str | None
+    raw_hash: str | None = None
 
 
 class StoredState:
@@ -41,19 +48,25 @@ class StoredState:
         self.integration_id = integration_id
 
     def lookup(self, keys: Sequence[str]) -> Mapping[str, SyncedState]:
+        """One plain driver query per `_LOOKUP_CHUNK` keys (bound parameters, all rows
+        fetched at once): SQLAlchemy rendering an expanding IN list and building a Row per
+        result cost several times the database's own work."""
         found: dict[str, SyncedState] = {}
         if not keys:
             return found
-        with self.db.session() as session:
-            for start in range(0, len(keys), _IN_CHUNK):
-                part = list(keys[start : start + _IN_CHUNK])
-                rows = session.execute(
-                    select(SyncState.key, SyncState.hash, SyncState.salesforce_id).where(
-                        SyncState.integration_id == self.integration_id, SyncState.key.in_(part)
-                    )
-                )
-                for key, digest, sf_id in rows:
-                    found[key] = SyncedState(digest, sf_id)
+        postgres = self.db.engine.dialect.name == "postgresql"
+        with self.db.engine.connect() as conn:
+            for start in range(0, len(keys), _LOOKUP_CHUNK):
+                part = list(keys[start : start + _LOOKUP_CHUNK])
+                if postgres:
+                    sql = _LOOKUP_SQL + "%s AND \"key\" = ANY(%s)"
+                    params: tuple[Any, ...] = (self.integration_id, part)
+                else:
+                    sql = f"{_LOOKUP_SQL}? AND \"key\" IN ({', '.join('?' * len(part))})"
+                    params = (self.integration_id, *part)
+                rows = conn.exec_driver_sql(sql, params).cursor.fetchall()
+                for key, digest, sf_id, raw in rows:
+                    found[key] = SyncedState(digest, sf_id, raw)
         return found
 
 
@@ -68,21 +81,39 @@ def save(session: Session, integration_id: str, confirmed: Sequence[Confirmed]) 
         return
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     now = utcnow()
-    stmt = dialect.insert(SyncState)
+    t = _TABLE.c
+    stmt = dialect.insert(_TABLE)
     stmt = stmt.on_conflict_do_update(
-        index_elements=[SyncState.integration_id, SyncState.key],
+        index_elements=[t.integration_id, t.key],
         set_={
             "hash": stmt.excluded.hash,
-            "salesforce_id": func.coalesce(stmt.excluded.salesforce_id, SyncState.salesforce_id),
+            "salesforce_id": func.coalesce(stmt.excluded.salesforce_id, t.salesforce_id),
             "synced_at": stmt.excluded.synced_at,
+            "raw_hash": stmt.excluded.raw_hash,
         },
     )
     rows = [
         {"integration_id": integration_id, "key": c.key, "hash": c.hash,
-         "salesforce_id": c.salesforce_id, "synced_at": now}
+         "salesforce_id": c.salesforce_id, "synced_at": now, "raw_hash": c.raw_hash}
         for c in confirmed
     ]
-    session.execute(stmt, rows)
+    # Core, not the ORM's bulk path: no per-row ORM bookkeeping
+    session.connection().execute(stmt, rows)
+
+
+def refresh(session: Session, integration_id: str, raw: Sequence[tuple[str, str]]) -> None:
+    """Store new raw-row hashes of keys whose payload did not change (sync.prepare)."""
+    if not raw:
+        return
+    t = _TABLE.c
+    stmt = (
+        update(_TABLE)
+        .where(t.integration_id == bindparam("iid"), t.key == bindparam("k"))
+        .values(raw_hash=bindparam("raw"))
+    )
+    session.connection().execute(
+        stmt, [{"iid": integration_id, "k": k, "raw": r} for k, r in raw]
+    )
 
 
 def remove(session: Session, integration_id: str, keys: Sequence[str]) -> None:

@@ -130,7 +130,7 @@ class Writer:
                 out.rejected.append(rejection(record, result))
                 continue
             sf_id = result.id or (ids[i] if ids else None) or record.salesforce_id
-            out.confirmed.append(Confirmed(record.key, record.hash, sf_id))
+            out.confirmed.append(Confirmed(record.key, record.hash, sf_id, record.raw_hash))
             created = result.created if result.created is not None \
                 else record.change is Change.NEW and self.mode is not SyncMode.UPDATE
             if created:
@@ -166,7 +166,7 @@ class Writer:
                     if sf_id is None:
                         still.append(r)
                     else:
-                        out.confirmed.append(Confirmed(r.key, r.hash, sf_id))
+                        out.confirmed.append(Confirmed(r.key, r.hash, sf_id, r.raw_hash))
                         out.created += 1
                 pending = still
                 if not pending:

@@ -2,7 +2,8 @@
 
 Around each HTTP exchange this adds, in order: a token (fetched once, shared), a slot of the
 concurrency pool (held while the answer is read), the API usage of the answer, and the error
-policy. A dead session (401 INVALID_SESSION_ID) logs in again once and repeats the call.
+policy. A dead session (401 INVALID_SESSION_ID) logs in again and repeats the call (at most
+`MAX_LOGINS_PER_CALL` times, for sessions that expire again while the call waits).
 Transient failures (503, UNABLE_TO_LOCK_ROW, timeouts, dropped connections) are retried with
 exponential backoff and full jitter, a bounded number of times. A call whose answer was lost
 after it was sent is repeated only when it is idempotent; a lost create raises
@@ -39,6 +40,7 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELET
 # Errors raised before a single byte reached the server: always safe to repeat.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _SESSION_DEAD = frozenset({"INVALID_SESSION_ID", "Bad_OAuth_Token", "Missing_OAuth_Token"})
+MAX_LOGINS_PER_CALL = 3
 
 Body = bytes | str | Callable[[], AsyncIterable[bytes]] | AsyncIterable[bytes] | None
 
@@ -156,7 +158,7 @@ class ApiSession:
         # A one-shot stream cannot be sent twice; a callable makes a fresh one per try.
         repeatable = not isinstance(content, AsyncIterable)
         where = f"{method} {path.split('?', 1)[0]}"
-        reauthenticated = False
+        logins = 0
         retry = 0
         while True:
             token = await self.tokens.get()
@@ -201,9 +203,11 @@ class ApiSession:
                 await response.aclose()
                 self.pool.release()
             error = error_from_response(response.status_code, response.content)
-            if _session_dead(error) and not reauthenticated and repeatable:
+            # Other calls in flight may see the new session die too before this one is
+            # repeated; a few logins in a row are still bounded, a dead login is not retried.
+            if _session_dead(error) and logins < MAX_LOGINS_PER_CALL and repeatable:
                 log.info("salesforce: session expired, logging in again")
-                reauthenticated = True
+                logins += 1
                 await self.tokens.invalidate(token)
                 continue
             if isinstance(error, RetryableError) and repeatable:

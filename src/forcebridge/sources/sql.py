@@ -126,16 +126,20 @@ class SqlSource:
                     yield [SourceRecord(None, None, dict.fromkeys(keys), 0)]
                     return
                 line = 0
+                # one comprehension per batch: this loop is the hot path of a re-sync
                 for part in result.partitions(size):
-                    batch = []
-                    for row in part:
-                        line += 1
-                        batch.append(SourceRecord(
-                            key_text(row[key_at]),
-                            key_text(row[account_at]) if account_at is not None else None,
-                            dict(zip(keys, row, strict=True)),
-                            line,
-                        ))
+                    if account_at is None:
+                        batch = [
+                            SourceRecord(key_text(row[key_at]), None, dict(zip(keys, row, strict=True)), n)
+                            for n, row in enumerate(part, line + 1)
+                        ]
+                    else:
+                        batch = [
+                            SourceRecord(key_text(row[key_at]), key_text(row[account_at]),
+                                         dict(zip(keys, row, strict=True)), n)
+                            for n, row in enumerate(part, line + 1)
+                        ]
+                    line += len(part)
                     yield batch
         except SourceError:
             raise

@@ -1,7 +1,7 @@
 """What an entity sync remembers between runs, and the records pushed to it.
 
 `sync_state` holds, per integration and source key, the hash of the payload Salesforce last
-confirmed and the record's Salesforce id; it is written only after Salesforce confirmed, so it
+confirmed, the record's Salesforce id and the hash of the raw source row it came from; it is written only after Salesforce confirmed, so it
 never claims more than the org holds. `pushed_records` is the durable store behind the `push`
 source: a posted record is here before the post is acknowledged, the latest post per key wins.
 """
@@ -28,6 +28,8 @@ class SyncState(Base):
     hash: Mapped[str] = mapped_column(String(32))
     salesforce_id: Mapped[str | None] = mapped_column(String(18), default=None)
     synced_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # hash of the raw source row salted with the mapping's fingerprint (sync.diff.raw_hash)
+    raw_hash: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
 class PushedRecord(Base):

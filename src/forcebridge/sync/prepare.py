@@ -4,17 +4,70 @@ This is the CPU half of an entity-sync run; the runner feeds it a source's batch
 `new` and `changed` records to Salesforce, records `errors` as events, and counts `unchanged`
 and `filtered`. Every source key is marked seen before filtering and mapping, so mirror mode
 deletes only what truly left the source.
+
+With a `Differ.fingerprint` (`mapping_fingerprint`), rows whose raw values are unchanged since
+their last confirmed write are counted in `skipped` without being mapped; mapped records that
+turn out unchanged while their raw hash moved are listed in `refresh` (key, raw hash) so the
+caller can store the new raw hash.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
+import orjson
+
+from forcebridge import __version__
 from forcebridge.sources.base import SourceRecord
 from forcebridge.sync.diff import Change, Diffed, Differ
 from forcebridge.sync.filters import AccountGate
-from forcebridge.sync.mapper import FieldError, Mapper, MappingError
+from forcebridge.sync.mapper import (
+    FieldError,
+    Mapper,
+    MappingError,
+    auto_candidates,
+    find_field,
+)
+from forcebridge.sync.mapping import MappingSpec, SyncMode
+from forcebridge.sync.schema import FieldSchema, ObjectSchema, precision_scale
+
+# bump when mapping code changes what a given row and mapping produce
+_MAPPING_LOGIC = "1"
+_FIELD_ATTRIBUTES = ("name", "type", "createable", "updateable", "nillable",
+                     "defaulted_on_create", "length", "relationship_name")
+
+
+def _field_facts(field: FieldSchema | None) -> Any:
+    if field is None:
+        return None
+    facts: dict[str, Any] = {a: getattr(field, a) for a in _FIELD_ATTRIBUTES}
+    facts["precision_scale"] = precision_scale(field)
+    return facts
+
+
+def mapping_fingerprint(
+    spec: MappingSpec, schema: ObjectSchema | None, mode: SyncMode
+) -> str:
+    """What a payload depends on besides the row: the spec, the mode, the describe attributes
+    the mapper reads of the fields it maps (all auto-map candidates when auto-mapping) and
+    the forcebridge version. Salts raw-row hashes: when any of it changes, rows are mapped
+    and compared again instead of being skipped."""
+    facts: dict[str, Any] = {
+        "logic": _MAPPING_LOGIC, "version": __version__, "mode": str(mode),
+        "spec": spec.model_dump(mode="json"),
+    }
+    if schema is not None:
+        ns = spec.target.namespace
+        facts["fields"] = [_field_facts(find_field(schema, ns.apply(m.field)))
+                           for m in spec.mappings]
+        if spec.auto_map:
+            candidates = auto_candidates(schema, mode)
+            facts["auto"] = [_field_facts(candidates[k]) for k in sorted(candidates)]
+    blob = orjson.dumps(facts, option=orjson.OPT_SORT_KEYS, default=str)
+    return hashlib.blake2b(blob, digest_size=16).hexdigest()
 
 
 @dataclass
@@ -24,6 +77,8 @@ class PreparedBatch:
     unchanged: list[Diffed] = field(default_factory=list)
     errors: list[MappingError] = field(default_factory=list)
     filtered: int = 0
+    skipped: int = 0  # raw row unchanged: not mapped, counts as unchanged
+    refresh: list[tuple[str, str]] = field(default_factory=list)  # (key, new raw hash)
 
     @property
     def to_send(self) -> list[Diffed]:
@@ -48,11 +103,18 @@ def prepare(
         later = {id(r) for r in duplicates}
         batch = [r for r in batch if id(r) not in later]
     kept, filtered = gate.split(batch)
-    mapped, failed = mapper.map_batch(kept)
-    out = PreparedBatch(errors=errors + failed, filtered=filtered)
+    to_map, skipped, known, raw = differ.skip_unchanged(kept)
+    mapped, failed = mapper.map_batch(to_map)
+    out = PreparedBatch(errors=errors + failed, filtered=filtered, skipped=skipped)
     lists = {Change.NEW: out.new, Change.CHANGED: out.changed, Change.UNCHANGED: out.unchanged}
-    for record in differ.diff(mapped):
+    for record in differ.diff(mapped, known, raw):
         lists[record.change].append(record)
+    if raw:
+        for record in out.unchanged:
+            state = known.get(record.key)
+            if record.raw_hash is not None and state is not None \
+                    and state.raw_hash != record.raw_hash:
+                out.refresh.append((record.key, record.raw_hash))
     return out
 
 
