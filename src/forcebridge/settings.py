@@ -47,7 +47,6 @@ class Settings(BaseSettings):
         "default: http://<bind_host>:<bind_port>.",
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    admin_bootstrap: bool = True
     api_client_token_ttl_seconds: int = Field(
         default=3600,
         ge=1,
