@@ -179,6 +179,7 @@ def test_api_client_tokens_within_their_scopes(
     reader = token_with(["integrations:read"])
     assert reads(reader) == {200} and pushes(reader) == {403} and resolves(reader) == {403}
     assert api_org.post(f"{API}/integrations/invoices/runs", headers=reader).status_code == 403
+    assert api_org.post(f"{API}/integrations/invoices/plan", headers=reader).status_code == 403
     assert api_org.post(f"{API}/events/retry", json={"ids": [event_id]},
                         headers=reader).status_code == 403
     operator = token_with(["integrations:write"])

@@ -140,10 +140,11 @@ def get_run(
 
 @router.post("/integrations/{ref}/plan")
 async def plan(
-    ref: str, who: Principal = Depends(_read), rt: Runtime = Depends(runtime)
+    ref: str, who: Principal = Depends(_write), rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:
     """Check the integration against the org's live describe and its source; writes nothing.
-    Problems (each naming the field and the reason) and what a run would do."""
+    Problems (each naming the field and the reason) and what a run would do. It spends API
+    calls and reads the source like a run, so it needs `integrations:write` like a run."""
     report = await plan_integration(rt, who.tenant_id, ref)
     result: dict[str, Any] = report.as_dict()
     return result
