@@ -196,3 +196,29 @@ def test_columns_without_reading_rows(customers: str) -> None:
     assert source(customers, query="SELECT name, id FROM customers").columns() == ["name", "id"]
     with pytest.raises(SourceError, match="no key column"):
         source(customers, query="SELECT name FROM customers").columns()
+
+
+@pytest.mark.parametrize("size", [1, 5, 7, 25, 100])
+@pytest.mark.parametrize("what", ["table", "query"])
+def test_driver_cursor_returns_every_row_once_in_batches(
+    customers: str, size: int, what: str
+) -> None:
+    spec: dict[str, object] = (
+        {"table": "customers"} if what == "table"
+        else {"query": "SELECT id, name FROM customers ORDER BY id"}
+    )
+    batches = list(source(customers, **spec).batches(size))
+    assert all(len(b) == size for b in batches[:-1])
+    assert 0 < len(batches[-1]) <= size
+    records = [r for b in batches for r in b]
+    assert [r.key for r in records] == [str(i) for i in range(1, 26)]
+    assert [r.line for r in records] == list(range(1, 26))
+    assert records[2].values["name"] == "Customer 3"
+
+
+def test_driver_errors_name_the_source(customers: str) -> None:
+    query = "SELECT id, nope FROM customers"
+    with pytest.raises(SourceError) as err:
+        list(source(customers, query=query).batches())
+    assert err.value.message.startswith("SQL query on ")
+    assert "nope" in err.value.message

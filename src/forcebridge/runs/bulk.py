@@ -11,7 +11,9 @@ uploaded are sent again through collections (`Writer.upsert`): upserts are safe 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import csv
+import io
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 from forcebridge import log
@@ -22,7 +24,6 @@ from forcebridge.salesforce import (
     LimitExceeded,
     RecordError,
     SalesforceError,
-    csv_chunks,
 )
 from forcebridge.salesforce import (
     bulk as sf_bulk,
@@ -65,9 +66,87 @@ def parse_error(text: str) -> tuple[str, str, list[str]]:
     return code.strip() or "UNKNOWN_ERROR", message.strip() or body, fields
 
 
-async def _rows(records: Sequence[Diffed]) -> AsyncIterator[dict[str, Any]]:
+_MISSING: Any = object()
+
+
+def _layout(records: Sequence[Diffed]) -> list[tuple[str, str | None]]:
+    """The CSV columns of `records` in first-seen order: (field, None) for a plain value,
+    (relationship, field) for a reference (`flatten`'s `Relation.Field`)."""
+    columns: list[tuple[str, str | None]] = []
+    seen: set[tuple[str, str | None]] = set()
+    shapes: set[tuple[str, ...]] = set()
     for r in records:
-        yield flatten(r.payload)
+        payload = r.payload
+        shape = tuple(payload)
+        if shape in shapes:
+            continue
+        plain = True
+        for name, value in payload.items():
+            if isinstance(value, dict):
+                plain = False
+                for inner in value:
+                    if (name, inner) not in seen:
+                        seen.add((name, inner))
+                        columns.append((name, inner))
+            elif (name, None) not in seen:
+                seen.add((name, None))
+                columns.append((name, None))
+        if plain:  # a payload of the same plain keys adds nothing new
+            shapes.add(shape)
+    return columns
+
+
+def _cell(value: Any) -> Any:
+    """`csv_chunks`'s cell: null -> `#N/A`, booleans as true/false (others as csv writes them)."""
+    if value is None:
+        return "#N/A"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return "" if value is _MISSING else value
+
+
+def _csv(columns: list[tuple[str, str | None]], records: Sequence[Diffed]) -> Iterator[bytes]:
+    """The job's CSV (header first), about `CHUNK_BYTES` at a time; the same text
+    `csv_chunks(header, flatten(payload) ...)` writes, without a dict per row."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([name if inner is None else f"{name}.{inner}" for name, inner in columns])
+    plain = all(inner is None for _, inner in columns)
+    names = [name for name, _ in columns]
+    rows: list[list[Any]] = []
+    for r in records:
+        payload = r.payload
+        get = payload.get
+        if plain:
+            rows.append([_cell(get(n, _MISSING)) for n in names])
+        else:
+            row = []
+            for name, inner in columns:
+                value = get(name, _MISSING)
+                if inner is not None:
+                    value = value.get(inner, _MISSING) if isinstance(value, dict) else _MISSING
+                elif isinstance(value, dict):
+                    value = _MISSING
+                row.append(_cell(value))
+            rows.append(row)
+        if len(rows) >= 500:
+            writer.writerows(rows)
+            rows = []
+            if buffer.tell() >= sf_bulk.CHUNK_BYTES:
+                yield buffer.getvalue().encode("utf-8")
+                buffer.seek(0)
+                buffer.truncate()
+    writer.writerows(rows)
+    if buffer.tell():
+        yield buffer.getvalue().encode("utf-8")
+
+
+async def _chunks(columns: list[tuple[str, str | None]],
+                  records: Sequence[Diffed]) -> AsyncIterator[bytes]:
+    for chunk in _csv(columns, records):
+        yield chunk
 
 
 async def _ingest(writer: Writer, ext: str, data: Any, poll_seconds: float) -> sf_bulk.BulkJob:
@@ -95,17 +174,11 @@ async def upsert_job(writer: Writer, records: Sequence[Diffed], poll_seconds: fl
     """Upsert `records` through one Bulk API 2.0 job; leftovers through collections."""
     ext = writer.external_id
     assert ext is not None, "plan.check requires an external id to upsert"
-    columns: list[str] = []
-    seen: set[str] = set()
-    for r in records:
-        for name in flatten(r.payload):
-            if name not in seen:
-                seen.add(name)
-                columns.append(name)
+    columns = _layout(records)
     by_ext = {_cell_text(r.payload.get(ext)): r for r in records}
     out = Written()
     try:
-        job = await _ingest(writer, ext, lambda: csv_chunks(columns, _rows(records)),
+        job = await _ingest(writer, ext, lambda: _chunks(columns, records),
                             poll_seconds)
         async for row in writer.client.bulk_results(job.id, "successfulResults"):
             record = by_ext.pop(row.get(ext, ""), None)

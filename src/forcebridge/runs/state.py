@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from forcebridge.store.db import Database
@@ -70,35 +69,39 @@ class StoredState:
         return found
 
 
+_SAVE_SQL = (
+    'INSERT INTO sync_state (integration_id, "key", hash, salesforce_id, synced_at, raw_hash) '
+    "VALUES ({p}, {p}, {p}, {p}, {p}, {p}) "
+    'ON CONFLICT (integration_id, "key") DO UPDATE SET hash = excluded.hash, '
+    "salesforce_id = COALESCE(excluded.salesforce_id, sync_state.salesforce_id), "
+    "synced_at = excluded.synced_at, raw_hash = excluded.raw_hash"
+)
+
+
 def save(session: Session, integration_id: str, confirmed: Sequence[Confirmed]) -> None:
-    """Insert or replace the rows of `confirmed` keys, as one executemany of plain rows.
+    """Insert or replace the rows of `confirmed` keys, as one driver executemany of tuples.
 
     A confirmation without an id (an upsert answered 204) keeps the id already stored.
-    Rows are bound as parameters (not one literal multi-row statement per chunk): SQLAlchemy
-    compiling big VALUES lists cost several times the database's own work.
+    The statement is plain SQL run on the session's own DBAPI connection (same transaction):
+    SQLAlchemy processing each row's parameters cost more than the database's own work. The
+    one timestamp is converted once by the column type's bind processor (as the ORM would).
     """
     if not confirmed:
         return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    now = utcnow()
-    t = _TABLE.c
-    stmt = dialect.insert(_TABLE)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[t.integration_id, t.key],
-        set_={
-            "hash": stmt.excluded.hash,
-            "salesforce_id": func.coalesce(stmt.excluded.salesforce_id, t.salesforce_id),
-            "synced_at": stmt.excluded.synced_at,
-            "raw_hash": stmt.excluded.raw_hash,
-        },
-    )
-    rows = [
-        {"integration_id": integration_id, "key": c.key, "hash": c.hash,
-         "salesforce_id": c.salesforce_id, "synced_at": now, "raw_hash": c.raw_hash}
-        for c in confirmed
-    ]
-    # Core, not the ORM's bulk path: no per-row ORM bookkeeping
-    session.connection().execute(stmt, rows)
+    conn = session.connection()
+    dialect = conn.dialect
+    stamp: Any = utcnow()
+    process = _TABLE.c.synced_at.type.bind_processor(dialect)
+    if process is not None:
+        stamp = process(stamp)
+    marker = "%s" if dialect.name == "postgresql" else "?"
+    rows = [(integration_id, c.key, c.hash, c.salesforce_id, stamp, c.raw_hash)
+            for c in confirmed]
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(_SAVE_SQL.format(p=marker), rows)
+    finally:
+        cursor.close()
 
 
 def refresh(session: Session, integration_id: str, raw: Sequence[tuple[str, str]]) -> None:

@@ -191,23 +191,28 @@ async def results(
             yield dict(zip(header, row, strict=False))
 
 
+_PARSE_BLOCK_LINES = 512
+
+
 async def parse_csv_lines(lines: AsyncIterable[str]) -> AsyncIterator[list[str]]:
     """CSV rows from text lines; a quoted value may span lines (an odd count of quotes so far
-    means the record continues)."""
+    means the record continues). Complete records are parsed a block at a time by one
+    `csv.reader`."""
     pending: list[str] = []
     quotes = 0
     async for line in lines:
         pending.append(line)
         quotes += line.count('"')
-        if quotes % 2:
+        if quotes % 2 or len(pending) < _PARSE_BLOCK_LINES:
             continue
-        text = "\n".join(pending)
+        for row in csv.reader(io.StringIO("\n".join(pending))):
+            if row:
+                yield row
         pending, quotes = [], 0
-        if not text:
-            continue
-        yield next(csv.reader([text]))
     if pending:
-        yield next(csv.reader(["\n".join(pending)]))
+        for row in csv.reader(io.StringIO("\n".join(pending))):
+            if row:
+                yield row
 
 
 def csv_chunks(
