@@ -436,8 +436,15 @@ def main() -> None:
     parser.add_argument("--postgres", metavar="URL", default=None,
                         help="keep the store in a fresh database on this PostgreSQL server "
                         "(default: SQLite in the temporary directory)")
-    parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--results", type=Path, default=None,
+                        help="where to write the JSON (default: results/sync_initial.json for "
+                        "the default run, results/sync_initial_<N>.json otherwise)")
     args = parser.parse_args()
+    if args.results is None:
+        default_run = args.records == 1_000_000 and args.postgres is None
+        args.results = RESULTS if default_run else RESULTS.with_name(
+            f"sync_initial_{args.records}{'_postgres' if args.postgres else ''}.json"
+        )
     result = run(args.records, args.latency_ms, args.concurrency, args.changed, args.postgres)
     print(table(result))
     args.results.parent.mkdir(parents=True, exist_ok=True)
