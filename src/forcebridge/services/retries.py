@@ -39,32 +39,32 @@ def _family(kind: str) -> str:
     return "records"
 
 
-def _families(rt: Runtime, tenant_id: str, event_ids: list[str]) -> str:
+def _families(rt: Runtime, tenant_id: str, event_ids: list[str]) -> tuple[str, list[str]]:
+    """The one family of these events and their full ids (a short id prefix names one too)."""
     with rt.db.session() as session:
         found = events.get_many(session, tenant_id, event_ids)
         kinds = {_family(e.kind) for e in found}
+        full_ids = [e.id for e in found]
     if len(kinds) != 1:
         raise InvalidInput.field(
             "ids", "retry one family of events at a time: records, form posts or outbox messages"
         )
-    return kinds.pop()
+    return kinds.pop(), full_ids
 
 
 async def retry(rt: Runtime, tenant_id: str, event_ids: list[str], *, actor: str) -> Retried:
     """Retry these events the way their kind allows."""
-    if not event_ids:
-        raise InvalidInput.field("ids", "name at least one event")
-    family = await anyio.to_thread.run_sync(_families, rt, tenant_id, event_ids)
+    family, ids = await anyio.to_thread.run_sync(_families, rt, tenant_id, event_ids)
     if family == "records":
-        run_id = await retry_records(rt, tenant_id, event_ids, actor=actor)
+        run_id = await retry_records(rt, tenant_id, ids, actor=actor)
         return Retried(family, run_id=run_id)
     if family == "form_posts":
-        outcomes = await form_sending.replay_events(rt, tenant_id, event_ids, actor=actor)
+        outcomes = await form_sending.replay_events(rt, tenant_id, ids, actor=actor)
         return Retried(family, items=[o.to_json() for o in outcomes])
 
     def replay_outbox() -> list[dict[str, Any]]:
         with rt.db.begin() as session:
-            replayed = outbox_messages.replay_events(session, tenant_id, event_ids, actor=actor)
+            replayed = outbox_messages.replay_events(session, tenant_id, ids, actor=actor)
             return [outbox_messages.public_view(m) for m in replayed]
 
     return Retried(family, items=await anyio.to_thread.run_sync(replay_outbox))
