@@ -30,11 +30,6 @@ class PreparedPost:
     ignored: list[str]
     problems: list[Problem] = field(default_factory=list)
 
-    @property
-    def missing(self) -> list[str]:
-        """Required fields the post lacks."""
-        return [p.field for p in self.problems if p.reason.startswith("required")]
-
 
 def required_fields(schema: ObjectSchema) -> list[FieldSchema]:
     """Fields a create cannot do without: createable, not nillable, not defaulted on create

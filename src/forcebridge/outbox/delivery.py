@@ -250,12 +250,6 @@ def claim(rt: Runtime, integration_id: str, now: datetime, cap: int) -> list[Cla
         return _claim(session, rt, integration_id, now, cap)
 
 
-def settle(rt: Runtime, config: EventPublishConfig, outcomes: list[Outcome], now: datetime) -> None:
-    """Record each outcome: delivered, back to pending after a backoff, or dead."""
-    with rt.db.begin() as session:
-        _settle(session, config, outcomes, now)
-
-
 def settle_and_claim(
     rt: Runtime,
     config: EventPublishConfig,

@@ -9,7 +9,6 @@ pass it), so a replayed message arrives after them: replay restores the event, n
 
 from __future__ import annotations
 
-import importlib
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from forcebridge import log
 from forcebridge.errors import InvalidInput, NotFound
+from forcebridge.services import events
 from forcebridge.services import integrations as integrations_service
 from forcebridge.store.integrations import Integration
 from forcebridge.store.outbox import OutboxMessage
@@ -161,8 +161,8 @@ def _open_events(session: Session, message: OutboxMessage) -> list[Event]:
 def dead_letter(
     session: Session, message: OutboxMessage, *, code: str, reason: str, now: datetime
 ) -> Event:
-    """Mark `message` dead and open the event that says why (through the events service when
-    it exists, so notifications and listing treat it like any other failure)."""
+    """Mark `message` dead and open the event that says why (through the events service, so
+    listing, resolving and retrying treat it like any other failure)."""
     message.status = "dead"
     message.last_error = f"{code}: {reason}"[:4000]
     integration = session.get(Integration, message.integration_id)
@@ -178,7 +178,16 @@ def dead_letter(
         "payload": message.payload,
         "attempts": message.attempts,
     }
-    event = _record_event(session, integration, text, message.event_key[:255], code, payload)
+    event = events.record(
+        session,
+        integration=integration,
+        run_id=None,
+        kind=EVENT_KIND,
+        message=text,
+        record_key=message.event_key,
+        error_code=code,
+        payload=payload,
+    )
     log.event(
         _logger,
         "outbox message dead-lettered",
@@ -187,50 +196,6 @@ def dead_letter(
         error_code=code,
         attempts=message.attempts,
     )
-    return event
-
-
-def _record_event(
-    session: Session,
-    integration: Integration,
-    message: str,
-    record_key: str,
-    code: str,
-    payload: dict[str, Any],
-) -> Event:
-    try:
-        events = importlib.import_module("forcebridge.services.events")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("forcebridge.services.events",):
-            raise
-        events = None
-    if events is not None and hasattr(events, "record"):
-        recorded: Event = events.record(
-            session,
-            integration=integration,
-            run_id=None,
-            kind=EVENT_KIND,
-            message=message,
-            record_key=record_key,
-            error_code=code[:100],
-            fields=[],
-            payload=payload,
-        )
-        return recorded
-    event = Event(
-        tenant_id=integration.tenant_id,
-        integration_id=integration.id,
-        run_id=None,
-        kind=EVENT_KIND,
-        status="open",
-        record_key=record_key,
-        error_code=code[:100],
-        message=message,
-        fields=[],
-        payload=payload,
-    )
-    session.add(event)
-    session.flush()
     return event
 
 
