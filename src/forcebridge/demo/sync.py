@@ -16,8 +16,6 @@ from forcebridge.services import integration_saves
 from forcebridge.services import integrations as integrations_service
 from forcebridge.store.runs import Run
 
-COUNTS = ("read", "created", "updated", "unchanged", "failed", "api_calls")
-
 
 @dataclass(frozen=True)
 class RunSummary:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
@@ -206,9 +205,3 @@ def _notify_disabled(rt: Runtime, recipients: list[str], name: str, reason: str)
         f"itself:\n\n  {reason}\n\nNo runs happen until someone fixes the cause and enables it "
         f"again:\n  forcebridge integrations enable {name!r} --tenant <tenant>\n",
     )
-
-
-def run_view(run: Run) -> dict[str, Any]:
-    """The stored counts of a run (for tests and logs)."""
-    return {"status": run.status, **{n: getattr(run, n) for n in COUNT_NAMES},
-            "api_calls": run.api_calls}

@@ -12,7 +12,7 @@ from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from forcebridge.store.db import Database
@@ -148,14 +148,3 @@ def pages(
             return
         yield page
         after = page[-1][0]
-
-
-def count(db: Database, integration_id: str) -> int:
-    with db.session() as session:
-        return int(
-            session.scalar(
-                select(func.count()).select_from(SyncState).where(
-                    SyncState.integration_id == integration_id
-                )
-            ) or 0
-        )

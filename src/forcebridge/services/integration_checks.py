@@ -16,7 +16,7 @@ from typing import Any
 
 from forcebridge import log
 from forcebridge.runtime import Runtime
-from forcebridge.sync.plan import PlanError, Problem
+from forcebridge.sync.plan import Problem
 
 CheckConfig = Callable[[Runtime, str, str | None, Any], Awaitable[list[Problem]]]
 
@@ -64,12 +64,3 @@ async def check_config(
     if check is None:
         return []
     return await check(rt, tenant_id, connection_id, config)
-
-
-async def ensure_valid(
-    rt: Runtime, tenant_id: str, kind: str, connection_id: str | None, config: Any
-) -> None:
-    """`check_config`, refusing with one `PlanError` (422 `invalid_mapping`) listing them all."""
-    problems = await check_config(rt, tenant_id, kind, connection_id, config)
-    if problems:
-        raise PlanError(problems)

@@ -33,8 +33,6 @@ from forcebridge.sources.sql import display_url
 from forcebridge.store.integrations import Integration
 from forcebridge.vault import Vault
 
-FIELDS = ("name", "kind", "connection", "config", "schedule", "notify", "enabled")
-
 
 @dataclass(frozen=True)
 class Applied:
