@@ -191,3 +191,17 @@ def test_checks_run_for_every_changed_integration_before_anything_is_written(org
     assert error.code == "invalid_mapping"
     assert "integrations[1].Nope__c" in [d["field"] for d in error.details]
     assert names_in_db(org) == []
+
+
+def test_a_connection_the_checks_cannot_use_is_reported_with_the_file_position(org: Org) -> None:
+    form = {"object": "Lead", "mappings": [{"field": "LastName", "column": "last_name"},
+                                           {"field": "Company", "column": "company"}]}
+    document = {"integrations": [
+        {"name": "web leads", "kind": "inbound_form", "connection": "demo org", "config": form},
+    ]}
+    org.emu.faults("exhaust=1")  # the org refuses every call: REQUEST_LIMIT_EXCEEDED
+    error = refused(org, document)
+    assert error.code == "REQUEST_LIMIT_EXCEEDED" and error.status == 429
+    assert error.message == "integrations[0]: TotalRequests Limit exceeded."
+    assert [d["field"] for d in error.details] == ["integrations[0]"]
+    assert names_in_db(org) == []

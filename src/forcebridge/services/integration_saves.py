@@ -98,12 +98,23 @@ def _prefixed(exc: ForcebridgeError, prefix: str) -> ForcebridgeError:
         return exc
     if isinstance(exc, PlanError):
         return PlanError([Problem(prefix + p.field, p.reason) for p in exc.problems])
+    # a copy made without calling the constructor (error classes differ in theirs, and
+    # copy.copy would call it); it keeps per-instance code and status, as a refusal from
+    # Salesforce sets both
+    renamed = type(exc).__new__(type(exc))
+    renamed.__dict__.update(exc.__dict__)
     if not exc.details:
-        return type(exc)(f"{prefix.rstrip('.')}: {exc.message}")
-    details = [{**d, "field": prefix + str(d.get("field", ""))} for d in exc.details]
-    return type(exc)(
-        "; ".join(f"{d['field']}: {d.get('reason', '')}" for d in details), details=details
-    )
+        renamed.message = f"{prefix.rstrip('.')}: {exc.message}"
+    else:
+        renamed.details = [
+            {**d, "field": prefix + str(d["field"]) if d.get("field") else prefix.rstrip(".")}
+            for d in exc.details
+        ]
+        renamed.message = "; ".join(
+            f"{d['field']}: {d.get('reason', '')}" for d in renamed.details
+        )
+    renamed.args = (renamed.message,)
+    return renamed
 
 
 def _combined(errors: list[ForcebridgeError]) -> ForcebridgeError:
