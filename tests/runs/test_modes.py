@@ -83,3 +83,29 @@ async def test_more_changes_than_the_threshold_go_through_bulk(world: World) -> 
     assert (again.status, again.failed, again.unchanged) == ("partial", 250, 650)
     events = world.events(again.id, "record_rejected")
     assert len(events) == 250 and all(e.payload and e.error_code for e in events)
+
+
+async def test_records_sharing_an_external_id_value_in_a_bulk_job_are_each_answered(
+    world: World,
+) -> None:
+    # the key is the invoice number, but the external id comes from another column, so
+    # several records of one bulk job carry the same external id value
+    write_csv(world.files / "invoices.csv", invoice_rows(600))
+    world.rt.settings.run_bulk_job_records = 300
+    world.rt.settings.run_bulk_poll_seconds = 0.01
+    mapping = {
+        "target": {"object": "Invoice__c", "external_id_field": "Invoice_Number__c"},
+        "mappings": [
+            {"field": "Invoice_Number__c", "column": "status"},
+            {"field": "Amount__c", "column": "amount",
+             "transform": {"type": "number", "scale": 2}},
+        ],
+    }
+    iid = world.integration(bulk_threshold=100, mapping=mapping)
+    run = world.run(await run_integration(world.rt, world.tenant_id, iid))
+    assert run.read == 600
+    assert run.created + run.updated + run.failed == 600  # none silently dropped
+    assert sorted(r["Invoice_Number__c"] for r in world.invoices()) == ["paid", "sent"]
+    confirmed = set(world.state(iid))
+    rejected = {e.record_key for e in world.events(run.id, "record_rejected")}
+    assert len(confirmed | rejected) == 600

@@ -170,15 +170,15 @@ async def _ingest(writer: Writer, ext: str, data: Any, poll_seconds: float) -> s
     return job
 
 
-async def upsert_job(writer: Writer, records: Sequence[Diffed], poll_seconds: float) -> Written:
-    """Upsert `records` through one Bulk API 2.0 job; leftovers through collections."""
-    ext = writer.external_id
-    assert ext is not None, "plan.check requires an external id to upsert"
-    columns = _layout(records)
-    by_ext = {_cell_text(r.payload.get(ext)): r for r in records}
-    out = Written()
+async def _job(
+    writer: Writer, ext: str, in_job: list[Diffed], by_ext: dict[str, Diffed], out: Written,
+    poll_seconds: float,
+) -> None:
+    """Run one job over `in_job`; answered records leave `by_ext`, the rest stay for
+    collections (the job failed to start, or did not answer them)."""
+    columns = _layout(in_job)
     try:
-        job = await _ingest(writer, ext, lambda: _chunks(columns, records),
+        job = await _ingest(writer, ext, lambda: _chunks(columns, in_job),
                             poll_seconds)
         async for row in writer.client.bulk_results(job.id, "successfulResults"):
             record = by_ext.pop(row.get(ext, ""), None)
@@ -202,7 +202,28 @@ async def upsert_job(writer: Writer, records: Sequence[Diffed], poll_seconds: fl
     except SalesforceError as exc:
         log.event(_logger, "bulk job failed, sending through collections", code=exc.code,
                   records=len(by_ext))
-    leftovers = list(by_ext.values())
+
+
+async def upsert_job(writer: Writer, records: Sequence[Diffed], poll_seconds: float) -> Written:
+    """Upsert `records` through one Bulk API 2.0 job; leftovers through collections."""
+    ext = writer.external_id
+    assert ext is not None, "plan.check requires an external id to upsert"
+    # A job's results are matched back to records by external id value, so only records with
+    # a value of their own in this job go into it; the others (none, or one shared with an
+    # earlier record) go through collections, which answer record by record.
+    by_ext: dict[str, Diffed] = {}
+    unmatched: list[Diffed] = []
+    for r in records:
+        value = _cell_text(r.payload.get(ext))
+        if value and value not in by_ext:
+            by_ext[value] = r
+        else:
+            unmatched.append(r)
+    in_job = list(by_ext.values())
+    out = Written()
+    if in_job:
+        await _job(writer, ext, in_job, by_ext, out, poll_seconds)
+    leftovers = [*by_ext.values(), *unmatched]
     for start in range(0, len(leftovers), MAX_RECORDS):
         out.add(await writer.upsert(leftovers[start : start + MAX_RECORDS]))
     return out
