@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
 
 from forcebridge.errors import InvalidInput
 from forcebridge.runs import check_config, plan_integration, retry_events, run_integration
 from forcebridge.services import connections
 from forcebridge.store.runs import Event
+from forcebridge.store.sync_state import SyncState
 from forcebridge.sync.config import EntitySyncConfig
 from tests.runs.conftest import World, invoice_config, invoice_rows, write_csv
 
@@ -32,6 +34,23 @@ async def test_plan_counts_what_a_run_would_do_and_writes_nothing(world: World) 
     }
     assert len(world.invoices()) == 20 and len(world.state(iid)) == 20
     assert calls_before != world.emu.emulator.usage.header()  # it did describe
+
+
+async def test_plan_counts_as_deletes_only_what_a_mirror_run_deletes(world: World) -> None:
+    rows = invoice_rows(10)
+    write_csv(world.files / "invoices.csv", rows)
+    iid = world.integration(mode="mirror")
+    await run_integration(world.rt, world.tenant_id, iid)
+    with world.rt.db.begin() as s:  # a state row whose Salesforce id was never learnt
+        s.execute(update(SyncState).where(SyncState.integration_id == iid,
+                                          SyncState.key == "INV-000009")
+                  .values(salesforce_id=None))
+    write_csv(world.files / "invoices.csv", rows[:7])
+    report = await plan_integration(world.rt, world.tenant_id, iid)
+    assert report.would_delete == 2  # INV-000009 is only forgotten
+    run = world.run(await run_integration(world.rt, world.tenant_id, iid))
+    assert run.deleted == report.would_delete
+    assert "INV-000009" not in world.state(iid)
 
 
 async def test_plan_and_check_config_report_every_problem(world: World) -> None:

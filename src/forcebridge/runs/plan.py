@@ -144,4 +144,5 @@ def _count(
             report.would_update += len(batch.changed)
     if mode is SyncMode.MIRROR and differ.finished:
         for page in state.pages(rt.db, integration_id):
-            report.would_delete += sum(1 for key, _ in page if key not in differ.seen)
+            # a key with no Salesforce id is only forgotten, as the run does (nothing to delete)
+            report.would_delete += sum(1 for key, i in page if i and key not in differ.seen)

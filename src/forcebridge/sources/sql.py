@@ -112,7 +112,7 @@ class SqlSource:
 
     def columns(self) -> list[str]:
         """The result's column names; the rows are not fetched."""
-        batches = self._rows(DEFAULT_BATCH_SIZE, columns_only=True)
+        batches = self._rows(1, columns_only=True)
         try:
             first = next(batches)
         finally:
