@@ -22,7 +22,6 @@ from forcebridge.runs.writer import Rejection, Writer, Written
 from forcebridge.salesforce import (
     AuthenticationError,
     LimitExceeded,
-    RecordError,
     SalesforceError,
 )
 from forcebridge.salesforce import (
@@ -149,27 +148,6 @@ async def _chunks(columns: list[tuple[str, str | None]],
         yield chunk
 
 
-async def _ingest(writer: Writer, ext: str, data: Any, poll_seconds: float) -> sf_bulk.BulkJob:
-    """`bulk.ingest` with a steady poll: the client's growing interval (x1.5 a poll) makes a
-    job queued behind others in the org wait seconds after it finished, at the run's end."""
-    session = writer.client.session
-    job = await sf_bulk.create_job(session, writer.object, "upsert", external_id_field=ext)
-    try:
-        await sf_bulk.upload(session, job, data)
-        job = await sf_bulk.close(session, job)
-    except BaseException:
-        try:
-            await sf_bulk.abort(session, job)
-        except Exception:  # noqa: S110 - the upload's own error is the one that matters
-            pass
-        raise
-    job = await sf_bulk.wait(session, job, poll_interval=poll_seconds,
-                          max_interval=max(poll_seconds, 1.0))
-    if job.state == "Failed" and job.error_message and not job.records_processed:
-        raise RecordError("BULK_JOB_FAILED", job.error_message)
-    return job
-
-
 async def _job(
     writer: Writer, ext: str, in_job: list[Diffed], by_ext: dict[str, Diffed], out: Written,
     poll_seconds: float,
@@ -178,8 +156,12 @@ async def _job(
     collections (the job failed to start, or did not answer them)."""
     columns = _layout(in_job)
     try:
-        job = await _ingest(writer, ext, lambda: _chunks(columns, in_job),
-                            poll_seconds)
+        # a steady poll: the client's growing interval (x1.5 a poll) makes a job queued behind
+        # others in the org wait seconds after it finished, at the run's end
+        job = await writer.client.bulk_ingest(
+            writer.object, "upsert", lambda: _chunks(columns, in_job), external_id_field=ext,
+            poll_interval=poll_seconds, max_interval=max(poll_seconds, 1.0),
+        )
         async for row in writer.client.bulk_results(job.id, "successfulResults"):
             record = by_ext.pop(row.get(ext, ""), None)
             if record is None:

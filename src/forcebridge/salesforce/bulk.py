@@ -153,6 +153,7 @@ async def ingest(
     *,
     external_id_field: str | None = None,
     poll_interval: float = 1.0,
+    max_interval: float = 10.0,
     max_wait: float = 3600.0,
 ) -> BulkJob:
     """The whole lifecycle; answers the finished job (check `state` and `records_failed`).
@@ -167,7 +168,9 @@ async def ingest(
         except Exception:  # noqa: S110 - the upload's own error is the one that matters
             pass
         raise
-    job = await wait(session, job, poll_interval=poll_interval, max_wait=max_wait)
+    job = await wait(
+        session, job, poll_interval=poll_interval, max_interval=max_interval, max_wait=max_wait
+    )
     if job.state == "Failed" and job.error_message and not job.records_processed:
         raise RecordError("BULK_JOB_FAILED", job.error_message)
     return job

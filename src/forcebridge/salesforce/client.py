@@ -303,6 +303,7 @@ class SalesforceClient:
         *,
         external_id_field: str | None = None,
         poll_interval: float = 1.0,
+        max_interval: float = 10.0,
         max_wait: float = 3600.0,
     ) -> bulk.BulkJob:
         """Run a Bulk API 2.0 ingest job to its end (see bulk.py); `data` is CSV."""
@@ -313,6 +314,7 @@ class SalesforceClient:
             data,
             external_id_field=external_id_field,
             poll_interval=poll_interval,
+            max_interval=max_interval,
             max_wait=max_wait,
         )
 
