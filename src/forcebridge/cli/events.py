@@ -113,8 +113,7 @@ def retry(
         columns = ("post_id", "status", "id") if done.family == "form_posts" else ("id", "status")
         emit(done.items, columns, as_json=as_json, title=f"replayed {done.family.replace('_', ' ')}")
         return
-    with rt.db.begin() as s:
-        row = run_history.view(s, run_history.get(s, tid, done.run_id))
+    row = run_history.shown(rt.db, tid, done.run_id)
     summary(row, as_json=as_json)
     if row["status"] != "succeeded":
         raise typer.Exit(1)

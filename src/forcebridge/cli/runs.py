@@ -141,8 +141,7 @@ def run(
                     run_integration, rt, tid, integration, trigger="manual", progress=bar
                 )
             )
-    with rt.db.begin() as s:
-        row = run_history.view(s, run_history.get(s, tid, run_id))
+    row = run_history.shown(rt.db, tid, run_id)
     summary(row, as_json=as_json)
     if row["status"] != "succeeded":
         raise typer.Exit(1)
@@ -211,6 +210,5 @@ def show(
     """One run: trigger, timing, status, counts, API calls, events."""
     rt = runtime()
     tid = tenant_id(rt, tenant)
-    with rt.db.begin() as s:
-        row = run_history.view(s, run_history.get(s, tid, run_id))
+    row = run_history.shown(rt.db, tid, run_id)
     summary(row, as_json=as_json)

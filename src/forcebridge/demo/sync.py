@@ -14,6 +14,7 @@ from forcebridge.errors import NotFound
 from forcebridge.runtime import Runtime
 from forcebridge.services import integration_saves
 from forcebridge.services import integrations as integrations_service
+from forcebridge.services import runs as run_history
 from forcebridge.store.runs import Run
 
 
@@ -61,17 +62,19 @@ async def create_all(
 
 
 def summary(rt: Runtime, name: str, run_id: str) -> RunSummary:
-    """The run's recorded counts, status and duration."""
+    """The run's recorded counts, status and duration, as the runs service shows them."""
     with rt.db.begin() as s:
         run = s.get(Run, run_id)
         if run is None:
             raise NotFound(f"run {run_id!r} not found")
-        seconds = (run.ended_at - run.started_at).total_seconds() if run.ended_at else 0.0
-        return RunSummary(
-            integration=name, run_id=run.id, status=run.status, read=run.read,
-            created=run.created, updated=run.updated, unchanged=run.unchanged,
-            failed=run.failed, api_calls=run.api_calls, seconds=seconds, error=run.error,
-        )  # fmt: skip
+        shown = run_history.public_view(run, name)
+    counts = shown["counts"]
+    return RunSummary(
+        integration=name, run_id=run_id, status=shown["status"], read=counts["read"],
+        created=counts["created"], updated=counts["updated"], unchanged=counts["unchanged"],
+        failed=counts["failed"], api_calls=shown["api_calls"],
+        seconds=shown["duration_seconds"] or 0.0, error=shown["error"],
+    )  # fmt: skip
 
 
 async def run_all(rt: Runtime, tenant_id: str, names: list[str]) -> list[RunSummary]:

@@ -16,6 +16,7 @@ from forcebridge import log
 from forcebridge.errors import NotFound
 from forcebridge.services import integrations as integrations_service
 from forcebridge.services.pages import DEFAULT_LIMIT, Page, find_by_id, newest_first, page
+from forcebridge.store.db import Database
 from forcebridge.store.integrations import Integration
 from forcebridge.store.runs import Event, Run
 
@@ -89,3 +90,9 @@ def views(session: Session, runs: Sequence[Run]) -> list[dict[str, Any]]:
 
 def view(session: Session, run: Run) -> dict[str, Any]:
     return views(session, [run])[0]
+
+
+def shown(db: Database, tenant_id: str, run_id: str) -> dict[str, Any]:
+    """One run's view in a transaction of its own (async callers run it in a thread)."""
+    with db.begin() as session:
+        return view(session, get(session, tenant_id, run_id))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -73,8 +74,7 @@ async def retry_events(
     done = await retries.retry(rt, who.tenant_id, body.ids, actor=who.actor)
     if done.run_id is None:
         return {"family": done.family, "items": done.items}
-    with rt.db.begin() as s:
-        return run_history.view(s, run_history.get(s, who.tenant_id, done.run_id))
+    return await anyio.to_thread.run_sync(run_history.shown, rt.db, who.tenant_id, done.run_id)
 
 
 @router.get("/{event_id}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict
 
@@ -74,6 +75,11 @@ def _finished(task: asyncio.Task[str]) -> None:
         _logger.error("background run ended with an error", exc_info=exc)
 
 
+def _running_run_id(rt: Runtime, tenant_id: str, ref: str) -> str | None:
+    with rt.db.begin() as s:
+        return integrations.get(s, tenant_id, ref).running_run_id
+
+
 async def _start(rt: Runtime, tenant_id: str, ref: str) -> str:
     """Start a run in the background; the run's id once it began, or its refusal."""
     signal = _Started()
@@ -89,8 +95,7 @@ async def _start(rt: Runtime, tenant_id: str, ref: str) -> str:
         began.cancel()
     if task.done():
         return task.result()  # the run's id, or the Conflict/NotFound it was refused with
-    with rt.db.begin() as s:
-        run_id = integrations.get(s, tenant_id, ref).running_run_id
+    run_id = await anyio.to_thread.run_sync(_running_run_id, rt, tenant_id, ref)
     # the lock is ours once the run began; if it is already released the run has ended
     if run_id is None:
         run_id = await asyncio.shield(task)
@@ -112,8 +117,7 @@ async def start_run(
     else:
         run_id = await _start(rt, who.tenant_id, ref)
     response.headers["Location"] = f"/api/v1/runs/{run_id}"
-    with rt.db.begin() as s:
-        return run_history.view(s, run_history.get(s, who.tenant_id, run_id))
+    return await anyio.to_thread.run_sync(run_history.shown, rt.db, who.tenant_id, run_id)
 
 
 @router.get("/integrations/{ref}/runs")
@@ -134,8 +138,7 @@ def list_runs(
 def get_run(
     run_id: str, who: Principal = Depends(_read), rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:
-    with rt.db.begin() as s:
-        return run_history.view(s, run_history.get(s, who.tenant_id, run_id))
+    return run_history.shown(rt.db, who.tenant_id, run_id)
 
 
 @router.post("/integrations/{ref}/plan")
