@@ -211,3 +211,16 @@ def test_the_events_api_retries_a_form_event_by_replaying_its_post(forms: Forms)
     assert [(i["post_id"], i["status"]) for i in body["items"]] == [(post_id, "created")]
     assert forms.emu.org.count("Lead") == 1
     assert [e.status for e in _events(forms, post_id)] == ["retried"]
+
+
+def test_a_replay_starts_the_count_of_attempts_afresh(forms: Forms) -> None:
+    hook = forms.form("web leads", LEAD_FORM)
+    post_id = forms.post(hook, data={"surname": "Franklin", "company": "King's"}).json()["post_id"]
+    with forms.rt.db.begin() as s:  # as if it had been given up after every attempt
+        post = s.get(FormPost, post_id)
+        assert post is not None and post.status == "rejected"
+        post.attempts = sending.MAX_ATTEMPTS
+    forms.emu.faults("error503=1")
+    [done] = anyio.run(lambda: sending.replay(forms.rt, forms.tenant.id, [post_id]))
+    assert done.status == "pending"  # one transient failure does not give it up again
+    assert _post(forms, post_id).attempts == 1

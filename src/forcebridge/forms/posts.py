@@ -96,13 +96,17 @@ def view(post: FormPost) -> dict[str, Any]:
     }
 
 
-def claim(session: Session, post_id: str, from_statuses: Sequence[str]) -> bool:
+def claim(
+    session: Session, post_id: str, from_statuses: Sequence[str], *, replay: bool = False
+) -> bool:
     """Move the post to `sending` if it is in one of `from_statuses`; True when this caller
-    won it. One conditional UPDATE, so two senders can never both send a post."""
+    won it. One conditional UPDATE, so two senders can never both send a post. A replay (a
+    person's request) starts the count of attempts afresh, as an outbox replay does."""
+    attempts = 1 if replay else FormPost.attempts + 1
     result = session.execute(
         update(FormPost)
         .where(FormPost.id == post_id, FormPost.status.in_(list(from_statuses)))
-        .values(status="sending", attempts=FormPost.attempts + 1, sent_at=utcnow())
+        .values(status="sending", attempts=attempts, sent_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0) == 1)

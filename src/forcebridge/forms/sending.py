@@ -131,7 +131,7 @@ def _claim(
             if post.status == "pending":
                 post.error = waiting
             return _outcome_of(post, config, waiting)
-        if not posts.claim(session, post.id, from_statuses):
+        if not posts.claim(session, post.id, from_statuses, replay=actor is not None):
             session.refresh(post)
             note = "already created; not sent again" if post.status == "created" else None
             return _outcome_of(post, config, note)
