@@ -270,3 +270,16 @@ def test_a_clock_in_the_past_sees_nothing_due(org: Org) -> None:
     org.publish(ref, events("a", 1))
     past = org.clock() - timedelta(minutes=5)
     assert anyio.run(lambda: delivery.deliver_due(org.rt, now=lambda: past)) == 0
+
+
+def test_only_messages_a_pass_would_deliver_count_as_pending(org: Org) -> None:
+    from forcebridge.store.connections import Connection
+
+    ref = org.integration("billing", APEX)
+    org.publish(ref, events("k", 2))
+    assert delivery.pending_count(org.rt) == 2
+    with org.rt.db.begin() as s:
+        for conn in s.scalars(select(Connection)):
+            conn.status = "needs_reauthorization"  # waits for a person, not for a pass
+    assert delivery.pending_count(org.rt) == 0
+    assert org.deliver() == 0

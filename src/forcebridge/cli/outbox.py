@@ -12,14 +12,10 @@ from typing import Any
 
 import anyio
 import typer
-from sqlalchemy import func, select
 
 from forcebridge.cli.output import JsonOption, TenantOption, console, emit, runtime, tenant_id
 from forcebridge.errors import InvalidInput
 from forcebridge.outbox import delivery, messages, publishing
-from forcebridge.runtime import Runtime
-from forcebridge.store.integrations import Integration
-from forcebridge.store.outbox import OutboxMessage
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -107,30 +103,15 @@ def deliver(
     deadline = time.monotonic() + timeout
     total = anyio.run(delivery.deliver_due, rt)
     while until_empty and time.monotonic() < deadline:
-        waiting = _deliverable_pending(rt)
+        waiting = delivery.pending_count(rt)
         if not waiting:
             break
         delivered = anyio.run(delivery.deliver_due, rt)
         total += delivered
         if not delivered:
             time.sleep(0.5)
-    pending = _deliverable_pending(rt)
+    pending = delivery.pending_count(rt)
     if as_json:
         typer.echo(json.dumps({"delivered": total, "pending": pending}))
     else:
         console.print(f"delivered {total} event(s); {pending} pending")
-
-
-def _deliverable_pending(rt: Runtime) -> int:
-    """Pending messages of enabled, connected integrations (others wait for a person)."""
-    with rt.db.begin() as s:
-        count = s.scalar(
-            select(func.count(OutboxMessage.id))
-            .join(Integration, Integration.id == OutboxMessage.integration_id)
-            .where(
-                OutboxMessage.status == "pending",
-                Integration.enabled.is_(True),
-                Integration.connection_id.is_not(None),
-            )
-        )
-    return int(count or 0)

@@ -93,6 +93,29 @@ async def deliver_due(rt: Runtime, *, now: Clock | None = None) -> int:
     return sum(counts)
 
 
+# Integrations whose messages are delivered; the others' messages wait for a person
+# (enabling the integration, attaching or re-authorizing its connection).
+_DELIVERING = (
+    Integration.kind == "event_publish",
+    Integration.enabled.is_(True),
+    exists().where(
+        Connection.id == Integration.connection_id,
+        Connection.status != "needs_reauthorization",
+    ),
+)
+
+
+def pending_count(rt: Runtime) -> int:
+    """Pending messages that passes will deliver (due now or after their backoff)."""
+    with rt.db.begin() as session:
+        count = session.scalar(
+            select(func.count(OutboxMessage.id))
+            .join(Integration, Integration.id == OutboxMessage.integration_id)
+            .where(OutboxMessage.status == "pending", *_DELIVERING)
+        )
+    return int(count or 0)
+
+
 def _jobs(rt: Runtime, now: datetime) -> list[_Job]:
     """Enabled, connected event integrations with something due; their clients' ingredients."""
     due = exists().where(
@@ -102,18 +125,10 @@ def _jobs(rt: Runtime, now: datetime) -> list[_Job]:
     )
     jobs: list[_Job] = []
     with rt.db.begin() as session:
-        found = session.scalars(
-            select(Integration).where(
-                Integration.kind == "event_publish",
-                Integration.enabled.is_(True),
-                Integration.connection_id.is_not(None),
-                due,
-            )
-        )
+        found = session.scalars(select(Integration).where(*_DELIVERING, due))
         for integration in found:
             conn = session.get(Connection, integration.connection_id)
-            if conn is None or conn.status == "needs_reauthorization":
-                continue
+            assert conn is not None
             try:
                 config = integrations_service.config_of(integration, rt.vault)
             except Exception as exc:  # a config saved by an older version: say so, skip it
