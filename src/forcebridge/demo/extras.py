@@ -16,7 +16,7 @@ import anyio
 from rich.table import Table
 
 from forcebridge.demo.steps import DemoContext
-from forcebridge.errors import NotFound
+from forcebridge.demo.sync import reset
 from forcebridge.forms import manage
 from forcebridge.forms.receiving import receive
 from forcebridge.outbox.delivery import deliver_due
@@ -49,15 +49,6 @@ EVENTS = [
 ]  # fmt: skip
 
 
-def _reset(ctx: DemoContext, name: str) -> None:
-    """A fresh org each demo: an earlier demo's integration (and its posts/outbox) goes."""
-    with ctx.rt.db.begin() as s:
-        try:
-            integrations_service.delete(s, ctx.tenant_id, name, actor="demo")
-        except NotFound:
-            pass
-
-
 def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
     table = Table(title=title)
     for column in columns:
@@ -70,7 +61,7 @@ def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
 # -- inbound form --------------------------------------------------------------------------
 def forms_step(ctx: DemoContext) -> None:
     """Save the form integration, post a form to its hook, read and update records."""
-    _reset(ctx, FORM_NAME)
+    reset(ctx.rt, ctx.tenant_id, [FORM_NAME])
     anyio.run(_forms, ctx)
 
 
@@ -141,7 +132,7 @@ async def _forms(ctx: DemoContext) -> None:
 # -- event publishing ------------------------------------------------------------------------
 def events_step(ctx: DemoContext) -> None:
     """Save the event_publish integration, publish 3 events, deliver, show what Apex got."""
-    _reset(ctx, EVENTS_NAME)
+    reset(ctx.rt, ctx.tenant_id, [EVENTS_NAME])
     log = ctx.emulator.state.emulator.apex_log
     path = APEX_PATH.removeprefix("/services/apexrest")
     before = len(log.to_json(path))  # the save-time check's GET is in the log too

@@ -35,16 +35,17 @@ class RunSummary:
     error: str | None = None
 
 
-def reset(rt: Runtime, tenant_id: str) -> None:
-    """Delete the demo's integrations left by an earlier demo (with their runs and state).
+def reset(rt: Runtime, tenant_id: str, names: list[str] | None = None) -> None:
+    """Delete integrations an earlier demo left (with their runs, state, posts and outbox);
+    by default the four syncs.
 
     Each demo talks to a fresh emulator org, so the sync state of an earlier demo describes
     records that no longer exist; keeping it would make the first run send nothing.
     """
     with rt.db.begin() as s:
-        for item in INTEGRATIONS:
+        for name in names if names is not None else [item.name for item in INTEGRATIONS]:
             try:
-                integrations_service.delete(s, tenant_id, item.name, actor="demo")
+                integrations_service.delete(s, tenant_id, name, actor="demo")
             except NotFound:
                 continue
 
