@@ -27,7 +27,9 @@ from forcebridge.sources.base import (
     key_text,
 )
 
-_RAW_DIALECTS = frozenset({"sqlite", "postgresql"})
+# drivers whose own cursor is read directly (psycopg's named cursors stream server-side);
+# other drivers go through SQLAlchemy's `yield_per`
+_RAW_DRIVERS = frozenset({"pysqlite", "psycopg", "psycopg2"})
 
 
 def _processed(row: tuple[Any, ...], processors: list[tuple[int, Any]]) -> list[Any]:
@@ -131,7 +133,7 @@ class SqlSource:
         dbapi_error: Any = getattr(engine.dialect.loaded_dbapi, "Error", SQLAlchemyError)
         try:
             with engine.connect() as conn:
-                if engine.dialect.name in _RAW_DIALECTS:
+                if engine.dialect.driver in _RAW_DRIVERS:
                     chunks = self._driver_rows(conn, size)
                 else:
                     chunks = self._result_rows(conn, size)
