@@ -22,6 +22,7 @@ from forcebridge.api import create_app
 from forcebridge.runtime import Runtime
 from forcebridge.services import api_keys, tenants
 from forcebridge.settings import Settings
+from tests.salesforce.emulated import Emulated, in_process
 
 POSTGRES_URL = os.environ.get("FORCEBRIDGE_TEST_POSTGRES_URL")
 REQUIRE_SERVICES = os.environ.get("FORCEBRIDGE_TEST_REQUIRE_SERVICES") == "1"
@@ -86,6 +87,13 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
     rt.migrate()
     yield rt
     rt.close()
+
+
+@pytest.fixture
+def emu() -> Emulated:
+    """A fresh demo org, reached in-process (`runtime.salesforce_transport = emu.transport`);
+    tests.emulated_org connects a tenant to it."""
+    return in_process()
 
 
 @pytest.fixture

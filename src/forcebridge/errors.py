@@ -29,7 +29,14 @@ class InvalidInput(ForcebridgeError):
 
     @classmethod
     def field(cls, field: str, reason: str) -> InvalidInput:
-        return cls(f"{field}: {reason}", details=[{"field": field, "reason": reason}])
+        return cls.from_details([{"field": field, "reason": reason}])
+
+    @classmethod
+    def from_details(cls, details: list[dict[str, Any]]) -> InvalidInput:
+        """One `InvalidInput` whose message lists every detail as `field: reason`, so the
+        message always says what the details say."""
+        message = "; ".join(f"{d.get('field')}: {d.get('reason')}" for d in details)
+        return cls(message, details=details)
 
     @classmethod
     def from_pydantic(cls, exc: Any) -> InvalidInput:
@@ -43,7 +50,7 @@ class InvalidInput(ForcebridgeError):
             }
             for e in exc.errors()
         ]
-        return cls("; ".join(f"{d['field']}: {d['reason']}" for d in details), details=details)
+        return cls.from_details(details)
 
 
 class NotFound(ForcebridgeError):

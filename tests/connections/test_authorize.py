@@ -17,13 +17,9 @@ from forcebridge.salesforce.certificates import jwt_keypair
 from forcebridge.services import authorization, connections, tenants, users
 from forcebridge.settings import Settings
 from tests.conftest import bearer
+from tests.emulated_org import conn_body  # tests/runs/conftest.py imports it from here too
 from tests.mail import smtp_server
 from tests.salesforce.emulated import Emulated, in_process
-
-
-@pytest.fixture
-def emu() -> Emulated:
-    return in_process()
 
 
 @pytest.fixture
@@ -36,24 +32,6 @@ def rt(runtime: Runtime, emu: Emulated) -> Runtime:
 def api_emu(rt: Runtime) -> Iterator[TestClient]:
     with TestClient(create_app(rt), raise_server_exceptions=False) as client:
         yield client
-
-
-def conn_body(emu: Emulated, name: str, flow: str = "password", **extra: Any) -> dict[str, Any]:
-    user, app = emu.org.config.users[0], emu.org.config.connected_apps[0]
-    body: dict[str, Any] = {
-        "name": name,
-        "environment": "custom",
-        "login_url": emu.base_url,
-        "auth_flow": flow,
-        "consumer_key": app.consumer_key,
-    }
-    if flow in ("password", "client_credentials", "web_server"):
-        body["consumer_secret"] = app.consumer_secret
-    if flow in ("password", "jwt_bearer"):
-        body["username"] = user.username
-    if flow == "password":
-        body |= {"password": user.password, "security_token": user.security_token}
-    return body | extra
 
 
 def test_password_flow_authorizes_and_records_the_identity(

@@ -17,12 +17,11 @@ from forcebridge.api import create_app
 from forcebridge.forms import manage
 from forcebridge.forms.hooks import HookInfo
 from forcebridge.runtime import Runtime
-from forcebridge.services import api_keys, connections, integration_saves, tenants
-from forcebridge.services.connections import ConnectionInput
+from forcebridge.services import api_keys, integration_saves, tenants
 from forcebridge.services.integrations import IntegrationInput
+from tests import emulated_org
 from tests.conftest import bearer
-from tests.connections.test_authorize import conn_body
-from tests.salesforce.emulated import Emulated, in_process
+from tests.salesforce.emulated import Emulated
 
 LEAD_FORM: dict[str, Any] = {
     "object": "Lead",
@@ -67,9 +66,7 @@ class Forms:
         with self.rt.db.begin() as s:
             t = tenants.create(s, name)
             if connect:
-                connections.create(
-                    s, self.rt.vault, t.id, ConnectionInput(**conn_body(self.emu, "demo org"))
-                )
+                emulated_org.connect(s, self.rt, t.id, self.emu)
             return Tenant(t.id, api_keys.create(s, t.id, f"{name} key").secret)
 
     def save(
@@ -103,11 +100,6 @@ class Forms:
         path, _, query = hook.url.removeprefix(self.rt.settings.resolved_public_url).partition("?")
         params = dict(parse_qsl(query)) | dict(kw.pop("params", None) or {})
         return self.api.post(path, params=params, **kw)
-
-
-@pytest.fixture
-def emu() -> Emulated:
-    return in_process()
 
 
 @pytest.fixture

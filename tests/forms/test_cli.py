@@ -16,11 +16,10 @@ from forcebridge.cli import forms as forms_cli
 from forcebridge.errors import InvalidInput
 from forcebridge.forms.receiving import receive
 from forcebridge.runtime import Runtime
-from forcebridge.services import connections, integration_saves, tenants
-from forcebridge.services.connections import ConnectionInput
+from forcebridge.services import integration_saves, tenants
 from forcebridge.services.integrations import IntegrationInput
 from forcebridge.settings import Settings
-from tests.connections.test_authorize import conn_body
+from tests.emulated_org import connected_tenant
 from tests.forms.conftest import LEAD_FORM
 from tests.salesforce.emulated import Emulated, on_socket
 
@@ -35,11 +34,10 @@ def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Emul
         rt = Runtime(Settings())
         rt.migrate()
         with rt.db.begin() as s:
-            t = tenants.create(s, "acme")
-            connections.create(s, rt.vault, t.id, ConnectionInput(**conn_body(emu, "demo")))
+            tenant_id = connected_tenant(s, rt, emu, connection="demo")
         data = IntegrationInput(name="web leads", kind="inbound_form", connection="demo",
                                 config=LEAD_FORM)
-        anyio.run(lambda: integration_saves.save(rt, t.id, data))
+        anyio.run(lambda: integration_saves.save(rt, tenant_id, data))
         yield emu, rt
         rt.close()
 

@@ -16,11 +16,10 @@ from fastapi.testclient import TestClient
 
 from forcebridge.api import create_app
 from forcebridge.runtime import Runtime
-from forcebridge.services import api_keys, connections, tenants, users
-from forcebridge.services.connections import ConnectionInput
+from forcebridge.services import api_keys, users
 from tests.conftest import bearer
-from tests.connections.test_authorize import conn_body
-from tests.salesforce.emulated import Emulated, in_process
+from tests.emulated_org import connected_tenant
+from tests.salesforce.emulated import Emulated
 
 
 @dataclass
@@ -35,11 +34,6 @@ class Org:
 
 
 @pytest.fixture
-def emu() -> Emulated:
-    return in_process()
-
-
-@pytest.fixture
 def org(runtime: Runtime, emu: Emulated, tmp_path: Path) -> Org:
     runtime.salesforce_transport = emu.transport
     files = tmp_path / "files"
@@ -48,11 +42,10 @@ def org(runtime: Runtime, emu: Emulated, tmp_path: Path) -> Org:
         "number,account,amount,status,issued\nINV-1,A-1,12.50,sent,2024-01-31\n"
     )
     with runtime.db.begin() as s:
-        t = tenants.create(s, "acme")
-        connections.create(s, runtime.vault, t.id, ConnectionInput(**conn_body(emu, "demo org")))
-        users.create(s, t.id, "Ops", "ops@acme.example")
-        key = api_keys.create(s, t.id, "integrations").secret
-        return Org(runtime, emu, t.id, bearer(key), files)
+        tenant_id = connected_tenant(s, runtime, emu)
+        users.create(s, tenant_id, "Ops", "ops@acme.example")
+        key = api_keys.create(s, tenant_id, "integrations").secret
+        return Org(runtime, emu, tenant_id, bearer(key), files)
 
 
 @pytest.fixture

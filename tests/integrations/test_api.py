@@ -11,6 +11,7 @@ from forcebridge.services import api_clients
 from forcebridge.store.integrations import Integration
 from forcebridge.store.models import AuditEntry
 from tests.conftest import bearer
+from tests.emulated_org import connect
 from tests.integrations.conftest import Org, invoice_config, invoice_sync
 
 BASE = "/api/v1/integrations"
@@ -84,13 +85,7 @@ def test_connect_update_credential_and_disconnect(api_org: TestClient, org: Org)
     assert connected.json()["connected"] is True and connected.json()["connection"] == "demo org"
 
     with org.rt.db.begin() as s:  # a second connection to the same org: "update credential"
-        from forcebridge.services import connections
-        from forcebridge.services.connections import ConnectionInput
-        from tests.connections.test_authorize import conn_body
-
-        other = connections.create(
-            s, org.rt.vault, org.tenant_id, ConnectionInput(**conn_body(org.emu, "backup org"))
-        ).id
+        other = connect(s, org.rt, org.tenant_id, org.emu, "backup org")
     swapped = api_org.post(f"{BASE}/invoices/connection", json={"connection": other},
                            headers=org.headers)
     assert swapped.json()["connection"] == "backup org"

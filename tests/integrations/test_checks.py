@@ -118,12 +118,8 @@ def test_a_managed_namespace_is_applied_to_objects_and_fields(
     assert "Balance__c" in problems(refused)
 
 
-def test_the_registry_skips_kinds_whose_checks_do_not_exist(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_the_registry_skips_kinds_without_a_check() -> None:
     assert integration_checks.checker("unknown_kind") is None
-    monkeypatch.setitem(integration_checks.CHECK_MODULES, "entity_sync", "forcebridge.not_yet.plan")
-    assert integration_checks.checker("entity_sync") is None
     no_connection = anyio.run(
         integration_checks.check_config, None, "tenant", "inbound_form", None, {}
     )

@@ -17,10 +17,9 @@ from forcebridge.cli import declarative
 from forcebridge.cli import integrations as integrations_cli
 from forcebridge.errors import ForcebridgeError, InvalidInput, NotFound
 from forcebridge.runtime import Runtime
-from forcebridge.services import connections, integrations, tenants, users
-from forcebridge.services.connections import ConnectionInput
+from forcebridge.services import integrations, tenants, users
 from forcebridge.settings import Settings
-from tests.connections.test_authorize import conn_body
+from tests.emulated_org import connected_tenant
 from tests.integrations.conftest import invoice_config
 from tests.salesforce.emulated import Emulated, on_socket
 
@@ -45,9 +44,8 @@ def live(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> 
         rt = Runtime(Settings())
         rt.migrate()
         with rt.db.begin() as s:
-            t = tenants.create(s, "acme")
-            connections.create(s, rt.vault, t.id, ConnectionInput(**conn_body(emu, "demo org")))
-            users.create(s, t.id, "Ops", "ops@acme.example")
+            tenant_id = connected_tenant(s, rt, emu)
+            users.create(s, tenant_id, "Ops", "ops@acme.example")
         rt.close()
         yield Live(emu, files)
 

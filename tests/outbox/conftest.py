@@ -16,14 +16,13 @@ import anyio
 import pytest
 from fastapi.testclient import TestClient
 from tests.conftest import bearer
-from tests.connections.test_authorize import conn_body
-from tests.salesforce.emulated import Emulated, in_process
+from tests.emulated_org import connected_tenant
+from tests.salesforce.emulated import Emulated
 
 from forcebridge.api import create_app
 from forcebridge.outbox import delivery, publishing
 from forcebridge.runtime import Runtime
-from forcebridge.services import api_keys, connections, integrations, tenants
-from forcebridge.services.connections import ConnectionInput
+from forcebridge.services import api_keys, integrations
 from forcebridge.services.integrations import IntegrationInput
 from forcebridge.store.integrations import Integration
 from forcebridge.store.outbox import OutboxMessage
@@ -112,20 +111,12 @@ class Org:
 
 
 @pytest.fixture
-def emu() -> Emulated:
-    return in_process()
-
-
-@pytest.fixture
 def org(runtime: Runtime, emu: Emulated) -> Org:
     runtime.salesforce_transport = emu.transport
     with runtime.db.begin() as s:
-        t = tenants.create(s, "acme")
-        connections.create(
-            s, runtime.vault, t.id, ConnectionInput(**conn_body(emu, "demo org", concurrency=10))
-        )
-        key = api_keys.create(s, t.id, "events").secret
-    return Org(runtime, emu, t.id, bearer(key), Clock())
+        tenant_id = connected_tenant(s, runtime, emu, concurrency=10)
+        key = api_keys.create(s, tenant_id, "events").secret
+    return Org(runtime, emu, tenant_id, bearer(key), Clock())
 
 
 @pytest.fixture

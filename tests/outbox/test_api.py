@@ -115,16 +115,13 @@ def test_tenants_never_see_each_others_outbox(api_org: TestClient, org: Org) -> 
         assert resp.status_code == 404, (path, resp.text)
 
     # the same product idempotency key in another tenant is another event
-    from tests.connections.test_authorize import conn_body
+    from tests.emulated_org import connect
 
-    from forcebridge.services import connections, integrations
-    from forcebridge.services.connections import ConnectionInput
+    from forcebridge.services import integrations
     from forcebridge.services.integrations import IntegrationInput
 
     with org.rt.db.begin() as s:
-        connections.create(
-            s, org.rt.vault, other.id, ConnectionInput(**conn_body(org.emu, "demo org"))
-        )
+        connect(s, org.rt, other.id, org.emu)
         integrations.create(
             s, org.rt.vault, other.id,
             IntegrationInput(name="billing", kind="event_publish", connection="demo org", config=APEX),

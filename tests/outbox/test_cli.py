@@ -10,13 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.connections.test_authorize import conn_body
+from tests.emulated_org import connected_tenant
 from tests.outbox.conftest import APEX
 from tests.salesforce.emulated import on_socket
 
 from forcebridge.runtime import Runtime
-from forcebridge.services import connections, integrations, tenants
-from forcebridge.services.connections import ConnectionInput
+from forcebridge.services import integrations
 from forcebridge.services.integrations import IntegrationInput
 
 _MAIN = """
@@ -53,11 +52,10 @@ def _cli(runtime: Runtime) -> Callable[..., subprocess.CompletedProcess[str]]:
 def test_publish_list_deliver_replay(runtime: Runtime, tmp_path: Path) -> None:
     with on_socket() as emu:
         with runtime.db.begin() as s:
-            t = tenants.create(s, "acme")
-            connections.create(s, runtime.vault, t.id, ConnectionInput(**conn_body(emu, "org")))
+            tenant_id = connected_tenant(s, runtime, emu, connection="org")
             for name, config in [("billing", APEX), ("broken", {"target": "acme/nowhere"})]:
                 integrations.create(
-                    s, runtime.vault, t.id,
+                    s, runtime.vault, tenant_id,
                     IntegrationInput(name=name, kind="event_publish", connection="org",
                                      config=config),
                 )  # fmt: skip

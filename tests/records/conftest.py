@@ -11,11 +11,10 @@ from fastapi.testclient import TestClient
 
 from forcebridge.api import create_app
 from forcebridge.runtime import Runtime
-from forcebridge.services import api_keys, connections, tenants
-from forcebridge.services.connections import ConnectionInput
+from forcebridge.services import api_keys
 from tests.conftest import bearer
-from tests.connections.test_authorize import conn_body
-from tests.salesforce.emulated import Emulated, in_process
+from tests.emulated_org import connected_tenant
+from tests.salesforce.emulated import Emulated
 
 
 @dataclass
@@ -30,18 +29,12 @@ class Org:
 
 
 @pytest.fixture
-def emu() -> Emulated:
-    return in_process()
-
-
-@pytest.fixture
 def org(runtime: Runtime, emu: Emulated) -> Org:
     runtime.salesforce_transport = emu.transport
     with runtime.db.begin() as s:
-        t = tenants.create(s, "acme")
-        connections.create(s, runtime.vault, t.id, ConnectionInput(**conn_body(emu, "demo org")))
-        key = api_keys.create(s, t.id, "records").secret
-        return Org(runtime, emu, t.id, "demo org", bearer(key))
+        tenant_id = connected_tenant(s, runtime, emu)
+        key = api_keys.create(s, tenant_id, "records").secret
+        return Org(runtime, emu, tenant_id, "demo org", bearer(key))
 
 
 @pytest.fixture

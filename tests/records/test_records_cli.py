@@ -14,10 +14,8 @@ from forcebridge.cli import objects as objects_cli
 from forcebridge.cli import records as records_cli
 from forcebridge.errors import InvalidInput, NotFound
 from forcebridge.runtime import Runtime
-from forcebridge.services import connections, tenants
-from forcebridge.services.connections import ConnectionInput
 from forcebridge.settings import Settings
-from tests.connections.test_authorize import conn_body
+from tests.emulated_org import connected_tenant
 from tests.salesforce.emulated import Emulated, on_socket
 
 COMMON = ["--connection", "demo", "--tenant", "acme"]
@@ -31,8 +29,7 @@ def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulated]:
         rt = Runtime(Settings())
         rt.migrate()
         with rt.db.begin() as s:
-            t = tenants.create(s, "acme")
-            connections.create(s, rt.vault, t.id, ConnectionInput(**conn_body(emu, "demo")))
+            connected_tenant(s, rt, emu, connection="demo")
         rt.close()
         yield emu
 

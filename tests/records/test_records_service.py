@@ -9,6 +9,7 @@ import pytest
 from forcebridge.errors import Conflict, InvalidInput, NotFound
 from forcebridge.services import objects, records
 from forcebridge.services.records import SalesforceRejected
+from tests.emulated_org import connect
 from tests.records.conftest import Org
 
 pytestmark = pytest.mark.anyio
@@ -285,13 +286,8 @@ async def test_a_connection_that_cannot_log_in_is_a_502_without_secrets(org: Org
 
 
 async def test_a_web_server_connection_never_authorized_is_refused_clearly(org: Org) -> None:
-    from forcebridge.services import connections
-    from forcebridge.services.connections import ConnectionInput
-    from tests.connections.test_authorize import conn_body
-
     with org.rt.db.begin() as s:
-        body = conn_body(org.emu, "web", "web_server")
-        connections.create(s, org.rt.vault, org.tenant_id, ConnectionInput(**body))
+        connect(s, org.rt, org.tenant_id, org.emu, "web", "web_server")
     with pytest.raises(Conflict, match=r"connection 'web' cannot be used yet.*refresh_token"):
         await objects.list_objects(org.rt, org.tenant_id, "web")
 

@@ -18,14 +18,13 @@ from fastapi.testclient import TestClient
 
 from forcebridge.api import create_app
 from forcebridge.runtime import Runtime
-from forcebridge.services import api_clients, api_keys, connections, integrations, tenants
-from forcebridge.services.connections import ConnectionInput
+from forcebridge.services import api_clients, api_keys, integrations, tenants
 from forcebridge.services.integrations import IntegrationInput
 from forcebridge.store.runs import Run
 from forcebridge.store.types import utcnow
 from tests.conftest import bearer
-from tests.connections.test_authorize import conn_body
-from tests.salesforce.emulated import Emulated, in_process
+from tests.emulated_org import connected_tenant
+from tests.salesforce.emulated import Emulated
 
 
 @dataclass
@@ -39,18 +38,12 @@ class Org:
 
 
 @pytest.fixture
-def emu() -> Emulated:
-    return in_process()
-
-
-@pytest.fixture
 def org(runtime: Runtime, emu: Emulated) -> Org:
     runtime.salesforce_transport = emu.transport
     with runtime.db.begin() as s:
-        t = tenants.create(s, "acme")
-        connections.create(s, runtime.vault, t.id, ConnectionInput(**conn_body(emu, "demo org")))
-        key = api_keys.create(s, t.id, "runs").secret
-        return Org(runtime, emu, t.id, bearer(key))
+        tenant_id = connected_tenant(s, runtime, emu)
+        key = api_keys.create(s, tenant_id, "runs").secret
+        return Org(runtime, emu, tenant_id, bearer(key))
 
 
 @pytest.fixture

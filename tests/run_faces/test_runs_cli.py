@@ -20,11 +20,10 @@ from forcebridge.cli import events as events_cli
 from forcebridge.cli.runs import ProgressBar
 from forcebridge.runs import run_integration
 from forcebridge.runtime import Runtime
-from forcebridge.services import connections, pushed, tenants
-from forcebridge.services.connections import ConnectionInput
+from forcebridge.services import pushed
 from forcebridge.settings import Settings
 from forcebridge.store.integrations import Integration
-from tests.connections.test_authorize import conn_body
+from tests.emulated_org import connected_tenant
 from tests.run_faces.conftest import Org, invoice_mapping, make_integration, push_config
 from tests.salesforce.emulated import on_socket
 
@@ -38,9 +37,7 @@ def live(runtime: Runtime, settings: Settings, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("FORCEBRIDGE_LOG_LEVEL", "WARNING")
     with on_socket() as emu:
         with runtime.db.begin() as s:
-            t = tenants.create(s, "acme")
-            connections.create(s, runtime.vault, t.id, ConnectionInput(**conn_body(emu, "demo org")))
-            tenant_id = t.id
+            tenant_id = connected_tenant(s, runtime, emu)
         yield Org(runtime, emu, tenant_id, {})
 
 

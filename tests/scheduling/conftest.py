@@ -12,14 +12,12 @@ import pytest
 from sqlalchemy import select
 
 from forcebridge.runtime import Runtime
-from forcebridge.services import connections, tenants
 from forcebridge.services import integrations as integrations_service
-from forcebridge.services.connections import ConnectionInput
 from forcebridge.services.integrations import IntegrationInput
 from forcebridge.store.integrations import Integration
 from forcebridge.store.runs import Run
-from tests.connections.test_authorize import conn_body
-from tests.salesforce.emulated import Emulated, in_process
+from tests.emulated_org import connected_tenant
+from tests.salesforce.emulated import Emulated
 
 NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -96,18 +94,11 @@ class Tenant:
 
 
 @pytest.fixture
-def emu() -> Emulated:
-    return in_process()
-
-
-@pytest.fixture
 def acme(runtime: Runtime, emu: Emulated, tmp_path: Path) -> Tenant:
     runtime.salesforce_transport = emu.transport
     csv = tmp_path / "accounts.csv"
     csv.write_text("id,name\nA-1,Acme\nA-2,Globex\n")
     with runtime.db.begin() as s:
-        t = tenants.create(s, "acme")
-        connections.create(s, runtime.vault, t.id, ConnectionInput(**conn_body(emu, "demo org")))
-        return Tenant(runtime, emu, t.id, csv)
+        return Tenant(runtime, emu, connected_tenant(s, runtime, emu), csv)
 
 

@@ -19,10 +19,8 @@ from fastapi.testclient import TestClient
 
 from forcebridge.api import create_app
 from forcebridge.scheduling import Scheduler, attach
-from forcebridge.services import connections
-from forcebridge.services.connections import ConnectionInput
 from forcebridge.store.runs import Run
-from tests.connections.test_authorize import conn_body
+from tests.emulated_org import connect
 from tests.salesforce.emulated import on_socket
 from tests.scheduling.conftest import Tenant
 
@@ -113,9 +111,7 @@ def _healthy(base: str, proc: subprocess.Popen[bytes]) -> bool:
 def test_forcebridge_serve_runs_a_due_integration(acme: Tenant, tmp_path: Path) -> None:
     with on_socket() as emu:
         with acme.rt.db.begin() as s:
-            connections.create(
-                s, acme.rt.vault, acme.tenant_id, ConnectionInput(**conn_body(emu, "socket org"))
-            )
+            connect(s, acme.rt, acme.tenant_id, emu, "socket org")
         made = acme.integration("accounts", connection="socket org")
         with served(acme, tmp_path) as (_base, output):
             wait_for(lambda: len(ended_scheduled_runs(acme)) == 1, seconds=60)

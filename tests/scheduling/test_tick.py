@@ -9,9 +9,8 @@ import pytest
 from forcebridge.runtime import Runtime
 from forcebridge.scheduling import Scheduler, tick
 from forcebridge.services import connections
-from forcebridge.services.connections import ConnectionInput
 from forcebridge.store.runs import Run
-from tests.connections.test_authorize import conn_body
+from tests.emulated_org import connect
 from tests.scheduling.conftest import Tenant, at
 
 pytest.importorskip("forcebridge.runs")
@@ -84,10 +83,7 @@ async def test_a_run_held_elsewhere_defers_the_tick_until_it_ends(acme: Tenant) 
 
 async def test_a_failing_integration_does_not_stop_the_others(acme: Tenant) -> None:
     with acme.rt.db.begin() as s:
-        connections.create(
-            s, acme.rt.vault, acme.tenant_id,
-            ConnectionInput(**conn_body(acme.emu, "wrong password", password="nope")),
-        )
+        connect(s, acme.rt, acme.tenant_id, acme.emu, "wrong password", password="nope")
     broken = acme.integration("broken")
     acme.set(broken, connection_id=_connection_id(acme, "wrong password"))
     fine = acme.integration("fine")

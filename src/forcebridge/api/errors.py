@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from forcebridge import log
-from forcebridge.errors import ForcebridgeError, Unauthenticated
+from forcebridge.errors import ForcebridgeError, InvalidInput, Unauthenticated
 
 _logger = log.get("api.errors")
 
@@ -71,8 +71,8 @@ def install(app: FastAPI) -> None:
             }
             for e in errors
         ]
-        message = "; ".join(f"{d['field']}: {d['reason']}" for d in details)
-        return JSONResponse(error_body("invalid_input", message, details), 422)
+        bad = InvalidInput.from_details(details)
+        return JSONResponse(error_body(bad.code, bad.message, bad.details), bad.status)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -68,9 +68,7 @@ def parse_events(events: Any) -> list[EventInput]:
             bad = InvalidInput.from_pydantic(exc)
             details += [{**d, "field": f"events.{i}.{d['field']}"} for d in bad.details]
     if details:
-        raise InvalidInput(
-            "; ".join(f"{d['field']}: {d['reason']}" for d in details), details=details
-        )
+        raise InvalidInput.from_details(details)
     return parsed
 
 

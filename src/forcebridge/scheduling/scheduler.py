@@ -20,7 +20,7 @@ from forcebridge import log
 from forcebridge.errors import ForcebridgeError
 from forcebridge.runtime import Runtime
 from forcebridge.scheduling import due as due_ticks
-from forcebridge.scheduling.jobs import JOBS, Job, JobFunction
+from forcebridge.scheduling.jobs import JOBS, Job
 from forcebridge.store.types import utcnow
 
 logger = log.get("scheduling")
@@ -95,17 +95,11 @@ class Scheduler:
             previous = self._jobs.get(job.name)
             if previous is not None and not previous.done():
                 continue
-            try:
-                function = job.find()
-            except Exception:
-                logger.exception("periodic job cannot be loaded", extra={"fields": {"job": job.name}})
-                continue
-            if function is not None:
-                self._jobs[job.name] = asyncio.create_task(self._job(job, function), name=job.name)
+            self._jobs[job.name] = asyncio.create_task(self._job(job), name=job.name)
 
-    async def _job(self, job: Job, function: JobFunction) -> None:
+    async def _job(self, job: Job) -> None:
         try:
-            handled = await function(self.rt)
+            handled = await job.function(self.rt)
         except Exception:
             logger.exception("periodic job failed", extra={"fields": {"job": job.name}})
             return

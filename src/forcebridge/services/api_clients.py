@@ -91,7 +91,7 @@ def validate_scopes(values: Iterable[str], field: str = "scopes") -> list[str]:
             {"field": field, "reason": f"unknown scope {s!r}; known: {', '.join(SCOPES)}"}
             for s in unknown
         ]
-        raise InvalidInput("; ".join(f"{field}: {d['reason']}" for d in details), details=details)
+        raise InvalidInput.from_details(details)
     return cleaned
 
 

@@ -85,9 +85,7 @@ def parse(document: Any) -> list[IntegrationInput]:
             continue
         parsed.append(data)
     if details:
-        raise InvalidInput(
-            "; ".join(f"{d['field']}: {d['reason']}" for d in details), details=details
-        )
+        raise InvalidInput.from_details(details)
     return parsed
 
 

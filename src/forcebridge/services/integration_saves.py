@@ -126,9 +126,7 @@ def _combined(errors: list[ForcebridgeError]) -> ForcebridgeError:
     details = [
         d for e in errors for d in (e.details or [{"field": "input", "reason": e.message}])
     ]
-    return InvalidInput(
-        "; ".join(f"{d.get('field')}: {d.get('reason')}" for d in details), details=details
-    )
+    return InvalidInput.from_details(details)
 
 
 async def _checked(rt: Runtime, tenant_id: str, draft: _Draft) -> ForcebridgeError | None:

@@ -102,9 +102,7 @@ def parse_config(kind: str, raw: dict[str, Any]) -> KindConfig:
             {**d, "field": "config" if d["field"] == "input" else f"config.{d['field']}"}
             for d in bad.details
         ]
-        raise InvalidInput(
-            "; ".join(f"{d['field']}: {d['reason']}" for d in details), details=details
-        ) from None
+        raise InvalidInput.from_details(details) from None
     assert isinstance(parsed, EntitySyncConfig | InboundFormConfig | EventPublishConfig)
     return parsed
 
