@@ -80,7 +80,11 @@ class Settings(BaseSettings):
     run_bulk_job_records: int = Field(
         default=20_000, ge=1, description="Records per Bulk API 2.0 job once a run goes bulk."
     )
-    run_bulk_poll_seconds: float = Field(default=1.0, gt=0, description="First bulk job poll wait.")
+    run_bulk_poll_seconds: float = Field(
+        default=0.3, gt=0,
+        description="First wait when polling a bulk job; it grows by half each poll up to 1 s, "
+        "so a finished job is seen within a second whatever its size.",
+    )
     run_write_attempts: int = Field(
         default=3, ge=1,
         description="Tries of an idempotent write (upsert, update, delete) that keeps failing "

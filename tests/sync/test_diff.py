@@ -109,3 +109,4 @@ def test_previous_state_is_asked_once_per_batch_with_its_keys() -> None:
     differ.diff([mapped("A"), mapped("B")])
     differ.diff([mapped("C")])
     assert asked == [["A", "B"], ["C"]]
+

@@ -266,3 +266,25 @@ def test_namespaced_reference_payload_uses_the_recorded_relationship_name() -> N
     assert mapper.map(record(linked="A-9")).payload == {
         "LinkedAccount": {"ns__External_Id__c": "A-9"}}
     assert mapper.map(record(linked=None)).payload == {"ns__LinkedAccount__c": None}
+
+
+def test_a_driver_row_maps_by_position_as_its_dict_would() -> None:
+    """SQL sources hand rows, not dicts: the mapper reads them by position, and a column the
+    row lacks is empty as in a dict."""
+    m = compile_mapping(spec([
+        {"field": "External_Id__c", "column": "id"},
+        {"field": "Name", "column": "name"},
+        {"field": "Description", "column": "absent"},
+        {"field": "Site", "constant": "HQ"},
+        {"field": "AnnualRevenue", "column": "revenue", "transform": {"type": "number", "scale": 2}},
+    ]))
+    columns = ["revenue", "id", "name"]
+    for row in [(12.345, "K-1", "Acme"), (None, "K-2", "Beta")]:
+        as_row = m.map(SourceRecord(row[1], None, None, 2, row, columns))
+        as_dict = m.map(record(row[1], **dict(zip(columns, row, strict=True))))
+        assert as_row == as_dict
+    assert as_row.payload == {"External_Id__c": "K-2", "Name": "Beta", "Description": None,
+                              "Site": "HQ", "AnnualRevenue": None}
+    other = ["id", "name", "revenue"]  # another source's layout is indexed afresh
+    assert m.map(SourceRecord("K-3", None, None, 2, ("K-3", "C", 1), other)).payload[
+        "AnnualRevenue"] == 1.0

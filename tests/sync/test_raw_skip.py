@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from forcebridge.sources.base import SourceRecord
-from forcebridge.sync.diff import DictState, Differ, SyncedState, raw_hash
+from forcebridge.sync.diff import DictState, Differ, SyncedState
 from forcebridge.sync.filters import AccountFilter
 from forcebridge.sync.mapper import Mapper, compile_mapping
 from forcebridge.sync.mapping import MappingSpec, SyncMode
 from forcebridge.sync.prepare import PreparedBatch, mapping_fingerprint, prepare
+from forcebridge.sync.raw import RawHasher
 from forcebridge.sync.schema import DescribedField
 
 SPEC: dict[str, Any] = {
@@ -137,8 +138,75 @@ def test_fingerprint_follows_spec_mode_and_describe() -> None:
     assert described != mapping_fingerprint(spec, _describe(10), SyncMode.UPSERT)
 
 
-def test_raw_hash_depends_on_values_and_salt() -> None:
-    assert raw_hash({"a": 1}, b"s") == raw_hash({"a": 1}, b"s")
-    assert raw_hash({"a": 1}, b"s") != raw_hash({"a": 2}, b"s")
-    assert raw_hash({"a": 1}, b"s") != raw_hash({"a": 1}, b"t")
-    assert raw_hash({"a": 1}, b"s") != raw_hash({"a": "1"}, b"s")
+def test_raw_hash_depends_on_values_salt_and_key() -> None:
+    def digest(key: str, values: dict[str, Any], salt: bytes = b"s") -> str:
+        return RawHasher(salt)(SourceRecord(key, None, values, 1))
+
+    assert digest("K", {"a": 1}) == digest("K", {"a": 1})
+    assert digest("K", {"a": 1}) != digest("K", {"a": 2})
+    assert digest("K", {"a": 1}) != digest("K", {"a": 1}, b"t")
+    assert digest("K", {"a": 1}) != digest("K", {"a": "1"})
+    assert digest("K", {"a": 1}) != digest("L", {"a": 1})  # a hash names one key's row
+    row = SourceRecord("K", None, None, 1, ("K", 1), ["id", "a"])
+    assert RawHasher(b"s").many([row]) == [RawHasher(b"s")(row)]
+
+
+def test_equal_rows_of_two_keys_are_told_apart() -> None:
+    """Records whose values leave out the key (a push source) hash apart all the same, so one
+    key's stored hash never lets another key's row be skipped."""
+    spec = MappingSpec.model_validate({**SPEC, "mappings": [
+        {"field": "External_Id__c", "constant": "x"},
+        {"field": "Amount__c", "column": "amount", "transform": {"type": "number", "scale": 2}},
+    ]})
+    state: dict[str, SyncedState] = {}
+    mapper = mapper_of(spec)
+
+    def run(records: list[SourceRecord]) -> PreparedBatch:
+        differ = Differ(DictState(state), scope=mapper.scope,
+                        fingerprint=mapping_fingerprint(spec, None, SyncMode.UPSERT))
+        return prepare(records, AccountFilter().gate(), mapper, differ)
+
+    for d in run([SourceRecord("A", None, {"amount": 1}, 1)]).to_send:
+        state[d.key] = SyncedState(d.hash, "a00A", d.raw_hash)
+    out = run([SourceRecord("A", None, {"amount": 1}, 1), SourceRecord("B", None, {"amount": 1}, 2)])
+    assert out.skipped == 1 and [d.key for d in out.new] == ["B"]
+
+
+def rows_of(columns: list[str], rows: list[tuple[Any, ...]]) -> list[SourceRecord]:
+    """Records as a SQL source hands them: the driver's rows and one shared column list."""
+    return [SourceRecord(r[0], None, None, i + 1, r, columns) for i, r in enumerate(rows)]
+
+
+def test_a_row_record_builds_its_values_only_when_asked() -> None:
+    record = rows_of(["id", "amount"], [("B1", 10)])[0]
+    assert record.row == ("B1", 10) and record._values is None
+    assert record.values == {"id": "B1", "amount": 10}
+    assert record == SourceRecord("B1", None, {"id": "B1", "amount": 10}, 1)
+
+
+def run_rows(columns: list[str], rows: list[tuple[Any, ...]], state: dict[str, SyncedState],
+             spec: MappingSpec) -> PreparedBatch:
+    mapper = mapper_of(spec)
+    differ = Differ(DictState(state), scope=mapper.scope,
+                    fingerprint=mapping_fingerprint(spec, None, SyncMode.UPSERT))
+    out = prepare(rows_of(columns, rows), AccountFilter().gate(), mapper, differ)
+    for d in out.to_send:
+        state[d.key] = SyncedState(d.hash, f"a00{d.key}", d.raw_hash)
+    for key, raw in out.refresh:
+        state[key] = SyncedState(state[key].hash, state[key].salesforce_id, raw)
+    return out
+
+
+def test_row_records_are_skipped_on_their_row_and_column_names() -> None:
+    spec = MappingSpec.model_validate(SPEC)
+    state: dict[str, SyncedState] = {}
+    rows = [("B1", 10, "x"), ("B2", 20, "y")]
+    assert len(run_rows(["id", "amount", "note"], rows, state, spec).new) == 2
+    CountingMapper.mapped = 0
+    again = run_rows(["id", "amount", "note"], rows, state, spec)
+    assert again.skipped == 2 and CountingMapper.mapped == 0
+    changed = run_rows(["id", "amount", "note"], [rows[0], ("B2", 21, "y")], state, spec)
+    assert changed.skipped == 1 and [d.key for d in changed.changed] == ["B2"]
+    # the same values under other column names are another row: mapped again, not skipped
+    renamed = run_rows(["id", "amount", "memo"], [rows[0], ("B2", 21, "y")], state, spec)
+    assert renamed.skipped == 0 and not renamed.to_send and len(renamed.refresh) == 2

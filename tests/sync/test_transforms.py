@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -78,9 +77,11 @@ def test_dst_ambiguous_time_earlier_later_or_error() -> None:
     assert tf.to_datetime("Europe/Berlin", ambiguous="later")("2024-10-27 02:30") == "2024-10-27T01:30:00.000+0000"
 
 
-def test_localize_outside_transitions_is_plain() -> None:
-    zone = ZoneInfo("Europe/Berlin")
-    assert tf.localize(datetime(2024, 5, 1, 12), zone).utcoffset() == timedelta(hours=2)
+def test_wall_times_outside_transitions_take_the_zone_offset() -> None:
+    assert tf.to_datetime("Europe/Berlin")("2024-05-01 12:00") == "2024-05-01T10:00:00.000+0000"
+    assert tf.to_datetime("Europe/Berlin")("2024-01-01 00:00:00.123456") \
+        == "2023-12-31T23:00:00.123+0000"
+    assert tf.to_datetime("UTC")("0999-01-01 00:00") == "0999-01-01T00:00:00.000+0000"
 
 
 def test_datetime_with_format() -> None:

@@ -12,13 +12,15 @@ from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import Table, delete, select
+from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.orm import Session
 
 from forcebridge.store.db import Database
 from forcebridge.store.sync_state import SyncState
 from forcebridge.store.types import utcnow
 from forcebridge.sync.diff import SyncedState
+from forcebridge.sync.raw import StoredHashes
 
 # SQLite allows 32766 bound parameters; stay far below for IN lists and multi-row inserts.
 _IN_CHUNK = 900
@@ -26,6 +28,21 @@ _LOOKUP_CHUNK = 5000  # one query per source batch of the default size
 _LOOKUP_SQL = (
     "SELECT \"key\", hash, salesforce_id, raw_hash FROM sync_state WHERE integration_id = "
 )
+_HASHES_RANGE = (
+    "SELECT count(*), group_concat(raw_hash, ',') FROM (SELECT raw_hash FROM sync_state "
+    'WHERE integration_id = ? AND "key" >= ? AND "key" <= ? ORDER BY "key" LIMIT ?)'
+)
+_HASHES_IN = (
+    "SELECT count(*), group_concat(raw_hash, ',') FROM sync_state "
+    'WHERE integration_id = ? AND "key" IN ({keys})'
+)
+_HASHES_PG = (
+    "SELECT count(*), string_agg(raw_hash, ',') FROM sync_state "
+    'WHERE integration_id = %s AND "key" = ANY(%s)'
+)
+# keys in ascending order: one range scan of the primary key, LIMITed to this many rows per
+# key asked (a sparse source would otherwise drag in the rows between its keys)
+_RANGE_SLACK = 2
 _TABLE: Table = SyncState.__table__  # type: ignore[assignment]
 
 
@@ -69,6 +86,55 @@ class StoredState:
         return found
 
 
+    def raw_hashes(self, keys: Sequence[str]) -> StoredHashes:
+        """The raw hashes stored for `keys`, joined by the database into one string per
+        chunk (hex, so a comma separates them): no Python object per stored row.
+
+        On SQLite a chunk of keys in ascending order (a table read in key order, the common
+        case) is one range of the primary key instead of an IN list, half the cost; a range
+        that holds many more rows than keys asked (a sparse source) falls back to the IN
+        list. PostgreSQL compares text by its collation, not code points: always `= ANY`.
+        """
+        hashes: set[str] = set()
+        any_stored = False
+        postgres = self.db.engine.dialect.name == "postgresql"
+        with self.db.engine.connect() as conn:
+            for start in range(0, len(keys), _LOOKUP_CHUNK):
+                part = keys[start : start + _LOOKUP_CHUNK]
+                if postgres:
+                    count, joined = _counted(conn.exec_driver_sql(
+                        _HASHES_PG, (self.integration_id, list(part))))
+                else:
+                    count, joined = self._sqlite_hashes(conn, part)
+                any_stored = any_stored or count > 0
+                if joined:
+                    hashes.update(joined.split(","))
+        return StoredHashes(frozenset(hashes), any_stored)
+
+    def _sqlite_hashes(self, conn: Connection, keys: Sequence[str]) -> tuple[int, str | None]:
+        if _ascending(keys):
+            limit = len(keys) * _RANGE_SLACK
+            count, joined = _counted(conn.exec_driver_sql(
+                _HASHES_RANGE, (self.integration_id, keys[0], keys[-1], limit)))
+            if count < limit:
+                return count, joined
+        return _counted(conn.exec_driver_sql(
+            _HASHES_IN.format(keys=", ".join("?" * len(keys))), (self.integration_id, *keys)))
+
+
+def _counted(result: CursorResult[Any]) -> tuple[int, str | None]:
+    """(rows counted, raw hashes joined by commas) of a `_HASHES_*` query."""
+    row = result.cursor.fetchone() if result.cursor is not None else None
+    return (int(row[0]), row[1]) if row else (0, None)
+
+
+def _ascending(keys: Sequence[str]) -> bool:
+    """In code-point order (SQLite's binary collation); sorting keys already in order is one
+    C pass."""
+    return sorted(keys) == list(keys)
+
+
+_REFRESH_SQL = 'UPDATE sync_state SET raw_hash = {p} WHERE integration_id = {p} AND "key" = {p}'
 _SAVE_SQL = (
     'INSERT INTO sync_state (integration_id, "key", hash, salesforce_id, synced_at, raw_hash) '
     "VALUES ({p}, {p}, {p}, {p}, {p}, {p}) "
@@ -91,7 +157,9 @@ def save(session: Session, integration_id: str, confirmed: Sequence[Confirmed]) 
     conn = session.connection()
     dialect = conn.dialect
     stamp: Any = utcnow()
-    process = _TABLE.c.synced_at.type.bind_processor(dialect)
+    # the dialect's own processor: SQLite stores the text SQLAlchemy writes (not the driver's
+    # adapter, deprecated and per row)
+    process = _TABLE.c.synced_at.type.dialect_impl(dialect).bind_processor(dialect)
     if process is not None:
         stamp = process(stamp)
     marker = "%s" if dialect.name == "postgresql" else "?"
@@ -105,18 +173,18 @@ def save(session: Session, integration_id: str, confirmed: Sequence[Confirmed]) 
 
 
 def refresh(session: Session, integration_id: str, raw: Sequence[tuple[str, str]]) -> None:
-    """Store new raw-row hashes of keys whose payload did not change (sync.prepare)."""
+    """Store new raw-row hashes of keys whose payload did not change (sync.prepare); a driver
+    executemany as `save`, since after a mapping change every row of a run comes here."""
     if not raw:
         return
-    t = _TABLE.c
-    stmt = (
-        update(_TABLE)
-        .where(t.integration_id == bindparam("iid"), t.key == bindparam("k"))
-        .values(raw_hash=bindparam("raw"))
-    )
-    session.connection().execute(
-        stmt, [{"iid": integration_id, "k": k, "raw": r} for k, r in raw]
-    )
+    conn = session.connection()
+    marker = "%s" if conn.dialect.name == "postgresql" else "?"
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(_REFRESH_SQL.format(p=marker),
+                           [(r, integration_id, k) for k, r in raw])
+    finally:
+        cursor.close()
 
 
 def remove(session: Session, integration_id: str, keys: Sequence[str]) -> None:

@@ -8,8 +8,7 @@ are left to mapping, which reports them per record without stopping the batch.
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from dataclasses import dataclass
+from collections.abc import Generator, Sequence
 from typing import Any, Protocol
 
 from forcebridge.errors import ForcebridgeError
@@ -24,18 +23,51 @@ class SourceError(ForcebridgeError):
     status = 422
 
 
-@dataclass(slots=True)
 class SourceRecord:
     """One source row: its key, the account it belongs to, all its columns, where it came from.
 
     `key` and `account_id` are text (numbers converted) or None when the row has none; `line`
     is the 1-based row number (the physical line for files) for error messages.
+
+    A source with a fixed set of columns may hand its row as the driver gave it (`row`, the
+    key column among its values, with the `columns` list shared by the whole source) instead
+    of a dict: `values` is then built on
+    first use. A re-sync skips most rows on a hash of `row` alone (`sync.diff`), so those rows
+    never cost a dict.
     """
 
-    key: str | None
-    account_id: str | None
-    values: dict[str, Any]
-    line: int
+    __slots__ = ("_values", "account_id", "columns", "key", "line", "row")
+
+    def __init__(
+        self, key: str | None, account_id: str | None, values: dict[str, Any] | None,
+        line: int, row: Sequence[Any] | None = None, columns: Sequence[str] | None = None,
+    ) -> None:
+        self.key = key
+        self.account_id = account_id
+        self._values = values
+        self.line = line
+        self.row = row
+        self.columns = columns
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """Column name -> value (built from `row` and `columns` when the source gave a row)."""
+        values = self._values
+        if values is None:
+            values = self._values = dict(zip(self.columns or (), self.row or (), strict=False))
+        return values
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SourceRecord):
+            return NotImplemented
+        return (self.key, self.account_id, self.values, self.line) == (
+            other.key, other.account_id, other.values, other.line)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it replaces
+
+    def __repr__(self) -> str:
+        return (f"SourceRecord(key={self.key!r}, account_id={self.account_id!r}, "
+                f"values={self.values!r}, line={self.line!r})")
 
 
 Batches = Generator[list["SourceRecord"], None, None]

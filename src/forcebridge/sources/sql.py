@@ -144,15 +144,16 @@ class SqlSource:
                         yield [SourceRecord(None, None, dict.fromkeys(keys), 0)]
                         return
                     line = 0
-                    # one comprehension per batch, `key_text` inlined for text keys: the hot path of a
-                    # re-sync
+                    # one comprehension per batch, `key_text` inlined for text keys and the row
+                    # kept as the driver gave it (SourceRecord.values builds the dict if asked):
+                    # the hot path of a re-sync
                     for part in chunks:
                         if account_at is None:
                             batch = [
                                 SourceRecord(
                                     k.strip() or None if type(k := row[key_at]) is str
                                     else key_text(k),
-                                    None, dict(zip(keys, row, strict=False)), n)
+                                    None, None, n, row, keys)
                                 for n, row in enumerate(part, line + 1)
                             ]
                         else:
@@ -162,7 +163,7 @@ class SqlSource:
                                     else key_text(k),
                                     a.strip() or None if type(a := row[account_at]) is str
                                     else key_text(a),
-                                    dict(zip(keys, row, strict=False)), n)
+                                    None, n, row, keys)
                                 for n, row in enumerate(part, line + 1)
                             ]
                         line += len(part)
@@ -222,7 +223,8 @@ class SqlSource:
         PostgreSQL: `yield_per` picks each dialect's server-side cursor)."""
         result = conn.execution_options(yield_per=size).execute(self._statement(conn))
         yield list(result.keys())
-        yield from result.partitions(size)
+        for part in result.partitions(size):
+            yield [tuple(row) for row in part]
 
     def _positions(self, keys: list[str]) -> tuple[int, int | None]:
         def position(column: str, role: str) -> int:

@@ -6,15 +6,12 @@ of the payload as canonical JSON (orjson, sorted keys), so it does not depend on
 A `scope` (the target object and external-id field) is hashed in too: pointing an integration
 at another object changes every hash, so nothing is wrongly skipped as unchanged.
 
-Raw-row skip: a `Differ` given a `fingerprint` (`prepare.mapping_fingerprint`: the mapping
-spec, the mode and the describe attributes the mapper uses) also hashes each source row's
-raw values salted with it (`raw_hash`). A row whose raw hash equals the stored one was
-confirmed with exactly these values under exactly this mapping, so it is unchanged without
-being mapped at all. A changed row, mapping or describe changes the raw hash and the row goes
-through map -> payload hash as before (and when only the raw hash moved, the stored one is
-refreshed so the next run skips it again).
+Raw-row skip (`sync.raw`): a `Differ` given a `fingerprint` also hashes each source row as
+the source gave it; rows whose hash the store still holds are skipped before mapping, and
+when a mapped record turns out unchanged while its row hash moved, the stored one is
+refreshed so the next run skips it again.
 
-Streaming: the previous state is asked per batch (`PreviousState.lookup(keys)`), so a run
+Streaming: the previous state is asked per batch (`PreviousState`), so a run
 never loads the whole table. Mirror mode must also know which keys left the source; `Differ`
 collects the keys it has seen in a set, which costs memory proportional to the number of
 source keys (roughly 100 bytes per key: 100 MB for a million records). The same set finds
@@ -34,8 +31,7 @@ import orjson
 
 from forcebridge.sources.base import SourceRecord
 from forcebridge.sync.mapper import MappedRecord
-
-HASH_BYTES = 16
+from forcebridge.sync.raw import HASH_BYTES, RawHasher, StoredHashes
 
 
 def payload_hash(payload: Mapping[str, Any], scope: str = "") -> str:
@@ -43,20 +39,6 @@ def payload_hash(payload: Mapping[str, Any], scope: str = "") -> str:
     digest = hashlib.blake2b(scope.encode(), digest_size=HASH_BYTES)
     digest.update(b"\0")
     digest.update(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS))
-    return digest.hexdigest()
-
-
-def _raw_default(value: Any) -> Any:
-    """Values orjson does not know (Decimal, bytes, ...) as type-tagged text."""
-    if isinstance(value, bytes | bytearray | memoryview):
-        return f"{type(value).__name__}:{bytes(value).hex()}"
-    return f"{type(value).__name__}:{value!s}"
-
-
-def raw_hash(values: Mapping[str, Any], salt: bytes) -> str:
-    """Hex blake2b-128 of `salt` (a mapping fingerprint) and a source row's raw values."""
-    digest = hashlib.blake2b(salt, digest_size=HASH_BYTES)
-    digest.update(orjson.dumps(values, default=_raw_default, option=orjson.OPT_NON_STR_KEYS))
     return digest.hexdigest()
 
 
@@ -74,6 +56,11 @@ class PreviousState(Protocol):
 
     def lookup(self, keys: Sequence[str]) -> Mapping[str, SyncedState]: ...
 
+    def raw_hashes(self, keys: Sequence[str]) -> StoredHashes:
+        """The raw hashes stored for `keys`: the one question a re-sync asks of every row
+        (`lookup` follows for the few rows that changed)."""
+        ...
+
 
 class DictState:
     """`PreviousState` over an in-memory dict, for tests and small integrations."""
@@ -84,6 +71,11 @@ class DictState:
     def lookup(self, keys: Sequence[str]) -> Mapping[str, SyncedState]:
         states = self.states
         return {k: states[k] for k in keys if k in states}
+
+    def raw_hashes(self, keys: Sequence[str]) -> StoredHashes:
+        states = self.states
+        found = [states[k].raw_hash for k in keys if k in states]
+        return StoredHashes(frozenset(h for h in found if h), bool(found))
 
 
 class Change(StrEnum):
@@ -115,6 +107,7 @@ class Differ:
     seen: set[str] = field(default_factory=set)
     finished: bool = False
     fingerprint: str | None = None  # set: raw rows are hashed and unchanged ones skipped
+    _hasher: RawHasher | None = field(default=None, init=False, repr=False)
 
     def skip_unchanged(
         self, records: Sequence[SourceRecord]
@@ -125,25 +118,29 @@ class Differ:
         batch's keys (for `diff(known=...)`) and each remaining keyed record's raw hash.
         Without a fingerprint nothing is skipped and no hash is computed.
         """
-        known = self.previous.lookup([r.key for r in records if r.key is not None])
         if self.fingerprint is None:
-            return list(records), 0, known, {}
-        salt = self.fingerprint.encode()
+            keys = [r.key for r in records if r.key is not None]
+            return list(records), 0, self.previous.lookup(keys), {}
+        hasher = self._hasher
+        if hasher is None:
+            hasher = self._hasher = RawHasher(self.fingerprint.encode())
+        keyed = [r for r in records if r.key is not None]
+        keys = [k for r in keyed if (k := r.key) is not None]
+        digests = hasher.many(keyed)
+        matched = (stored := self.previous.raw_hashes(keys)).hashes
         rest: list[SourceRecord] = []
         hashes: dict[str, str] = {}
-        skipped = 0
-        for r in records:
+        next_digest = iter(digests).__next__
+        for r in records:  # in source order: keyless records fail mapping with a reason
             key = r.key
             if key is None:
                 rest.append(r)
-                continue
-            digest = raw_hash(r.values, salt)
-            state = known.get(key)
-            if state is not None and state.raw_hash == digest:
-                skipped += 1
-                continue
-            hashes[key] = digest
-            rest.append(r)
+            elif (digest := next_digest()) not in matched:
+                hashes[key] = digest
+                rest.append(r)
+        skipped = len(records) - len(rest)
+        # only a batch with some stored state needs the full lookup: none in an initial sync
+        known = self.previous.lookup(list(hashes)) if stored.any_stored and hashes else {}
         return rest, skipped, known, hashes
 
     def see(self, records: Iterable[SourceRecord]) -> list[SourceRecord]:
@@ -175,10 +172,15 @@ class Differ:
         if known is None:
             known = self.previous.lookup([r.key for r in records])
         raw = raw or {}
-        scope = self.scope
+        # payload_hash with the scope hashed once: each record copies that state
+        scoped = hashlib.blake2b(self.scope.encode(), digest_size=HASH_BYTES)
+        scoped.update(b"\0")
+        dumps, sort = orjson.dumps, orjson.OPT_SORT_KEYS
         out: list[Diffed] = []
         for r in records:
-            digest = payload_hash(r.payload, scope)
+            hasher = scoped.copy()
+            hasher.update(dumps(r.payload, option=sort))
+            digest = hasher.hexdigest()
             state = known.get(r.key)
             if state is None:
                 change, sf_id = Change.NEW, None

@@ -8,7 +8,7 @@ Errors never stop a batch: `Mapper.map_batch` returns the mapped records and one
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -190,6 +190,8 @@ class Mapper:
         self._auto_cache: dict[str, _Step | None] = {}
         self._used = used_columns
         self._prefix = spec.target.namespace.effective_prefix
+        self._columns: Sequence[str] | None = None  # the row layout `_at` was built for
+        self._at: list[tuple[int | None, Any]] = []
 
     @property
     def scope(self) -> str:
@@ -214,17 +216,32 @@ class Mapper:
             self._auto_cache[column] = step
         return step
 
+    def _positions(self, columns: Sequence[str] | None) -> list[tuple[int | None, Any]]:
+        """Per step, where its value sits in a row of `columns` (None: take the constant, or
+        None when the column is not there); built once per source."""
+        if columns is not self._columns:
+            index = {c: i for i, c in enumerate(columns or ())}
+            self._at = [(index.get(s.column), None) if s.column is not None
+                        else (None, s.constant) for s in self._steps]
+            self._columns = columns
+        return self._at
+
     def map(self, record: SourceRecord) -> MappedRecord:
         """The record's payload; raises `MappingError` listing every failing field."""
-        values = record.values
         payload: dict[str, Any] = {}
         errors: list[FieldError] | None = None
         steps = self._steps
-        if self._auto is not None:
-            extra = [self._auto_step(c) for c in values if c not in self._used]
-            steps = steps + [s for s in extra if s is not None]
-        for step in steps:
-            value = step.constant if step.column is None else values.get(step.column)
+        row = record.row
+        if row is not None and self._auto is None:  # by position: no dict for the row
+            got = [fixed if at is None else row[at]
+                   for at, fixed in self._positions(record.columns)]
+        else:
+            values = record.values
+            if self._auto is not None:
+                extra = [self._auto_step(c) for c in values if c not in self._used]
+                steps = steps + [s for s in extra if s is not None]
+            got = [s.constant if s.column is None else values.get(s.column) for s in steps]
+        for step, value in zip(steps, got, strict=True):
             if value is None:
                 payload[step.null_name] = None
                 if step.required:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,30 +36,35 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _sf_utc(naive_utc: datetime) -> str:
+    return naive_utc.isoformat(timespec="milliseconds") + "+0000"
+
+
 def sf_datetime(value: datetime) -> str:
     """An aware datetime in Salesforce's UTC form, "2024-01-31T10:00:00.000+0000"."""
-    u = value.astimezone(UTC)
-    return (
-        f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}"
-        f".{u.microsecond // 1000:03d}+0000"
-    )
+    return _sf_utc(value.astimezone(UTC).replace(tzinfo=None))
 
 
-def localize(naive: datetime, zone: tzinfo, ambiguous: str = "earlier") -> datetime:
-    """A wall-clock time in `zone` as an aware datetime, refusing times DST makes ambiguous.
+def _offset(naive: datetime, zone: tzinfo, ambiguous: str) -> timedelta:
+    """The UTC offset of a wall-clock time in `zone`, refusing times DST makes ambiguous.
 
     A time inside the spring-forward gap does not exist and is always an error; a time the
     fall-back repeats takes the earlier or later instant, or is an error, per `ambiguous`.
     """
-    first = naive.replace(tzinfo=zone, fold=0)
-    second = naive.replace(tzinfo=zone, fold=1)
-    if first.utcoffset() == second.utcoffset():
+    first = naive.replace(tzinfo=zone).utcoffset()
+    second = naive.replace(tzinfo=zone, fold=1).utcoffset()
+    assert first is not None and second is not None  # a tzinfo zone always has one
+    if first == second:
         return first
-    if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+    if _wall(naive - first, zone) != naive:
         raise TransformError(f"{naive.isoformat(sep=' ')} does not exist in {zone} (DST gap)")
     if ambiguous == "error":
         raise TransformError(f"{naive.isoformat(sep=' ')} is ambiguous in {zone} (DST end)")
     return first if ambiguous == "earlier" else second
+
+
+def _wall(naive_utc: datetime, zone: tzinfo) -> datetime:
+    return naive_utc.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
 
 
 def _parse_datetime(value: Any, fmt: str | None) -> datetime:
@@ -83,8 +88,8 @@ def to_datetime(timezone: str, fmt: str | None = None, ambiguous: str = "earlier
 
     def convert(value: Any) -> str:
         parsed = _parse_datetime(value, fmt)
-        if parsed.tzinfo is None:
-            parsed = localize(parsed, zone, ambiguous)
+        if parsed.tzinfo is None:  # straight to UTC: no aware datetime in between
+            return _sf_utc(parsed - _offset(parsed, zone, ambiguous))
         return sf_datetime(parsed)
 
     return convert
