@@ -75,6 +75,22 @@ def test_account_insert_requires_name_only() -> None:
     assert problems(spec("Account", None, [col("Name")]), SyncMode.INSERT) == []
 
 
+def test_a_non_defaulted_checkbox_is_not_required_but_a_string_is() -> None:
+    # Salesforce defaults a checkbox to false, so a createable, non-nillable boolean without
+    # defaultedOnCreate is never "required"; a string with the same flags still is
+    raw = raw_describe("Lead")
+    flags = {"createable": True, "nillable": False, "defaultedOnCreate": False}
+    add_field(raw, "IsUnreadByOwner", "Opted_In__c", **flags)
+    add_field(raw, "Company", "Region__c", **flags)
+    lead = DescribedObject(raw)
+    checkbox = lead.field("Opted_In__c")
+    assert checkbox is not None and checkbox.type == "boolean"
+    s = spec("Lead", "Email", [col("Email"), col("LastName"), col("Company")])
+    for mode in (SyncMode.INSERT, SyncMode.UPSERT):
+        assert problems(s, mode, org(lead)) == [
+            ("Region__c", "required to create Lead records but not mapped")]
+
+
 # --- objects and fields -------------------------------------------------------------------
 
 def test_missing_object_is_the_only_problem_reported() -> None:

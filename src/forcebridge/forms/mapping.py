@@ -17,7 +17,7 @@ from forcebridge.sources.base import SourceRecord
 from forcebridge.sync.mapper import MappingError, auto_candidates, compile_mapping, find_field
 from forcebridge.sync.mapping import SyncMode
 from forcebridge.sync.plan import Problem
-from forcebridge.sync.schema import FieldSchema, ObjectSchema
+from forcebridge.sync.schema import FieldSchema, ObjectSchema, required_on_create
 
 REQUIRED_EMPTY = "required field is empty"
 
@@ -34,10 +34,7 @@ class PreparedPost:
 def required_fields(schema: ObjectSchema) -> list[FieldSchema]:
     """Fields a create cannot do without: createable, not nillable, not defaulted on create
     (booleans are never among them: Salesforce defaults them to false)."""
-    return [
-        f for f in schema.fields
-        if f.createable and not f.nillable and not f.defaulted_on_create and f.type != "boolean"
-    ]
+    return [f for f in schema.fields if required_on_create(f)]
 
 
 def auto_targets(config: InboundFormConfig, schema: ObjectSchema) -> dict[str, FieldSchema]:

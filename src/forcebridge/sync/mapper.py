@@ -28,7 +28,12 @@ from forcebridge.sync.mapping import (
     TextTransform,
     ValueMapTransform,
 )
-from forcebridge.sync.schema import FieldSchema, ObjectSchema, precision_scale
+from forcebridge.sync.schema import (
+    FieldSchema,
+    ObjectSchema,
+    precision_scale,
+    required_on_create,
+)
 
 TEXT_TYPES = frozenset(
     {"string", "textarea", "phone", "url", "email", "picklist", "multipicklist", "combobox",
@@ -293,10 +298,7 @@ def compile_mapping(
             convert = _wrap_reference(convert, ns.apply(m.transform.external_id_field))
         elif field is not None:
             name = field.name
-        required = bool(
-            field is not None and field.createable and not field.nillable
-            and not field.defaulted_on_create and field.type != "boolean"
-        )
+        required = field is not None and required_on_create(field)
         steps.append(_Step(name, null_name, m.column, m.constant, convert, required))
     auto = auto_candidates(schema, mode) if spec.auto_map and schema is not None else None
     used = frozenset(m.column for m in spec.mappings if m.column is not None)

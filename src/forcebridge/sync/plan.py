@@ -28,7 +28,7 @@ from forcebridge.sync.mapping import (
     ValueMapTransform,
     transform_kind,
 )
-from forcebridge.sync.schema import FieldSchema, ObjectSchema, SchemaLookup
+from forcebridge.sync.schema import FieldSchema, ObjectSchema, SchemaLookup, required_on_create
 
 ALL_TYPES: frozenset[str] = frozenset()  # empty: any type
 COMPATIBLE: dict[str, frozenset[str]] = {
@@ -201,8 +201,7 @@ def check(
     problems += _external_id_problems(spec, mode, target, mapped)
     if mode.creates:
         for f in target.fields:
-            if f.createable and not f.nillable and not f.defaulted_on_create \
-                    and f.name.lower() not in mapped:
+            if required_on_create(f) and f.name.lower() not in mapped:
                 problems.append(Problem(f.name, f"required to create {target.name} records "
                                                 "but not mapped"))
     return problems

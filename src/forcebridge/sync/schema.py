@@ -57,6 +57,15 @@ SchemaLookup = Callable[[str], ObjectSchema | None]
 """Object name -> its describe, or None when the org has no such object."""
 
 
+def required_on_create(field: FieldSchema) -> bool:
+    """A create must carry it: createable, not nillable, not defaulted on create, and not a
+    checkbox (Salesforce defaults those to false)."""
+    return (
+        field.createable and not field.nillable and not field.defaulted_on_create
+        and field.type != "boolean"
+    )
+
+
 def precision_scale(field: FieldSchema) -> tuple[int | None, int | None]:
     """Number precision/scale when the model carries them (raw describe or client `raw`)."""
     raw = getattr(field, "raw", None)
