@@ -222,3 +222,50 @@ def test_driver_errors_name_the_source(customers: str) -> None:
         list(source(customers, query=query).batches())
     assert err.value.message.startswith("SQL query on ")
     assert "nope" in err.value.message
+
+
+def _changes(url: str) -> str:
+    """`changes`: six rows, an updated-at text column (one row never set)."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE changes (id INTEGER PRIMARY KEY, name TEXT, "
+                             "updated_at TIMESTAMP)"))
+        conn.execute(sa.text("INSERT INTO changes VALUES (:i, :n, :u)"), [
+            {"i": i, "n": f"row {i}", "u": None if i == 6 else f"2024-01-0{i} 10:00:00"}
+            for i in range(1, 7)
+        ])
+    engine.dispose()
+    return url
+
+
+def test_a_cursor_column_reads_from_where_it_is_told_and_tracks_the_highest(
+    database_url: str,
+) -> None:
+    url = _changes(database_url)
+    every = SqlSource(SqlSourceSpec(url=url, table="changes", key_column="id",
+                                    cursor_column="updated_at"))
+    assert [r.key for b in every.batches(4) for r in b] == ["1", "2", "3", "4", "5", "6"]
+    highest = every.highest
+    assert str(highest).startswith("2024-01-05 10:00:00")  # as the driver gives it
+    since = SqlSource(every.spec, since=every.highest)
+    # the row at the highest value again (written in the same instant) and the empty one
+    assert sorted(r.key for b in since.batches() for r in b) == ["5", "6"]
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE changes SET name = 'new', updated_at = :u WHERE id = 2"),
+                     {"u": "2024-02-01 09:00:00"})
+    engine.dispose()
+    again = SqlSource(every.spec, since=highest)
+    assert sorted(r.key for b in again.batches() for r in b) == ["2", "5", "6"]
+    assert str(again.highest).startswith("2024-02-01 09:00:00")
+    query = SqlSource(SqlSourceSpec(url=url, query="SELECT id, updated_at FROM changes "
+                                    "WHERE name <> 'none:x'", key_column="id",
+                                    cursor_column="updated_at"), since=highest)
+    assert sorted(r.key for b in query.batches() for r in b) == ["2", "5", "6"]
+
+
+def test_a_missing_cursor_column_is_named(customers: str) -> None:
+    bad = SqlSource(SqlSourceSpec(url=customers, table="customers", key_column="id",
+                                  cursor_column="updated"))
+    with pytest.raises(SourceError, match="no cursor column 'updated'"):
+        list(bad.batches())

@@ -28,7 +28,7 @@ import anyio
 
 from forcebridge import log
 from forcebridge.errors import ForcebridgeError
-from forcebridge.runs import lifecycle, state
+from forcebridge.runs import cursor, lifecycle, state
 from forcebridge.runs.lifecycle import Counts, Failure
 from forcebridge.runs.setup import Loaded, describe_for, entity_config, loaded, open_for
 from forcebridge.runs.sink import RunRef, Sink, keep
@@ -42,7 +42,7 @@ from forcebridge.salesforce import (
 )
 from forcebridge.services import authorization
 from forcebridge.services import integrations as integrations_service
-from forcebridge.sources import SourceError
+from forcebridge.sources import Source, SourceError, SqlSource
 from forcebridge.sync.diff import Differ
 from forcebridge.sync.mapper import compile_mapping
 from forcebridge.sync.mapping import SyncMode
@@ -241,9 +241,10 @@ async def _sync_source(job: Job, progress: RunProgress | None) -> None:
         if problems:
             raise PlanError(problems)
         mapper = compile_mapping(config.mapping, described.target, mode)
+        fingerprint = mapping_fingerprint(config.mapping, described.target, mode)
         differ = Differ(state.StoredState(rt.db, job.loaded.integration_id), scope=mapper.scope,
-                        track_seen=mode is SyncMode.MIRROR,
-                        fingerprint=mapping_fingerprint(config.mapping, described.target, mode))
+                        track_seen=mode is SyncMode.MIRROR, fingerprint=fingerprint)
+        mark = await _read_from(job, source, fingerprint)
         prepared = prepare_all(source.batches(config.batch_size), config.filters.gate(),
                                mapper, differ)
         if progress is not None:
@@ -263,6 +264,8 @@ async def _sync_source(job: Job, progress: RunProgress | None) -> None:
             if progress is not None:
                 progress.advance(counts.read, counts.as_dict())
         await sink.flush()
+        if mark is not None and differ.finished and counts.failed == 0:
+            await _advance(job, source, mark)
         if mode is SyncMode.MIRROR and differ.finished:
             await _mirror(job, writer, differ, reader)
             if progress is not None:
@@ -270,6 +273,28 @@ async def _sync_source(job: Job, progress: RunProgress | None) -> None:
     finally:
         await sink.cancel()
         reader.close(prepared)
+
+
+async def _read_from(job: Job, source: Source, mapping_fingerprint: str) -> str | None:
+    """For a SQL source with a cursor column: set where it starts reading (runs.cursor) and
+    answer the fingerprint the value is kept under; None for every other source."""
+    if not (isinstance(source, SqlSource) and source.spec.cursor_column):
+        return None
+    mark = cursor.fingerprint(job.loaded.config, mapping_fingerprint)
+    source.since = await anyio.to_thread.run_sync(
+        cursor.load, job.rt.db, job.loaded.integration_id, mark
+    )
+    return mark
+
+
+async def _advance(job: Job, source: Source, mark: str) -> None:
+    """After a complete read with no failed record: the next run starts at the highest cursor
+    value this one read (nothing read: where it started)."""
+    assert isinstance(source, SqlSource)
+    if source.highest is not None:
+        await anyio.to_thread.run_sync(
+            cursor.save, job.rt.db, job.loaded.integration_id, mark, source.highest, job.run_id
+        )
 
 
 async def _mirror(job: Job, writer: Writer, differ: Differ, reader: _Reader) -> None:

@@ -50,6 +50,13 @@ class SqlSourceSpec(BaseModel):
     query: str | None = None
     key_column: str = Field(min_length=1)
     account_column: str | None = None
+    cursor_column: str | None = Field(
+        default=None, min_length=1,
+        description="A column whose value grows whenever a row changes (an updated-at time, a "
+        "version number). Set, a run reads only the rows whose value is at least the highest "
+        "one the last complete run read, and the rows where it is empty; rows changed without "
+        "it growing are not seen until the mapping or the source changes.",
+    )
 
     @model_validator(mode="after")
     def _table_or_query(self) -> SqlSourceSpec:
@@ -67,10 +74,17 @@ def display_url(url: str) -> str:
 
 
 class SqlSource:
-    """Streams a `SqlSourceSpec` as `SourceRecord` batches."""
+    """Streams a `SqlSourceSpec` as `SourceRecord` batches.
 
-    def __init__(self, spec: SqlSourceSpec) -> None:
+    With a `cursor_column`, `since` (set before reading; None reads every row) limits the read
+    to rows whose cursor value is at least it, or empty; `highest` is the largest cursor value
+    read so far, as the driver gave it, for the caller to keep as the next run's `since`.
+    """
+
+    def __init__(self, spec: SqlSourceSpec, since: Any = None) -> None:
         self.spec = spec
+        self.since = since
+        self.highest: Any = None
 
     @property
     def description(self) -> str:
@@ -201,16 +215,25 @@ class SqlSource:
         postgres = dialect.name == "postgresql"
         cursor = raw.cursor(name=f"forcebridge_source_{id(self):x}") if postgres else raw.cursor()
         try:
-            cursor.execute(sql)  # no parameters: the driver takes the SQL as written
+            if self._filtering:
+                marker = "?" if dialect.paramstyle == "qmark" else "%s"
+                escaped = sql.replace("%", "%%") if marker == "%s" else sql
+                cursor.execute(self._since_sql(escaped, dialect, marker), (self.since,))
+            else:
+                cursor.execute(sql)  # no parameters: the driver takes the SQL as written
             first = cursor.fetchmany(size)
             description = cursor.description
-            yield [d[0] for d in description]
+            names = [d[0] for d in description]
+            yield names
             processors = [
                 (i, proc) for i, (kind, d) in enumerate(zip(types, description, strict=False))
                 if (proc := kind.result_processor(dialect, d[1])) is not None
             ]
+            at = self._cursor_at(names)
             part = first
             while part:
+                if at is not None:  # as the driver gave it: `since` is bound back the same way
+                    self._track(part, at)
                 if processors:
                     part = [_processed(row, processors) for row in part]
                 yield part
@@ -218,13 +241,54 @@ class SqlSource:
         finally:
             cursor.close()
 
+    @property
+    def _filtering(self) -> bool:
+        return self.spec.cursor_column is not None and self.since is not None
+
+    def _since_sql(self, sql: str, dialect: Any, marker: str) -> str:
+        """`sql` narrowed to rows whose cursor value is at least `since`, or empty (equal
+        values are read again: rows written in the same instant as the last one read)."""
+        column = dialect.identifier_preparer.quote(self.spec.cursor_column)
+        # the user's own SQL, a dialect-quoted column name and a bound value
+        return (f"SELECT * FROM ({sql}) AS forcebridge_source "  # noqa: S608
+                f"WHERE {column} >= {marker} OR {column} IS NULL")
+
+    def _cursor_at(self, names: list[str]) -> int | None:
+        column = self.spec.cursor_column
+        if column is None:
+            return None
+        if column not in names:
+            raise self._fail(f"no cursor column {column!r} (columns: {', '.join(names)})")
+        return names.index(column)
+
+    def _track(self, rows: list[Any], at: int) -> None:
+        try:
+            top = max((v for row in rows if (v := row[at]) is not None), default=None)
+            if top is not None and (self.highest is None or top > self.highest):
+                self.highest = top
+        except TypeError:
+            raise self._fail(f"cursor column {self.spec.cursor_column!r} holds values that "
+                             "cannot be compared with each other (mixed types)") from None
+
     def _result_rows(self, conn: Connection, size: int) -> Generator[Any, None, None]:
         """As `_driver_rows`, through a SQLAlchemy Result (databases other than SQLite and
         PostgreSQL: `yield_per` picks each dialect's server-side cursor)."""
-        result = conn.execution_options(yield_per=size).execute(self._statement(conn))
-        yield list(result.keys())
+        statement = self._statement(conn)
+        if self._filtering:
+            inner = (str(statement.compile(dialect=conn.dialect)) if isinstance(statement, Select)
+                     else str(statement))
+            statement = text(self._since_sql(inner.replace(":", "\\:"), conn.dialect,
+                                             ":forcebridge_since"))
+            statement = statement.bindparams(forcebridge_since=self.since)
+        result = conn.execution_options(yield_per=size).execute(statement)
+        names = list(result.keys())
+        yield names
+        at = self._cursor_at(names)
         for part in result.partitions(size):
-            yield [tuple(row) for row in part]
+            rows = [tuple(row) for row in part]
+            if at is not None:
+                self._track(rows, at)
+            yield rows
 
     def _positions(self, keys: list[str]) -> tuple[int, int | None]:
         def position(column: str, role: str) -> int:

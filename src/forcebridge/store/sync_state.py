@@ -32,6 +32,22 @@ class SyncState(Base):
     raw_hash: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
+class SyncCursor(Base):
+    """Where an incremental SQL source left off (`cursor_column`): the highest cursor value the
+    last complete run read, valid while `fingerprint` (mapping, describe, source, filters)
+    is unchanged."""
+
+    __tablename__ = "sync_cursors"
+
+    integration_id: Mapped[str] = mapped_column(
+        ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True
+    )
+    fingerprint: Mapped[str] = mapped_column(String(32))
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)  # runs.cursor.encode
+    run_id: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class PushedRecord(Base):
     __tablename__ = "pushed_records"
 

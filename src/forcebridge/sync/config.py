@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from forcebridge.sources.files import CsvSourceSpec, JsonlSourceSpec
 from forcebridge.sources.push import PushSourceSpec
@@ -36,3 +36,14 @@ class EntitySyncConfig(BaseModel):
         "collections of 200.",
     )
     batch_size: int = Field(default=2000, ge=1, le=50_000, description="Source batch size.")
+
+    @model_validator(mode="after")
+    def _cursor_reads_everything_in_mirror(self) -> EntitySyncConfig:
+        if isinstance(self.source, SqlSourceSpec) and self.source.cursor_column \
+                and self.mode is SyncMode.MIRROR:
+            raise ValueError(
+                "source.cursor_column: mirror mode reads every row to find what left the "
+                "source, so it cannot read only the rows that changed; remove cursor_column "
+                "or use mode upsert"
+            )
+        return self
