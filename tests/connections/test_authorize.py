@@ -17,7 +17,7 @@ from forcebridge.salesforce.certificates import jwt_keypair
 from forcebridge.services import authorization, connections, tenants, users
 from forcebridge.settings import Settings
 from tests.conftest import bearer
-from tests.emulated_org import conn_body  # tests/runs/conftest.py imports it from here too
+from tests.emulated_org import conn_body
 from tests.mail import smtp_server
 from tests.salesforce.emulated import Emulated, in_process
 

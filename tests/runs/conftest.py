@@ -16,13 +16,12 @@ import pytest
 from sqlalchemy import select
 
 from forcebridge.runtime import Runtime
-from forcebridge.services import connections, integrations, tenants, users
-from forcebridge.services.connections import ConnectionInput
+from forcebridge.services import integrations, users
 from forcebridge.services.integrations import IntegrationInput
 from forcebridge.store.runs import Event, Run
 from forcebridge.store.sync_state import SyncState
-from tests.connections.test_authorize import conn_body
-from tests.salesforce.emulated import Emulated, in_process
+from tests.emulated_org import connected_tenant
+from tests.salesforce.emulated import Emulated
 
 
 @dataclass
@@ -70,21 +69,14 @@ class World:
 
 
 @pytest.fixture
-def emu() -> Emulated:
-    return in_process()
-
-
-@pytest.fixture
 def world(runtime: Runtime, emu: Emulated, tmp_path: Path) -> World:
     runtime.salesforce_transport = emu.transport
     files = tmp_path / "files"
     files.mkdir()
     with runtime.db.begin() as s:
-        t = tenants.create(s, "acme")
-        connections.create(s, runtime.vault, t.id,
-                           ConnectionInput(**conn_body(emu, "org", concurrency=4)))
-        user = users.create(s, t.id, "Ops", "ops@acme.example")
-        return World(runtime, emu, t.id, user.id, files)
+        tenant_id = connected_tenant(s, runtime, emu, connection="org", concurrency=4)
+        user = users.create(s, tenant_id, "Ops", "ops@acme.example")
+        return World(runtime, emu, tenant_id, user.id, files)
 
 
 def write_csv(path: Path, rows: Iterable[dict[str, Any]]) -> None:

@@ -31,9 +31,8 @@ class SourceRecord:
 
     A source with a fixed set of columns may hand its row as the driver gave it (`row`, the
     key column among its values, with the `columns` list shared by the whole source) instead
-    of a dict: `values` is then built on
-    first use. A re-sync skips most rows on a hash of `row` alone (`sync.diff`), so those rows
-    never cost a dict.
+    of a dict: `values` is then built on first use. A re-sync skips most rows on a hash of
+    `row` alone (`sync.raw`) and the mapper reads rows by position, so rows never cost a dict.
     """
 
     __slots__ = ("_values", "account_id", "columns", "key", "line", "row")
