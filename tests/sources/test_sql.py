@@ -259,7 +259,7 @@ def test_a_cursor_column_reads_from_where_it_is_told_and_tracks_the_highest(
     assert sorted(r.key for b in again.batches() for r in b) == ["2", "5", "6"]
     assert str(again.highest).startswith("2024-02-01 09:00:00")
     query = SqlSource(SqlSourceSpec(url=url, query="SELECT id, updated_at FROM changes "
-                                    "WHERE name <> 'none:x'", key_column="id",
+                                    "WHERE name <> 'none:x';\n", key_column="id",
                                     cursor_column="updated_at"), since=highest)
     assert sorted(r.key for b in query.batches() for r in b) == ["2", "5", "6"]
 

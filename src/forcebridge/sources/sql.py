@@ -250,7 +250,8 @@ class SqlSource:
         values are read again: rows written in the same instant as the last one read)."""
         column = dialect.identifier_preparer.quote(self.spec.cursor_column)
         # the user's own SQL, a dialect-quoted column name and a bound value
-        return (f"SELECT * FROM ({sql}) AS forcebridge_source "  # noqa: S608
+        inner = sql.rstrip().rstrip(";")  # a query may end with one; a subquery may not
+        return (f"SELECT * FROM ({inner}) AS forcebridge_source "  # noqa: S608
                 f"WHERE {column} >= {marker} OR {column} IS NULL")
 
     def _cursor_at(self, names: list[str]) -> int | None:
