@@ -4,7 +4,9 @@ emulated org in-process."""
 
 from __future__ import annotations
 
+import sqlite3
 import time
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -143,3 +145,25 @@ def test_rejected_records_become_events_that_retry_resends(api_org: TestClient,
     assert list(_invoices(org)) == ["INV-1"]
     missing = api_org.post(f"{API}/events/retry", json={"ids": ["nope"]}, headers=org.headers)
     assert missing.status_code == 404
+
+
+def test_full_reads_every_row_of_a_source_with_a_cursor_column(
+    api_org: TestClient, org: Org, tmp_path: Path,
+) -> None:
+    db = tmp_path / "billing.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE invoices (number TEXT, amount TEXT, updated_at TEXT)")
+        conn.executemany("INSERT INTO invoices VALUES (?, '1.00', ?)",
+                         [(f"INV-{i}", f"2024-01-0{i}") for i in range(1, 6)])
+    source = {"kind": "sql", "url": f"sqlite:///{db}", "table": "invoices",
+              "key_column": "number", "cursor_column": "updated_at"}
+    make_integration(org, config={"source": source, "mapping": invoice_mapping()})
+    assert _run(api_org, org)["counts"]["read"] == 5
+    with sqlite3.connect(db) as conn:  # changed without the cursor moving
+        conn.execute("UPDATE invoices SET amount = '2.00' WHERE number = 'INV-2'")
+    assert _run(api_org, org)["counts"]["read"] == 1  # only the row at the cursor
+    resp = api_org.post(f"{API}/integrations/invoices/runs", params={"wait": "true", "full": "true"},
+                        headers=org.headers)
+    assert resp.status_code == 200, resp.text
+    assert (resp.json()["counts"]["read"], resp.json()["counts"]["updated"]) == (5, 1)
+    assert _invoices(org)["INV-2"]["Amount__c"] == 2.0

@@ -6,7 +6,9 @@ from __future__ import annotations
 import io
 import json
 import re
+import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -141,3 +143,19 @@ def test_progress_bar_follows_a_run(live: Org) -> None:
     created = [int(text.split()[1]) for _, text in seen]
     assert created == sorted(created) and created[-1] <= 35  # writes may lag the reading
     assert re.fullmatch(r"created \d+  updated 0  unchanged 0  failed 0", seen[-1][1])
+
+
+def test_run_full_reads_past_the_cursor(live: Org, tmp_path: Path) -> None:
+    db = tmp_path / "billing.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE invoices (number TEXT, amount TEXT, updated_at TEXT)")
+        conn.executemany("INSERT INTO invoices VALUES (?, '1.00', ?)",
+                         [(f"INV-{i}", f"2024-01-0{i}") for i in range(1, 4)])
+    source = {"kind": "sql", "url": f"sqlite:///{db}", "table": "invoices",
+              "key_column": "number", "cursor_column": "updated_at"}
+    make_integration(live, config={"source": source, "mapping": invoice_mapping()})
+    assert invoke("run", "invoices", *T, "--json").exit_code == 0
+    incremental = json.loads(invoke("run", "invoices", *T, "--json").stdout)
+    full = json.loads(invoke("run", "invoices", *T, "--json", "--full").stdout)
+    assert (incremental["counts"]["read"], full["counts"]["read"]) == (1, 3)
+    assert "--full" in invoke("run", "--help").stdout

@@ -115,6 +115,11 @@ def summary(row: dict[str, Any], *, as_json: bool) -> None:
 def run(
     integration: str = _INTEGRATION,
     tenant: str = TenantOption,
+    full: bool = typer.Option(
+        False, "--full",
+        help="Read every row, also of a SQL source with a cursor column: finds rows changed "
+        "without the column moving; the cursor restarts from this run.",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Run an integration now (trigger `manual`), with a progress bar, then its summary."""
@@ -122,7 +127,7 @@ def run(
     tid = tenant_id(rt, tenant)
     if as_json:
         run_id = anyio.run(
-            functools.partial(run_integration, rt, tid, integration, trigger="manual")
+            functools.partial(run_integration, rt, tid, integration, trigger="manual", full=full)
         )
     else:
         with Progress(
@@ -138,7 +143,8 @@ def run(
             bar = ProgressBar(progress, integration)
             run_id = anyio.run(
                 functools.partial(
-                    run_integration, rt, tid, integration, trigger="manual", progress=bar
+                    run_integration, rt, tid, integration, trigger="manual", progress=bar,
+                    full=full,
                 )
             )
     row = run_history.shown(rt.db, tid, run_id)

@@ -160,14 +160,16 @@ async def _beat(job: Job) -> None:
 async def run_integration(
     rt: Runtime, tenant_id: str, ref: str, *, trigger: str = "manual",
     scheduled_for: datetime | None = None, progress: RunProgress | None = None,
+    full: bool = False,
 ) -> str:
     """Run an entity sync now; returns the run id once it ended (whatever its status).
 
-    Raises NotFound, `AlreadyRunning` when another run holds the lock, and Conflict when
-    the integration is disabled or not connected.
+    `full` reads every row of a SQL source that has a cursor column (and the cursor restarts
+    from what this run read). Raises NotFound, `AlreadyRunning` when another run holds the
+    lock, and Conflict when the integration is disabled or not connected.
     """
     job = await start(rt, tenant_id, ref, trigger, scheduled_for)
-    return await supervise(job, lambda j: _sync(j, progress))
+    return await supervise(job, lambda j: _sync(j, progress, full))
 
 
 class _Reader:
@@ -219,12 +221,12 @@ def _cyclic_gc_paused() -> Iterator[None]:
                 gc.unfreeze()
 
 
-async def _sync(job: Job, progress: RunProgress | None) -> None:
+async def _sync(job: Job, progress: RunProgress | None, full: bool = False) -> None:
     with _cyclic_gc_paused():
-        await _sync_source(job, progress)
+        await _sync_source(job, progress, full)
 
 
-async def _sync_source(job: Job, progress: RunProgress | None) -> None:
+async def _sync_source(job: Job, progress: RunProgress | None, full: bool) -> None:
     config, client, rt = job.loaded.config, job.loaded.client, job.rt
     mode, counts = config.mode, job.counts
     source = open_for(rt, job.loaded.integration_id, config)
@@ -244,7 +246,7 @@ async def _sync_source(job: Job, progress: RunProgress | None) -> None:
         fingerprint = mapping_fingerprint(config.mapping, described.target, mode)
         differ = Differ(state.StoredState(rt.db, job.loaded.integration_id), scope=mapper.scope,
                         track_seen=mode is SyncMode.MIRROR, fingerprint=fingerprint)
-        mark = await _read_from(job, source, fingerprint)
+        mark = await _read_from(job, source, fingerprint, full)
         prepared = prepare_all(source.batches(config.batch_size), config.filters.gate(),
                                mapper, differ)
         if progress is not None:
@@ -275,15 +277,19 @@ async def _sync_source(job: Job, progress: RunProgress | None) -> None:
         reader.close(prepared)
 
 
-async def _read_from(job: Job, source: Source, mapping_fingerprint: str) -> str | None:
-    """For a SQL source with a cursor column: set where it starts reading (runs.cursor) and
-    answer the fingerprint the value is kept under; None for every other source."""
+async def _read_from(
+    job: Job, source: Source, mapping_fingerprint: str, full: bool
+) -> str | None:
+    """For a SQL source with a cursor column: set where it starts reading (runs.cursor; from
+    the start when `full`) and answer the fingerprint the value is kept under; None for
+    every other source."""
     if not (isinstance(source, SqlSource) and source.spec.cursor_column):
         return None
     mark = cursor.fingerprint(job.loaded.config, mapping_fingerprint)
-    source.since = await anyio.to_thread.run_sync(
-        cursor.load, job.rt.db, job.loaded.integration_id, mark
-    )
+    if not full:
+        source.since = await anyio.to_thread.run_sync(
+            cursor.load, job.rt.db, job.loaded.integration_id, mark
+        )
     return mark
 
 

@@ -80,11 +80,11 @@ def _running_run_id(rt: Runtime, tenant_id: str, ref: str) -> str | None:
         return integrations.get(s, tenant_id, ref).running_run_id
 
 
-async def _start(rt: Runtime, tenant_id: str, ref: str) -> str:
+async def _start(rt: Runtime, tenant_id: str, ref: str, full: bool) -> str:
     """Start a run in the background; the run's id once it began, or its refusal."""
     signal = _Started()
     task = asyncio.create_task(
-        run_integration(rt, tenant_id, ref, trigger="api", progress=signal)
+        run_integration(rt, tenant_id, ref, trigger="api", progress=signal, full=full)
     )
     _background.add(task)
     task.add_done_callback(_finished)
@@ -107,15 +107,17 @@ async def start_run(
     ref: str,
     response: Response,
     wait: bool = Query(default=False, description="Answer when the run ended, with its counts."),
+    full: bool = Query(default=False, description="Read every row, also of a SQL source with "
+                       "a cursor column (its cursor restarts from this run)."),
     who: Principal = Depends(_write),
     rt: Runtime = Depends(runtime),
 ) -> dict[str, Any]:
     """Run now (trigger `api`). `202` with the run while it goes on; poll `GET /runs/{id}`."""
     if wait:
-        run_id = await run_integration(rt, who.tenant_id, ref, trigger="api")
+        run_id = await run_integration(rt, who.tenant_id, ref, trigger="api", full=full)
         response.status_code = 200
     else:
-        run_id = await _start(rt, who.tenant_id, ref)
+        run_id = await _start(rt, who.tenant_id, ref, full)
     response.headers["Location"] = f"/api/v1/runs/{run_id}"
     return await anyio.to_thread.run_sync(run_history.shown, rt.db, who.tenant_id, run_id)
 
