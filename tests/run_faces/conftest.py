@@ -8,9 +8,11 @@ store holds, written as the engine writes them.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -96,6 +98,17 @@ def push_config(**changes: Any) -> dict[str, Any]:
     }
     config.update(changes)
     return config
+
+
+def cursor_source(db: Path, rows: int) -> dict[str, Any]:
+    """A SQLite `invoices` table of `rows` rows with an `updated_at` cursor column, as the
+    source of an integration's config."""
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE invoices (number TEXT, amount TEXT, updated_at TEXT)")
+        conn.executemany("INSERT INTO invoices VALUES (?, '1.00', ?)",
+                         [(f"INV-{i}", f"2024-01-0{i}") for i in range(1, rows + 1)])
+    return {"kind": "sql", "url": f"sqlite:///{db}", "table": "invoices",
+            "key_column": "number", "cursor_column": "updated_at"}
 
 
 def make_integration(

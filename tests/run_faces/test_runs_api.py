@@ -12,7 +12,13 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from forcebridge.services import integrations
-from tests.run_faces.conftest import Org, invoice_mapping, make_integration, push_config
+from tests.run_faces.conftest import (
+    Org,
+    cursor_source,
+    invoice_mapping,
+    make_integration,
+    push_config,
+)
 
 API = "/api/v1"
 RECORDS = f"{API}/integrations/invoices/records"
@@ -151,12 +157,7 @@ def test_full_reads_every_row_of_a_source_with_a_cursor_column(
     api_org: TestClient, org: Org, tmp_path: Path,
 ) -> None:
     db = tmp_path / "billing.db"
-    with sqlite3.connect(db) as conn:
-        conn.execute("CREATE TABLE invoices (number TEXT, amount TEXT, updated_at TEXT)")
-        conn.executemany("INSERT INTO invoices VALUES (?, '1.00', ?)",
-                         [(f"INV-{i}", f"2024-01-0{i}") for i in range(1, 6)])
-    source = {"kind": "sql", "url": f"sqlite:///{db}", "table": "invoices",
-              "key_column": "number", "cursor_column": "updated_at"}
+    source = cursor_source(db, 5)
     make_integration(org, config={"source": source, "mapping": invoice_mapping()})
     assert _run(api_org, org)["counts"]["read"] == 5
     with sqlite3.connect(db) as conn:  # changed without the cursor moving

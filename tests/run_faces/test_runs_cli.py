@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,13 @@ from forcebridge.services import pushed
 from forcebridge.settings import Settings
 from forcebridge.store.integrations import Integration
 from tests.emulated_org import connected_tenant
-from tests.run_faces.conftest import Org, invoice_mapping, make_integration, push_config
+from tests.run_faces.conftest import (
+    Org,
+    cursor_source,
+    invoice_mapping,
+    make_integration,
+    push_config,
+)
 from tests.salesforce.emulated import on_socket
 
 T = ["--tenant", "acme"]
@@ -147,12 +152,7 @@ def test_progress_bar_follows_a_run(live: Org) -> None:
 
 def test_run_full_reads_past_the_cursor(live: Org, tmp_path: Path) -> None:
     db = tmp_path / "billing.db"
-    with sqlite3.connect(db) as conn:
-        conn.execute("CREATE TABLE invoices (number TEXT, amount TEXT, updated_at TEXT)")
-        conn.executemany("INSERT INTO invoices VALUES (?, '1.00', ?)",
-                         [(f"INV-{i}", f"2024-01-0{i}") for i in range(1, 4)])
-    source = {"kind": "sql", "url": f"sqlite:///{db}", "table": "invoices",
-              "key_column": "number", "cursor_column": "updated_at"}
+    source = cursor_source(db, 3)
     make_integration(live, config={"source": source, "mapping": invoice_mapping()})
     assert invoke("run", "invoices", *T, "--json").exit_code == 0
     incremental = json.loads(invoke("run", "invoices", *T, "--json").stdout)
