@@ -1,6 +1,7 @@
 """The sync state of one integration in the database: key -> (payload hash, Salesforce id).
 
-A run never loads the whole table: `StoredState.lookup` answers one source batch at a time
+A run never loads the whole table: `StoredState.raw_hashes` answers one source batch at a
+time with the raw hashes it holds, `lookup` the full state of the batch's changed keys
 (`sync.diff.PreviousState`), confirmed writes are saved chunk by chunk as Salesforce answers,
 and mirror mode walks the table in key order a page at a time. Rows are written only for what
 Salesforce confirmed, so the table never claims more than the org holds.
@@ -84,7 +85,6 @@ class StoredState:
                 for key, digest, sf_id, raw in rows:
                     found[key] = SyncedState(digest, sf_id, raw)
         return found
-
 
     def raw_hashes(self, keys: Sequence[str]) -> StoredHashes:
         """The raw hashes stored for `keys`, joined by the database into one string per
