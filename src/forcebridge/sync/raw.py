@@ -61,32 +61,24 @@ class RawHasher:
         self._with_columns = self._base
 
     def __call__(self, record: SourceRecord) -> str:
-        row = record.row
-        if row is None:  # a dict need not hold the key (push): hash it in
-            digest = self._base.copy()
-            digest.update(orjson.dumps(record.values, default=_raw_default,
-                                       option=orjson.OPT_NON_STR_KEYS))
-            digest.update(b"\0key\0" + (record.key or "").encode())
-            return digest.hexdigest()
-        if record.columns is not self._columns:  # a source shares one list: runs once
-            self._for_columns(record.columns)
-        digest = self._with_columns.copy()
-        digest.update(orjson.dumps(row, default=_raw_default))  # the row holds its key
-        return digest.hexdigest()
+        return self.many((record,))[0]
 
     def many(self, records: Sequence[SourceRecord]) -> list[str]:
-        """`self(r)` for each record; rows of one column list take a tighter loop (a re-sync
-        hashes every source row)."""
+        """The hash of each record, in one loop (a re-sync hashes every source row)."""
         dumps, default = orjson.dumps, _raw_default
         out: list[str] = []
         append = out.append
         for r in records:
             row = r.row
-            if row is None or r.columns is not self._columns:
-                append(self(r))
-                continue
-            digest = self._with_columns.copy()
-            digest.update(dumps(row, default=default))
+            if row is None:  # a dict need not hold the key (push): hash it in
+                digest = self._base.copy()
+                digest.update(dumps(r.values, default=default, option=orjson.OPT_NON_STR_KEYS))
+                digest.update(b"\0key\0" + (r.key or "").encode())
+            else:
+                if r.columns is not self._columns:  # a source shares one list: runs once
+                    self._for_columns(r.columns)
+                digest = self._with_columns.copy()
+                digest.update(dumps(row, default=default))  # the row holds its key
             append(digest.hexdigest())
         return out
 
