@@ -145,44 +145,41 @@ _SAVE_SQL = (
 
 
 def save(session: Session, integration_id: str, confirmed: Sequence[Confirmed]) -> None:
-    """Insert or replace the rows of `confirmed` keys, as one driver executemany of tuples.
+    """Insert or replace the rows of `confirmed` keys (`_executemany`).
 
-    A confirmation without an id (an upsert answered 204) keeps the id already stored.
-    The statement is plain SQL run on the session's own DBAPI connection (same transaction):
-    SQLAlchemy processing each row's parameters cost more than the database's own work. The
+    A confirmation without an id (an upsert answered 204) keeps the id already stored. The
     one timestamp is converted once by the column type's bind processor (as the ORM would).
     """
     if not confirmed:
         return
-    conn = session.connection()
-    dialect = conn.dialect
+    dialect = session.connection().dialect
     stamp: Any = utcnow()
     # the dialect's own processor: SQLite stores the text SQLAlchemy writes (not the driver's
     # adapter, deprecated and per row)
     process = _TABLE.c.synced_at.type.dialect_impl(dialect).bind_processor(dialect)
     if process is not None:
         stamp = process(stamp)
-    marker = "%s" if dialect.name == "postgresql" else "?"
-    rows = [(integration_id, c.key, c.hash, c.salesforce_id, stamp, c.raw_hash)
-            for c in confirmed]
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.executemany(_SAVE_SQL.format(p=marker), rows)
-    finally:
-        cursor.close()
+    _executemany(session, _SAVE_SQL, [
+        (integration_id, c.key, c.hash, c.salesforce_id, stamp, c.raw_hash) for c in confirmed
+    ])
 
 
 def refresh(session: Session, integration_id: str, raw: Sequence[tuple[str, str]]) -> None:
-    """Store new raw-row hashes of keys whose payload did not change (sync.prepare); a driver
-    executemany as `save`, since after a mapping change every row of a run comes here."""
-    if not raw:
-        return
+    """Store new raw-row hashes of keys whose payload did not change (sync.prepare); after a
+    mapping change every row of a run comes here, so it is one `_executemany` too."""
+    if raw:
+        _executemany(session, _REFRESH_SQL, [(r, integration_id, k) for k, r in raw])
+
+
+def _executemany(session: Session, template: str, rows: list[tuple[Any, ...]]) -> None:
+    """`template` (markers `{p}`) over `rows` as one driver executemany on the session's own
+    connection, in its transaction: SQLAlchemy processing each row's parameters cost more
+    than the database's own work."""
     conn = session.connection()
     marker = "%s" if conn.dialect.name == "postgresql" else "?"
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.executemany(_REFRESH_SQL.format(p=marker),
-                           [(r, integration_id, k) for k, r in raw])
+        cursor.executemany(template.format(p=marker), rows)
     finally:
         cursor.close()
 
