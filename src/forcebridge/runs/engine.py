@@ -30,7 +30,14 @@ from forcebridge import log
 from forcebridge.errors import ForcebridgeError
 from forcebridge.runs import cursor, lifecycle, state
 from forcebridge.runs.lifecycle import Counts, Failure
-from forcebridge.runs.setup import Loaded, describe_for, entity_config, loaded, open_for
+from forcebridge.runs.setup import (
+    Loaded,
+    describe_for,
+    entity_config,
+    loaded,
+    open_for,
+    preparation,
+)
 from forcebridge.runs.sink import RunRef, Sink, keep
 from forcebridge.runs.writer import Rejection, Writer, Written
 from forcebridge.runtime import Runtime
@@ -44,10 +51,9 @@ from forcebridge.services import authorization
 from forcebridge.services import integrations as integrations_service
 from forcebridge.sources import Source, SourceError, SqlSource
 from forcebridge.sync.diff import Differ
-from forcebridge.sync.mapper import compile_mapping
 from forcebridge.sync.mapping import SyncMode
 from forcebridge.sync.plan import PlanError, check
-from forcebridge.sync.prepare import PreparedBatch, mapping_fingerprint, prepare_all
+from forcebridge.sync.prepare import PreparedBatch, prepare_all
 
 T = TypeVar("T")
 GONE_CODES = frozenset({"ENTITY_IS_DELETED", "NOT_FOUND", "INVALID_CROSS_REFERENCE_KEY"})
@@ -242,13 +248,11 @@ async def _sync_source(job: Job, progress: RunProgress | None, full: bool) -> No
         problems = check(config.mapping, mode, described.lookup, columns)
         if problems:
             raise PlanError(problems)
-        mapper = compile_mapping(config.mapping, described.target, mode)
-        fingerprint = mapping_fingerprint(config.mapping, described.target, mode)
-        differ = Differ(state.StoredState(rt.db, job.loaded.integration_id), scope=mapper.scope,
-                        track_seen=mode is SyncMode.MIRROR, fingerprint=fingerprint)
-        mark = await _read_from(job, source, fingerprint, full)
+        how = preparation(rt, job.loaded.integration_id, config, described.target)
+        differ = how.differ
+        mark = await _read_from(job, source, how.fingerprint, full)
         prepared = prepare_all(source.batches(config.batch_size), config.filters.gate(),
-                               mapper, differ)
+                               how.mapper, differ)
         if progress is not None:
             progress.started(None)
         while (batch := await reader.next(prepared)) is not None:

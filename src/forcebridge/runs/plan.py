@@ -17,17 +17,22 @@ from typing import Any
 import anyio
 
 from forcebridge.runs import state
-from forcebridge.runs.setup import client_of, describe_for, entity_config, loaded, open_for
+from forcebridge.runs.setup import (
+    client_of,
+    describe_for,
+    entity_config,
+    loaded,
+    open_for,
+    preparation,
+)
 from forcebridge.runtime import Runtime
 from forcebridge.salesforce import SalesforceClient, SalesforceError
 from forcebridge.services import integrations as integrations_service
 from forcebridge.sources import Source, SourceError
 from forcebridge.sync.config import EntitySyncConfig
-from forcebridge.sync.diff import Differ
-from forcebridge.sync.mapper import compile_mapping
 from forcebridge.sync.mapping import SyncMode
 from forcebridge.sync.plan import Problem, check
-from forcebridge.sync.prepare import mapping_fingerprint, prepare_all
+from forcebridge.sync.prepare import prepare_all
 from forcebridge.sync.schema import ObjectSchema
 
 
@@ -124,12 +129,10 @@ def _count(
     target: ObjectSchema | None, report: PlanReport,
 ) -> None:
     mode = config.mode
-    mapper = compile_mapping(config.mapping, target, mode)
-    differ = Differ(state.StoredState(rt.db, integration_id), scope=mapper.scope,
-                    track_seen=mode is SyncMode.MIRROR,
-                    fingerprint=mapping_fingerprint(config.mapping, target, mode))
+    how = preparation(rt, integration_id, config, target)
+    differ = how.differ
     batches: Iterator[Any] = prepare_all(source.batches(config.batch_size),
-                                         config.filters.gate(), mapper, differ)
+                                         config.filters.gate(), how.mapper, differ)
     for batch in batches:
         report.would_filtered += batch.filtered
         report.would_invalid += len(batch.errors)

@@ -3,7 +3,8 @@
 `describe_for` describes the target object, then the parents that reference mappings point
 at, and hands `plan.check` a lookup over them (an object the org does not have is None, so
 the check names it instead of failing on it). `open_for` opens the integration's source,
-the push source included. `load` reads an integration and builds its client in one
+the push source included. `preparation` builds the mapper and differ a run and a plan
+prepare batches with. `loaded` reads an integration and builds its client in one
 transaction; nothing here keeps a transaction open across Salesforce calls.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from forcebridge.errors import Conflict
+from forcebridge.runs import state
 from forcebridge.runtime import Runtime
 from forcebridge.salesforce import RecordError, SalesforceClient, SObjectSchema
 from forcebridge.services import authorization, connections
@@ -20,7 +22,11 @@ from forcebridge.sources import Source, open_source
 from forcebridge.sources.push import PushSource, PushSourceSpec
 from forcebridge.store.integrations import Integration
 from forcebridge.sync.config import EntitySyncConfig
+from forcebridge.sync.diff import Differ
+from forcebridge.sync.mapper import Mapper, compile_mapping
+from forcebridge.sync.mapping import SyncMode
 from forcebridge.sync.plan import referenced_objects
+from forcebridge.sync.prepare import mapping_fingerprint
 from forcebridge.sync.schema import ObjectSchema, SchemaLookup, lookup_from
 
 _MISSING_CODES = frozenset({"NOT_FOUND", "INVALID_TYPE"})
@@ -81,6 +87,27 @@ def entity_config(rt: Runtime, integration: Integration) -> EntitySyncConfig:
     config = integrations_service.config_of(integration, rt.vault)
     assert isinstance(config, EntitySyncConfig)
     return config
+
+
+@dataclass
+class Preparation:
+    """The mapper and differ a run (and a plan, which counts what a run would do) prepare
+    source batches with; `fingerprint` salts raw-row hashes and keys a SQL cursor."""
+
+    mapper: Mapper
+    differ: Differ
+    fingerprint: str
+
+
+def preparation(
+    rt: Runtime, integration_id: str, config: EntitySyncConfig, target: ObjectSchema | None
+) -> Preparation:
+    mode = config.mode
+    mapper = compile_mapping(config.mapping, target, mode)
+    fingerprint = mapping_fingerprint(config.mapping, target, mode)
+    differ = Differ(state.StoredState(rt.db, integration_id), scope=mapper.scope,
+                    track_seen=mode is SyncMode.MIRROR, fingerprint=fingerprint)
+    return Preparation(mapper, differ, fingerprint)
 
 
 def client_of(rt: Runtime, session: object, tenant_id: str, connection_id: str) -> SalesforceClient:
