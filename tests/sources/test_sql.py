@@ -269,3 +269,17 @@ def test_a_missing_cursor_column_is_named(customers: str) -> None:
                                   cursor_column="updated"))
     with pytest.raises(SourceError, match="no cursor column 'updated'"):
         list(bad.batches())
+
+
+def test_a_cursor_column_of_mixed_types_is_refused_by_name(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'mixed.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:  # SQLite keeps whatever type each row was given
+        conn.execute(sa.text("CREATE TABLE changes (id INTEGER PRIMARY KEY, version)"))
+        conn.execute(sa.text("INSERT INTO changes VALUES (1, 5), (2, 'six')"))
+    engine.dispose()
+    mixed = SqlSource(SqlSourceSpec(url=url, table="changes", key_column="id",
+                                    cursor_column="version"))
+    with pytest.raises(SourceError, match="cursor column 'version' holds values that cannot be "
+                                          "compared"):
+        list(mixed.batches())
