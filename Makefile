@@ -14,10 +14,10 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -e ./emulator -e .
 
 install-test: $(BIN)/python
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e ./emulator -e '.[test]'
 
 system-packages:
 	scripts/services.sh install
@@ -26,17 +26,17 @@ demo: install
 	$(BIN)/forcebridge demo
 
 lint: install-test
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src emulator/src tests bench
 
 typecheck: install-test
-	$(BIN)/mypy src
+	$(BIN)/mypy
 
 # Starts the servers, runs every check, and stops the servers again whatever happened.
 test: install-test system-packages
 	@status=0; \
 	pg_url=$$(scripts/services.sh start) || exit 1; \
-	$(BIN)/ruff check src tests bench || status=1; \
-	$(BIN)/mypy src || status=1; \
+	$(BIN)/ruff check src emulator/src tests bench || status=1; \
+	$(BIN)/mypy || status=1; \
 	FORCEBRIDGE_TEST_POSTGRES_URL=$$pg_url FORCEBRIDGE_TEST_REQUIRE_SERVICES=1 \
 		$(BIN)/pytest -q -p no:cacheprovider || status=1; \
 	scripts/services.sh stop; \

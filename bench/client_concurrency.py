@@ -27,11 +27,11 @@ from typing import Any
 import httpx
 import uvicorn
 
-from forcebridge.emulator.app import create_app
-from forcebridge.emulator.faults import FaultConfig
-from forcebridge.emulator.org import Org
-from forcebridge.emulator.server import drop_connections
 from forcebridge.salesforce import ConcurrencyPool, Credentials, SalesforceClient
+from forcebridge_emulator.app import create_app
+from forcebridge_emulator.faults import FaultConfig
+from forcebridge_emulator.org import Org
+from forcebridge_emulator.server import drop_connections
 
 LATENCY_MS = 50
 LEVELS = (1, 5, 25)

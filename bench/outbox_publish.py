@@ -28,10 +28,6 @@ from typing import Any
 
 import uvicorn
 
-from forcebridge.emulator.app import create_app
-from forcebridge.emulator.faults import FaultConfig
-from forcebridge.emulator.org import Org
-from forcebridge.emulator.server import drop_connections
 from forcebridge.outbox import delivery, publishing
 from forcebridge.runtime import Runtime
 from forcebridge.services import connections, integrations, tenants
@@ -39,6 +35,10 @@ from forcebridge.services.connections import ConnectionInput
 from forcebridge.services.integrations import IntegrationInput
 from forcebridge.settings import Settings
 from forcebridge.store.outbox import OutboxMessage
+from forcebridge_emulator.app import create_app
+from forcebridge_emulator.faults import FaultConfig
+from forcebridge_emulator.org import Org
+from forcebridge_emulator.server import drop_connections
 
 LATENCY_MS = 100
 CONCURRENCY = 10

@@ -48,13 +48,13 @@ from typing import Any
 
 import httpx
 
-from forcebridge.emulator.orgfile import demo_config
 from forcebridge.runtime import Runtime
 from forcebridge.services import authorization, connections, integration_saves, tenants
 from forcebridge.services.connections import ConnectionInput
 from forcebridge.services.integrations import IntegrationInput
 from forcebridge.settings import Settings
 from forcebridge.store.runs import Run
+from forcebridge_emulator.orgfile import demo_config
 
 RESULTS = Path(__file__).resolve().parent / "results" / "sync_initial.json"
 V = "/services/data/v62.0"

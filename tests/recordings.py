@@ -223,7 +223,7 @@ _EXCLUDED_FILES: dict[str, str] = {
 }
 
 
-# The objects an emulator org has: its standard objects (forcebridge.emulator.standard) and the
+# The objects an emulator org has: its standard objects (forcebridge_emulator.standard) and the
 # custom objects the recordings use, which the replay declares in its org config.
 EMULATED_OBJECTS = frozenset(
     {

@@ -7,9 +7,9 @@ from pathlib import Path
 from rich.console import Console
 
 from forcebridge.demo.steps import DemoContext, run_more
-from forcebridge.emulator.org import Org
 from forcebridge.runtime import Runtime
 from forcebridge.settings import Settings
+from forcebridge_emulator.org import Org
 
 
 def test_steps_run_in_order_with_the_context(tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from forcebridge.emulator.app import Emulator, create_app
-from forcebridge.emulator.faults import FaultConfig
+from forcebridge_emulator.app import Emulator, create_app
+from forcebridge_emulator.faults import FaultConfig
 
 BASE_URL = "https://emulator.test"
 V = "/services/data/v62.0"

@@ -13,9 +13,9 @@ import httpx
 import jwt
 from starlette.applications import Starlette
 
-from forcebridge.emulator.config import ConnectedAppConfig, OrgConfig, UserConfig
-from forcebridge.emulator.oauth import OAuthServer
 from forcebridge.salesforce.certificates import jwt_keypair
+from forcebridge_emulator.config import ConnectedAppConfig, OrgConfig, UserConfig
+from forcebridge_emulator.oauth import OAuthServer
 
 BASE = "http://testserver"
 ORG_ID = "00D5g00000ABCDEFGH"

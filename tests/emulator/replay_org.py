@@ -13,15 +13,15 @@ import re
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from forcebridge.emulator.config import (
+from forcebridge_emulator.config import (
     ConnectedAppConfig,
     FieldConfig,
     ObjectConfig,
     OrgConfig,
     UserConfig,
 )
-from forcebridge.emulator.org import Org
-from forcebridge.emulator.schema import FieldDef, SObjectDef
+from forcebridge_emulator.org import Org
+from forcebridge_emulator.schema import FieldDef, SObjectDef
 from tests.recordings import Interaction, endpoint_of, load_interactions
 
 USERNAME = "replay@example.com"

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from forcebridge.emulator.bulk import BulkJobs
+from forcebridge_emulator.bulk import BulkJobs
 from tests.emulator.http_client import Client, V, emulator_client
 
 pytestmark = pytest.mark.anyio

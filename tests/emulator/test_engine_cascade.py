@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from forcebridge.emulator.org import Org
+from forcebridge_emulator.org import Org
 
 
 @pytest.fixture
@@ -88,8 +88,8 @@ def test_activated_contracts_block_but_draft_ones_cascade(org: Org) -> None:
 
 def test_master_detail_children_go_with_their_master() -> None:
     """A `masterdetail` org-file field: required, not reparentable, cascade-deleted."""
-    from forcebridge.emulator.config import FieldConfig, ObjectConfig, OrgConfig
-    from forcebridge.emulator.org import Org
+    from forcebridge_emulator.config import FieldConfig, ObjectConfig, OrgConfig
+    from forcebridge_emulator.org import Org
 
     org = Org(
         OrgConfig(

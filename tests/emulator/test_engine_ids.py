@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from forcebridge.emulator import ids
+from forcebridge_emulator import ids
 from tests.recordings import RECORDINGS_DIR
 
 # Ids as real orgs returned them (CumulusCI cassettes, NetCoreForce captures).

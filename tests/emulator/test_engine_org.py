@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from forcebridge.emulator import ids
-from forcebridge.emulator.errors import ApiError, SaveResult
-from forcebridge.emulator.org import Org
+from forcebridge_emulator import ids
+from forcebridge_emulator.errors import ApiError, SaveResult
+from forcebridge_emulator.org import Org
 
 
 @pytest.fixture

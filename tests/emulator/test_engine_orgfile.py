@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from forcebridge.emulator.org import Org
-from forcebridge.emulator.orgfile import OrgFileError, demo_config, load, parse
+from forcebridge_emulator.org import Org
+from forcebridge_emulator.orgfile import OrgFileError, demo_config, load, parse
 
 YAML_ORG = """
 name: test org

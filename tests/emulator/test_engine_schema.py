@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
-from forcebridge.emulator.describe import describe_global, describe_sobject
-from forcebridge.emulator.org import Org
-from forcebridge.emulator.schema import FIELD_DEFAULTS
+from forcebridge_emulator.describe import describe_global, describe_sobject
+from forcebridge_emulator.org import Org
+from forcebridge_emulator.schema import FIELD_DEFAULTS
 from tests.recordings import RECORDINGS_DIR
 
 SHARED = RECORDINGS_DIR / "CumulusCI/cumulusci/tests/shared_cassettes"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from forcebridge.emulator.org import Org
-from forcebridge.emulator.orgfile import demo_config
+from forcebridge_emulator.org import Org
+from forcebridge_emulator.orgfile import demo_config
 
 
 def test_save_and_load_round_trip(tmp_path: Path) -> None:

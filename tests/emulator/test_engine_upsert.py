@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from forcebridge.emulator.errors import ApiError
-from forcebridge.emulator.org import Org
+from forcebridge_emulator.errors import ApiError
+from forcebridge_emulator.org import Org
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def test_upsert_creates_then_updates(org: Org) -> None:
 
 
 def test_case_sensitive_external_ids_do_not_fold() -> None:
-    from forcebridge.emulator.config import FieldConfig, ObjectConfig, OrgConfig
+    from forcebridge_emulator.config import FieldConfig, ObjectConfig, OrgConfig
 
     cfg = OrgConfig(objects=[ObjectConfig("Thing__c", fields=[
         FieldConfig("Key__c", "string", external_id=True, unique=True, case_sensitive=True),

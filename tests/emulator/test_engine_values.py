@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from forcebridge.emulator.config import FieldConfig
-from forcebridge.emulator.schema import FieldDef
-from forcebridge.emulator.standard import custom_field
-from forcebridge.emulator.values import (
+from forcebridge_emulator.config import FieldConfig
+from forcebridge_emulator.schema import FieldDef
+from forcebridge_emulator.standard import custom_field
+from forcebridge_emulator.values import (
     BadValue,
     coerce_value,
     csv_record,

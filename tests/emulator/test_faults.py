@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from forcebridge.emulator.app import ConnectionDropped
-from forcebridge.emulator.faults import FaultConfig
+from forcebridge_emulator.app import ConnectionDropped
+from forcebridge_emulator.faults import FaultConfig
 from tests.emulator.http_client import V, emulator_client
 
 pytestmark = pytest.mark.anyio

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from forcebridge.emulator.faults import FaultConfig, Faults, FaultSpecError
+from forcebridge_emulator.faults import FaultConfig, Faults, FaultSpecError
 
 
 def test_full_spec_parses_every_key() -> None:

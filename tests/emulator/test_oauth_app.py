@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from forcebridge.emulator.app import create_app
-from forcebridge.emulator.oauth import OAuthServer
-from forcebridge.emulator.org import Org
+from forcebridge_emulator.app import create_app
+from forcebridge_emulator.oauth import OAuthServer
+from forcebridge_emulator.org import Org
 from tests.emulator.oauth_support import ALICE, ALICE_PASSWORD, ALICE_TOKEN, org_config
 
 pytestmark = pytest.mark.anyio

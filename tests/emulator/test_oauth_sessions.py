@@ -21,8 +21,8 @@ import pytest
 import yaml
 from starlette.requests import Request
 
-from forcebridge.emulator.config import ConnectedAppConfig, UserConfig
-from forcebridge.emulator.errors import ApiError
+from forcebridge_emulator.config import ConnectedAppConfig, UserConfig
+from forcebridge_emulator.errors import ApiError
 from tests.emulator.oauth_support import (
     ALICE,
     BASE,

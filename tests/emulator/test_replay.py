@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from forcebridge.emulator.app import create_app
+from forcebridge_emulator.app import create_app
 from tests.emulator.replay_org import (
     CLIENT_ID,
     CLIENT_SECRET,

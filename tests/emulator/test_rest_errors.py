@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from forcebridge.emulator.faults import FaultConfig
-from forcebridge.emulator.org import Org
-from forcebridge.emulator.orgfile import demo_config
+from forcebridge_emulator.faults import FaultConfig
+from forcebridge_emulator.org import Org
+from forcebridge_emulator.orgfile import demo_config
 from tests.emulator.http_client import Client, V, emulator_client
 
 pytestmark = pytest.mark.anyio

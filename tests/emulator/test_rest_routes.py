@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from forcebridge.emulator.config import FieldConfig
-from forcebridge.emulator.org import Org
-from forcebridge.emulator.orgfile import demo_config
+from forcebridge_emulator.config import FieldConfig
+from forcebridge_emulator.org import Org
+from forcebridge_emulator.orgfile import demo_config
 from tests.emulator.http_client import V, emulator_client
 
 pytestmark = pytest.mark.anyio

@@ -12,7 +12,7 @@ from cryptography import x509
 from typer.testing import CliRunner
 
 from forcebridge.cli.emulator import app as emulator_cli
-from forcebridge.emulator.server import make_certificate
+from forcebridge_emulator.server import make_certificate
 from tests.emulator.served import Served, serve
 
 V = "/services/data/v62.0"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from forcebridge.emulator.server import make_certificate
+from forcebridge_emulator.server import make_certificate
 from tests.emulator.http_client import V, emulator_client
 
 pytestmark = pytest.mark.anyio

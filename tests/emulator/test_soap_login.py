@@ -30,7 +30,7 @@ import requests
 from simple_salesforce import Salesforce, SalesforceLogin
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 
-from forcebridge.emulator.config import UserConfig
+from forcebridge_emulator.config import UserConfig
 from tests.emulator.http_client import BASE_URL, Client, V, emulator_client
 from tests.emulator.served import Served, serve
 

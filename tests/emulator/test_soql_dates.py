@@ -11,7 +11,7 @@ from datetime import date
 
 import pytest
 
-from forcebridge.emulator.soql_dates import (
+from forcebridge_emulator.soql_dates import (
     date_key,
     date_range,
     datetime_key,

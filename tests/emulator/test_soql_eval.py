@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from forcebridge.emulator.config import FieldConfig, ObjectConfig, OrgConfig
-from forcebridge.emulator.errors import ApiError
-from forcebridge.emulator.org import Org
-from forcebridge.emulator.soql import QueryResult, run_query
-from forcebridge.emulator.soql_dates import date_range
-from forcebridge.emulator.soql_parse import DATE_LITERALS, DATE_LITERALS_N
+from forcebridge_emulator.config import FieldConfig, ObjectConfig, OrgConfig
+from forcebridge_emulator.errors import ApiError
+from forcebridge_emulator.org import Org
+from forcebridge_emulator.soql import QueryResult, run_query
+from forcebridge_emulator.soql_dates import date_range
+from forcebridge_emulator.soql_parse import DATE_LITERALS, DATE_LITERALS_N
 
 NOW = datetime(2024, 5, 15, 12, 0, tzinfo=UTC)  # a Wednesday
 

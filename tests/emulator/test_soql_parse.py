@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from forcebridge.emulator.errors import ApiError
-from forcebridge.emulator.soql_parse import (
+from forcebridge_emulator.errors import ApiError
+from forcebridge_emulator.soql_parse import (
     Aggregate,
     BoolOp,
     Comparison,

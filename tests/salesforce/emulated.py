@@ -20,11 +20,11 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 
-from forcebridge.emulator.app import ConnectionDropped, Emulator, create_app
-from forcebridge.emulator.faults import FaultConfig
-from forcebridge.emulator.org import Org
-from forcebridge.emulator.server import drop_connections
 from forcebridge.salesforce import ConcurrencyPool, Credentials, RetryPolicy, SalesforceClient
+from forcebridge_emulator.app import ConnectionDropped, Emulator, create_app
+from forcebridge_emulator.faults import FaultConfig
+from forcebridge_emulator.org import Org
+from forcebridge_emulator.server import drop_connections
 
 BASE_URL = "https://emulator.test"
 FAST_RETRY = RetryPolicy(attempts=4, base_delay=0.001, max_delay=0.01)

@@ -27,8 +27,6 @@ from forcebridge.demo import sync as demo_sync
 from forcebridge.demo.integrations import INTEGRATIONS, NAMESPACE
 from forcebridge.demo.steps import DemoContext, run_more
 from forcebridge.demo.sync import RunSummary
-from forcebridge.emulator.app import create_app as create_emulator
-from forcebridge.emulator.org import Org
 from forcebridge.errors import NotFound
 from forcebridge.runtime import Runtime
 from forcebridge.salesforce.certificates import jwt_keypair
@@ -36,6 +34,8 @@ from forcebridge.services import api_keys, authorization, connections, tenants, 
 from forcebridge.services.connections import ConnectionInput
 from forcebridge.store.models import Tenant
 from forcebridge.sync.namespace import apply_prefix
+from forcebridge_emulator.app import create_app as create_emulator
+from forcebridge_emulator.org import Org
 
 DEMO_TENANT = "demo"
 DEMO_CONNECTION = "Demo org (emulator)"

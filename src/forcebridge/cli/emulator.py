@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from forcebridge.emulator.faults import SPEC_HELP, FaultConfig, FaultSpecError
+from forcebridge_emulator.faults import SPEC_HELP, FaultConfig, FaultSpecError
 
 app = typer.Typer(
     help="A local Salesforce org speaking the real wire protocol.",
@@ -49,7 +49,7 @@ def serve(
 ) -> None:
     """Serve the emulator; prints the base URL, username, password, security token and the
     connected app's consumer key and secret at start-up."""
-    from forcebridge.emulator import server
+    from forcebridge_emulator import server
 
     try:
         config = FaultConfig.parse(faults)
@@ -57,8 +57,8 @@ def serve(
             config.set("latency", str(latency_ms))
     except FaultSpecError as exc:
         raise typer.BadParameter(str(exc), param_hint="--faults") from None
-    from forcebridge.emulator.org import Org
-    from forcebridge.emulator.orgfile import OrgFileError, demo_config, load
+    from forcebridge_emulator.org import Org
+    from forcebridge_emulator.orgfile import OrgFileError, demo_config, load
 
     org_config = demo_config()
     if org_file is not None:

@@ -15,8 +15,8 @@ from typing import Any
 
 from rich.console import Console
 
-from forcebridge.emulator.org import Org
 from forcebridge.runtime import Runtime
+from forcebridge_emulator.org import Org
 
 
 @dataclass
