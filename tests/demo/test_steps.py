@@ -6,7 +6,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from forcebridge.demo.steps import DemoContext, run_more
+from forcebridge.demo.context import DemoContext
+from forcebridge.demo.steps import run_more
 from forcebridge.runtime import Runtime
 from forcebridge.settings import Settings
 from forcebridge_emulator.org import Org

@@ -5,7 +5,7 @@ in-process (a fresh demo org each time), so the demo needs no network and no Sal
 It plays a billing vendor: a small billing database is seeded, four entity-sync integrations
 (accounts, contracts, prepayments/commitments, balances into the `acme` managed package) are
 saved and run, a few rows change and a second run shows that only those were sent. Later
-parts of the product add their steps in `forcebridge.demo.steps.MORE_STEPS`.
+parts of the product are the steps in `forcebridge.demo.steps.MORE_STEPS`.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from sqlalchemy import select
 from forcebridge.cli.output import console, runtime
 from forcebridge.demo import billing
 from forcebridge.demo import sync as demo_sync
+from forcebridge.demo.context import DemoContext
 from forcebridge.demo.integrations import INTEGRATIONS, NAMESPACE
-from forcebridge.demo.steps import DemoContext, run_more
+from forcebridge.demo.steps import run_more
 from forcebridge.demo.sync import RunSummary
 from forcebridge.errors import NotFound
 from forcebridge.runtime import Runtime

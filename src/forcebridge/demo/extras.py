@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import anyio
 from rich.table import Table
 
-from forcebridge.demo.steps import DemoContext
+from forcebridge.demo.context import DemoContext
 from forcebridge.demo.sync import reset
 from forcebridge.forms import manage
 from forcebridge.forms.receiving import receive
