@@ -134,7 +134,8 @@ def test_rejected_records_become_events_that_retry_resends(api_org: TestClient,
     make_integration(org, config=config)
     _push(api_org, org, "INV-1", account="A-1")
     run = _run(api_org, org)
-    assert run["status"] == "partial" and run["counts"]["failed"] == 1 and run["events"] == 1
+    assert run["status"] == "failed" and run["counts"]["failed"] == 1 and run["events"] == 1
+    assert "no record was written" in run["error"]
     [event] = api_org.get(f"{API}/events", params={"integration": "invoices"},
                           headers=org.headers).json()["items"]
     assert event["record_key"] == "INV-1" and event["error_code"]

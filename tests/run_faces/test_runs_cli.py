@@ -78,7 +78,7 @@ def test_run_shows_a_summary_and_exits_by_status(live: Org) -> None:
     assert json.loads(listed.stdout)[0]["id"] == run["id"]
 
 
-def test_partial_run_exits_1_and_events_retry_resends(live: Org) -> None:
+def test_a_run_that_wrote_nothing_exits_1_and_events_retry_resends(live: Org) -> None:
     config = push_config()
     config["mapping"]["mappings"].append(
         {"field": "Account__c", "column": "account",
@@ -86,7 +86,8 @@ def test_partial_run_exits_1_and_events_retry_resends(live: Org) -> None:
     make_integration(live, config=config)
     _push(live, "invoices", [{"number": "INV-1", "amount": "1", "account": "A-1"}])
     result = invoke("run", "invoices", *T)
-    assert result.exit_code == 1 and "partial" in result.stdout
+    assert result.exit_code == 1 and "failed" in result.stdout
+    assert "no record was written" in " ".join(result.stdout.split())
     assert "forcebridge events list --run" in result.stdout
     [event] = json.loads(invoke("events", "list", *T, "--json").stdout)
 

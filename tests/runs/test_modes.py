@@ -80,7 +80,7 @@ async def test_more_changes_than_the_threshold_go_through_bulk(world: World) -> 
         r["status"] = "Bogus"  # passthrough: the restricted picklist refuses it
     write_csv(world.files / "invoices.csv", rows)
     again = world.run(await run_integration(world.rt, world.tenant_id, iid))
-    assert (again.status, again.failed, again.unchanged) == ("partial", 250, 650)
+    assert (again.status, again.failed, again.unchanged) == ("failed", 250, 650)  # none written
     events = world.events(again.id, "record_rejected")
     assert len(events) == 250 and all(e.payload and e.error_code for e in events)
 

@@ -8,7 +8,8 @@ Salesforce what the sync state holds but the source no longer has.
 
 Whatever stops a run (authentication refused or revoked, API limit, the source unreadable,
 mapping problems, Salesforce failing past the retries) ends it `failed` with one event saying
-why; otherwise it is `partial` when some records failed and `succeeded` when none did. An
+why; otherwise it is `succeeded` when no record failed, `partial` when some failed and others
+were written, and `failed` when records failed and none was written (lifecycle.py). An
 interruption (task cancelled, Ctrl-C) ends it failed as well and releases the lock; only a
 process that dies outright leaves the lock, for the next run to take over once stale.
 """

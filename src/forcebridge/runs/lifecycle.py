@@ -5,9 +5,11 @@ running_run_id IS NULL`, or the id of a run found stale), so two processes can n
 integration at once: the loser's UPDATE matches no row. A run whose heartbeat is older than
 `Settings.run_stale_seconds` belongs to a process that stopped; the next run takes the lock
 over and marks that run failed. Ending a run writes its status and counts, releases the lock,
-and keeps the failure streak: after `FAILURE_STREAK_LIMIT` failed runs in a row the
-integration disables itself and emails its notification users (once: a disabled integration
-does not run again until someone enables it, which resets the streak).
+and keeps the failure streak: a run is failed when it could not finish, and also when it
+finished having written nothing while records failed (every record rejected is an error to
+the people running it, however cleanly the run ended); after `FAILURE_STREAK_LIMIT` failed
+runs in a row the integration disables itself and emails its notification users (once: a
+disabled integration does not run again until someone enables it, which resets the streak).
 """
 
 from __future__ import annotations
@@ -133,6 +135,17 @@ def heartbeat(rt: Runtime, run_id: str, counts: Counts, api_calls: int) -> None:
         )
 
 
+def _wrote_anything(run: Run) -> bool:
+    """Whether the run changed anything in the org (created, updated or deleted a record)."""
+    return bool(run.created or run.updated or run.deleted)
+
+
+def _nothing_written(failed: int) -> str:
+    """The error of a run that finished but whose every attempted record failed."""
+    return (f"no record was written: all {failed:,} record(s) it tried failed (see the "
+            "run's events)")
+
+
 def _end(
     session: Session, integration: Integration, run: Run, failure: Failure | None,
     now: datetime, counts: Counts | None = None, api_calls: int | None = None,
@@ -150,20 +163,25 @@ def _end(
             session, integration=integration, run_id=run.id, kind="run_failed",
             message=failure.message, error_code=failure.error_code, fields=failure.fields,
         )
-        integration.failure_streak = (integration.failure_streak or 0) + 1
+    elif run.failed and not _wrote_anything(run):
+        # its records' events say why each failed; the run itself is the failure people see
+        run.status, run.error = "failed", _nothing_written(run.failed)
     else:
         run.status = "partial" if run.failed else "succeeded"
+    if run.status != "failed":
         integration.failure_streak = 0
-    if failure is None or integration.failure_streak < FAILURE_STREAK_LIMIT \
-            or not integration.enabled:
         return []
+    integration.failure_streak = (integration.failure_streak or 0) + 1
+    if integration.failure_streak < FAILURE_STREAK_LIMIT or not integration.enabled:
+        return []
+    last = run.error or "failed"
     reason = (f"disabled after {integration.failure_streak} failed runs in a row; the last: "
-              f"{failure.message}")
+              f"{last}")
     integrations_service.set_enabled(integration, False, reason=reason[:1000])
     audit.record(
         session, actor="system", action="integration.auto_disable", target_type="integration",
         target_id=integration.id, tenant_id=integration.tenant_id,
-        detail={"failure_streak": integration.failure_streak, "reason": failure.message},
+        detail={"failure_streak": integration.failure_streak, "reason": last},
     )
     log.event(_logger, "integration disabled after failed runs", integration_id=integration.id,
               failure_streak=integration.failure_streak)
