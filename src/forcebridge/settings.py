@@ -71,12 +71,11 @@ class Settings(BaseSettings):
         default=5000, ge=1, description="At most this many messages per integration per pass."
     )
 
-    run_stale_seconds: int = Field(
-        default=600, ge=1,
-        description="A run whose heartbeat is older than this is taken to have stopped: the "
-        "next run takes its lock over and marks it failed.",
+    run_heartbeat_seconds: float = Field(
+        default=30.0, gt=0,
+        description="Run heartbeat period; a run that misses three beats is taken for dead "
+        "(at once when its process on this host is gone).",
     )
-    run_heartbeat_seconds: float = Field(default=30.0, gt=0, description="Run heartbeat period.")
     run_bulk_job_records: int = Field(
         default=20_000, ge=1, description="Records per Bulk API 2.0 job once a run goes bulk."
     )

@@ -53,9 +53,9 @@ async def test_a_held_lock_refuses_and_a_stale_one_is_taken_over(world: World) -
         held = run.id
     with pytest.raises(AlreadyRunning):
         await run_integration(world.rt, world.tenant_id, iid)
-    old = utcnow() - timedelta(seconds=world.rt.settings.run_stale_seconds + 5)
+    old = utcnow() - timedelta(seconds=1)
     with world.rt.db.begin() as s:
-        s.execute(update(Run).where(Run.id == held).values(heartbeat_at=old))
+        s.execute(update(Run).where(Run.id == held).values(alive_until=old))
     new = world.run(await run_integration(world.rt, world.tenant_id, iid))
     assert new.status == "succeeded"
     stale = world.run(held)

@@ -93,9 +93,9 @@ async def test_a_run_killed_midway_is_completed_by_the_next_without_duplicates(
     assert len(world.state(iid)) <= len(world.invoices())  # never claims more than the org
     with pytest.raises(AlreadyRunning):
         await run_integration(world.rt, world.tenant_id, iid)
-    old = utcnow() - timedelta(seconds=world.rt.settings.run_stale_seconds + 1)
+    old = utcnow() - timedelta(seconds=1)  # three heartbeats missed
     with world.rt.db.begin() as s:
-        s.execute(update(Run).where(Run.id == killed.id).values(heartbeat_at=old))
+        s.execute(update(Run).where(Run.id == killed.id).values(alive_until=old))
     run = world.run(await run_integration(world.rt, world.tenant_id, iid))
     assert run.status == "succeeded" and run.read == n
     assert world.run(killed.id).status == "failed"

@@ -7,6 +7,8 @@ matched to its record by the external id value and confirmed with `sf__Id`; a fa
 becomes a rejection with the code and message of `sf__Error`. Records the job did not
 process (aborted, timed out, a result missing) and any job that could not be created or
 uploaded are sent again through collections (`Writer.upsert`): upserts are safe to repeat.
+Once the org gave a job its id, the job's records are written as intents with it
+(`runs.intents`), so a run killed while the job works lets the next run use its results.
 """
 
 from __future__ import annotations
@@ -158,9 +160,14 @@ async def _job(
     try:
         # a steady poll: the client's growing interval (x1.5 a poll) makes a job queued behind
         # others in the org wait seconds after it finished, at the run's end
+        async def created(job: sf_bulk.BulkJob) -> None:
+            if writer.intend is not None:
+                await writer.intend(in_job, job.id)
+                out.job_id = job.id
+
         job = await writer.client.bulk_ingest(
             writer.object, "upsert", lambda: _chunks(columns, in_job), external_id_field=ext,
-            poll_interval=poll_seconds, max_interval=max(poll_seconds, 1.0),
+            poll_interval=poll_seconds, max_interval=max(poll_seconds, 1.0), on_created=created,
         )
         async for row in writer.client.bulk_results(job.id, "successfulResults"):
             record = by_ext.pop(row.get(ext, ""), None)

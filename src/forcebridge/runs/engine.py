@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
@@ -29,7 +29,7 @@ import anyio
 
 from forcebridge import log
 from forcebridge.errors import ForcebridgeError
-from forcebridge.runs import cursor, lifecycle, state
+from forcebridge.runs import cursor, intents, lifecycle, state
 from forcebridge.runs.lifecycle import Counts, Failure
 from forcebridge.runs.setup import (
     Loaded,
@@ -40,7 +40,7 @@ from forcebridge.runs.setup import (
     preparation,
 )
 from forcebridge.runs.sink import RunRef, Sink, keep
-from forcebridge.runs.writer import Rejection, Writer, Written
+from forcebridge.runs.writer import Intend, Rejection, Writer, Written
 from forcebridge.runtime import Runtime
 from forcebridge.salesforce import (
     AuthenticationError,
@@ -51,7 +51,7 @@ from forcebridge.salesforce import (
 from forcebridge.services import authorization
 from forcebridge.services import integrations as integrations_service
 from forcebridge.sources import Source, SourceError, SqlSource
-from forcebridge.sync.diff import Differ
+from forcebridge.sync.diff import Diffed, Differ
 from forcebridge.sync.mapping import SyncMode
 from forcebridge.sync.plan import PlanError, check
 from forcebridge.sync.prepare import PreparedBatch, prepare_all
@@ -239,7 +239,8 @@ async def _sync_source(job: Job, progress: RunProgress | None, full: bool) -> No
     source = open_for(rt, job.loaded.integration_id, config)
     reader = _Reader()
     prepared: Iterator[PreparedBatch] | None = None
-    writer = Writer(client, config.mapping, mode, rt.settings.run_write_attempts)
+    writer = Writer(client, config.mapping, mode, rt.settings.run_write_attempts,
+                    intend=intender(job))
     bulk_ok = mode in (SyncMode.UPSERT, SyncMode.MIRROR)
     sink = Sink(rt, job.ref, writer, counts,
                 bulk_threshold=config.bulk_threshold if bulk_ok else None)
@@ -249,6 +250,7 @@ async def _sync_source(job: Job, progress: RunProgress | None, full: bool) -> No
         problems = check(config.mapping, mode, described.lookup, columns)
         if problems:
             raise PlanError(problems)
+        await intents.resolve(rt, job.loaded.integration_id, writer)
         how = preparation(rt, job.loaded.integration_id, config, described.target)
         differ = how.differ
         mark = await _read_from(job, source, how.fingerprint, full)
@@ -280,6 +282,19 @@ async def _sync_source(job: Job, progress: RunProgress | None, full: bool) -> No
     finally:
         await sink.cancel()
         reader.close(prepared)
+
+
+def intender(job: Job) -> Intend:
+    """How the run's writer records the intents of what it is about to create."""
+    ext = job.loaded.config.mapping.resolved_external_id()
+
+    async def intend(records: Sequence[Diffed], job_id: str | None) -> None:
+        await anyio.to_thread.run_sync(
+            intents.record, job.rt.db, job.loaded.integration_id, job.run_id, records, ext,
+            job_id,
+        )
+
+    return intend
 
 
 async def _read_from(
@@ -325,16 +340,16 @@ async def _delete_chunk(job: Job, writer: Writer, chunk: list[tuple[str, str | N
     with_id = [(k, i) for k, i in chunk if i]
     removed: list[str] = []
     out = Written()
+    deleted = 0
     results = await writer.delete([i for _, i in with_id]) if with_id else []
     for (key, sf_id), result in zip(with_id, results, strict=True):
         codes = {e.code for e in result.errors}
         if result.success:
-            job.counts.deleted += 1
+            deleted += 1
             removed.append(key)
         elif codes & GONE_CODES:  # someone deleted it in Salesforce already
             removed.append(key)
         else:
-            job.counts.failed += 1
             first = result.errors[0] if result.errors else None
             out.rejected.append(Rejection(
                 key, first.code if first else "UNKNOWN_ERROR",
@@ -343,5 +358,9 @@ async def _delete_chunk(job: Job, writer: Writer, chunk: list[tuple[str, str | N
                 sorted({f for e in result.errors for f in e.fields}), None, "delete_rejected",
             ))
     removed += [k for k, i in chunk if not i]  # never confirmed with an id: nothing to delete
-    await anyio.to_thread.run_sync(keep, job.rt, job.ref, out, (), removed)
+    progress = job.counts.progress()
+    await anyio.to_thread.run_sync(
+        lambda: keep(job.rt, job.ref, out, (), removed, deleted=deleted, progress=progress))
+    job.counts.deleted += deleted
+    job.counts.failed += len(out.rejected)
 

@@ -1,11 +1,16 @@
 """A run's life in the store: claim the integration's run lock, beat, end, count failures.
 
 The lock is `integrations.running_run_id`, set by one conditional UPDATE (`... WHERE
-running_run_id IS NULL`, or the id of a run found stale), so two processes can never run one
-integration at once: the loser's UPDATE matches no row. A run whose heartbeat is older than
-`Settings.run_stale_seconds` belongs to a process that stopped; the next run takes the lock
-over and marks that run failed. Ending a run writes its status and counts, releases the lock,
-and keeps the failure streak: a run is failed when it could not finish, and also when it
+running_run_id IS NULL`, or the id of a run found dead), so two processes can never run one
+integration at once: the loser's UPDATE matches no row. A run records its host and process id
+and, at every heartbeat, `alive_until` (three heartbeat periods ahead). It is dead once that
+time has passed, or at once when it ran on this host and its process is gone; a dead run is
+ended `failed` ("the process running it stopped") by the next claim, by the scheduler's sweep
+and by anything that reads the integration (`end_if_dead`), so an immediate rerun after a
+`kill -9` works. The counts of what Salesforce answered (created, updated, failed, deleted)
+are added to the run's row in the transaction that keeps each answer (`runs.sink.keep`), so a
+killed run's counts hold everything it recorded. Ending a run writes its status, releases the
+lock, and keeps the failure streak: a run is failed when it could not finish, and also when it
 finished having written nothing while records failed (every record rejected is an error to
 the people running it, however cleanly the run ended); after `FAILURE_STREAK_LIMIT` failed
 runs in a row the integration disables itself and emails its notification users (once: a
@@ -14,10 +19,13 @@ disabled integration does not run again until someone enables it, which resets t
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from forcebridge import log, notifications
@@ -33,6 +41,11 @@ from forcebridge.store.types import new_id, utcnow
 FAILURE_STREAK_LIMIT = 10
 STALE_REASON = "the process running it stopped"
 COUNT_NAMES = ("read", "filtered", "created", "updated", "unchanged", "deleted", "failed")
+# what the run's own loop counts; the rest are added as Salesforce's answers are kept
+PROGRESS_NAMES = ("read", "filtered", "unchanged")
+ANSWER_NAMES = ("created", "updated", "deleted", "failed")
+ALIVE_BEATS = 3  # heartbeat periods a run may miss before it is taken for dead
+HOST = socket.gethostname()
 
 _logger = log.get("runs")
 
@@ -58,6 +71,9 @@ class Counts:
     def as_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in COUNT_NAMES}
 
+    def progress(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in PROGRESS_NAMES}
+
 
 @dataclass
 class Failure:
@@ -68,13 +84,43 @@ class Failure:
     fields: list[str] = field(default_factory=list)
 
 
-def _is_stale(run: Run | None, now: datetime, stale_seconds: int) -> bool:
+def _aware(moment: datetime, like: datetime) -> datetime:
+    """`moment` comparable with `like` (SQLite hands datetimes back naive)."""
+    if like.tzinfo is None and moment.tzinfo is not None:
+        return moment.replace(tzinfo=None)
+    return moment
+
+
+def process_gone(pid: int) -> bool:
+    """Whether process `pid` of this host has ended (a zombie, killed and not yet reaped by
+    its parent, has ended too)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # another user's process: alive
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]
+
+
+def is_dead(run: Run | None, now: datetime) -> bool:
+    """A run that no longer runs: ended, past `alive_until`, or its process on this host
+    gone."""
     if run is None or run.status != "running":
         return True
-    beat = run.heartbeat_at
-    if beat.tzinfo is None and now.tzinfo is not None:
-        now = now.replace(tzinfo=None)
-    return now - beat > timedelta(seconds=stale_seconds)
+    # a run from before alive_until was recorded: the old ten minutes
+    until = run.alive_until or run.heartbeat_at + timedelta(seconds=600)
+    if _aware(now, until) > until:
+        return True
+    return run.host == HOST and run.pid is not None and process_gone(run.pid)
+
+
+def _alive_until(rt: Runtime, now: datetime) -> datetime:
+    return now + timedelta(seconds=ALIVE_BEATS * rt.settings.run_heartbeat_seconds)
 
 
 def claim(
@@ -98,14 +144,14 @@ def claim(
     stale: Run | None = None
     if held is not None:
         holder = session.get(Run, held)
-        if not _is_stale(holder, now, rt.settings.run_stale_seconds):
+        if not is_dead(holder, now):
             raise AlreadyRunning(f"integration {integration.name!r} is already running "
                                  f"(run {held})")
         stale = holder
     run = Run(
         id=new_id(), tenant_id=integration.tenant_id, integration_id=integration.id,
         trigger=trigger, status="running", scheduled_for=scheduled_for, started_at=now,
-        heartbeat_at=now,
+        heartbeat_at=now, alive_until=_alive_until(rt, now), host=HOST, pid=os.getpid(),
     )
     session.add(run)
     session.flush()
@@ -121,17 +167,58 @@ def claim(
         raise AlreadyRunning(f"integration {integration.name!r} is already running")
     if stale is not None and stale.status == "running":
         _end(session, integration, stale, Failure(STALE_REASON, "run_stopped"), now)
-        log.event(_logger, "stale run taken over", run_id=stale.id, integration_id=integration.id)
+        log.event(_logger, "dead run taken over", run_id=stale.id, integration_id=integration.id)
     session.refresh(integration)
     return run
 
 
+def end_if_dead(session: Session, integration: Integration) -> bool:
+    """End the integration's running run if it is dead, releasing the lock, in `session`;
+    whether it did. What reads an integration calls it, so a killed run shows `failed` as
+    soon as anyone looks."""
+    held = integration.running_run_id
+    if held is None:
+        return False
+    run = session.get(Run, held)
+    now = utcnow()
+    if not is_dead(run, now):
+        return False
+    released = session.execute(
+        update(Integration)
+        .where(Integration.id == integration.id, Integration.running_run_id == held)
+        .values(running_run_id=None).execution_options(synchronize_session=False)
+    )
+    if released.rowcount != 1:  # type: ignore[attr-defined]
+        return False  # another process ended or took it over meanwhile
+    if run is not None and run.status == "running":
+        _end(session, integration, run, Failure(STALE_REASON, "run_stopped"), now)
+        log.event(_logger, "dead run ended", run_id=run.id, integration_id=integration.id)
+    session.refresh(integration)
+    return True
+
+
+def end_dead_runs(rt: Runtime) -> int:
+    """The scheduler's sweep: end every dead run still holding a lock; how many."""
+    ended = 0
+    with rt.db.session() as session:
+        held = list(session.scalars(
+            select(Integration.id).where(Integration.running_run_id.is_not(None))))
+    for integration_id in held:
+        with rt.db.begin() as session:
+            integration = session.get(Integration, integration_id)
+            if integration is not None and end_if_dead(session, integration):
+                ended += 1
+    return ended
+
+
 def heartbeat(rt: Runtime, run_id: str, counts: Counts, api_calls: int) -> None:
-    """Show the run alive, with its counts so far."""
+    """Show the run alive for three more periods, with its reading counts so far."""
+    now = utcnow()
     with rt.db.begin() as session:
         session.execute(
             update(Run).where(Run.id == run_id, Run.status == "running")
-            .values(heartbeat_at=utcnow(), api_calls=api_calls, **counts.as_dict())
+            .values(heartbeat_at=now, alive_until=_alive_until(rt, now), api_calls=api_calls,
+                    **counts.progress())
         )
 
 
@@ -151,8 +238,8 @@ def _end(
     now: datetime, counts: Counts | None = None, api_calls: int | None = None,
 ) -> list[str]:
     """Write the run's end and the streak; returns the emails to notify (auto-disabled)."""
-    if counts is not None:
-        for name, value in counts.as_dict().items():
+    if counts is not None:  # the answer counts are in the row already (runs.sink.keep)
+        for name, value in counts.progress().items():
             setattr(run, name, value)
     if api_calls is not None:
         run.api_calls = api_calls

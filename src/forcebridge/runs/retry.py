@@ -13,7 +13,8 @@ from __future__ import annotations
 import anyio
 
 from forcebridge.errors import InvalidInput
-from forcebridge.runs.engine import Job, start, supervise
+from forcebridge.runs import intents
+from forcebridge.runs.engine import Job, intender, start, supervise
 from forcebridge.runs.sink import keep
 from forcebridge.runs.writer import Writer, Written
 from forcebridge.runtime import Runtime
@@ -67,7 +68,8 @@ async def retry_events(rt: Runtime, tenant_id: str, event_ids: list[str], *, act
         has_ext = config.mapping.resolved_external_id() is not None
         writer = Writer(job.loaded.client, config.mapping,
                         SyncMode.UPSERT if has_ext else SyncMode.INSERT,
-                        rt.settings.run_write_attempts)
+                        rt.settings.run_write_attempts, intend=intender(job))
+        await intents.resolve(rt, job.loaded.integration_id, writer)
         records = [
             Diffed(str(e.record_key), dict(e.payload or {}),
                    payload_hash(e.payload or {}, scope), Change.CHANGED if has_ext else Change.NEW,

@@ -4,7 +4,9 @@ Records arrive batch by batch; the sink cuts them into chunks of 200 and writes 
 own task, at most the connection pool's level in flight (the pool limits the calls; this
 bound keeps memory flat while the source is read ahead). As soon as a chunk is answered its
 confirmed records are saved to the sync state and its rejections become events, in one
-transaction, so a run stopped at any point leaves a state that claims nothing unconfirmed.
+transaction (with the run's counts), so a run stopped at any point leaves a state that claims
+nothing unconfirmed; a create's intent (`runs.intents`) covers the moment between Salesforce
+answering and that transaction.
 
 Bulk switch: the first `bulk_threshold` changed records of a run go through collections as
 they come; once a run has more changes than that, the rest (upsert and mirror modes) go
@@ -21,8 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import anyio
+from sqlalchemy import update
 
-from forcebridge.runs import state
+from forcebridge.runs import intents, state
 from forcebridge.runs.bulk import upsert_job
 from forcebridge.runs.lifecycle import Counts
 from forcebridge.runs.writer import Writer, Written
@@ -30,6 +33,7 @@ from forcebridge.runtime import Runtime
 from forcebridge.salesforce.collections import MAX_RECORDS
 from forcebridge.services import events
 from forcebridge.store.integrations import Integration
+from forcebridge.store.runs import Run
 from forcebridge.sync.diff import Diffed
 from forcebridge.sync.mapper import MappingError
 
@@ -43,13 +47,23 @@ class RunRef:
 
 
 def keep(rt: Runtime, ref: RunRef, written: Written, invalid: Sequence[MappingError] = (),
-         removed: Sequence[str] = ()) -> None:
-    """Save confirmed states, forget removed keys, and record events, in one transaction."""
-    if not (written.confirmed or written.rejected or invalid or removed):
+         removed: Sequence[str] = (), *, deleted: int = 0,
+         progress: dict[str, int] | None = None) -> None:
+    """Save confirmed states, forget removed keys and settled intents, record events, and add
+    the answer's counts to the run's row, in one transaction."""
+    if not (written.confirmed or written.rejected or written.intended or written.job_id
+            or invalid or removed or deleted):
         return
     with rt.db.begin() as session:
-        state.save(session, ref.integration_id, written.confirmed)
+        state.save(session, ref.integration_id, written.confirmed + written.unknown)
         state.remove(session, ref.integration_id, removed)
+        if written.intended or written.job_id:
+            intents.forget(session, ref.integration_id, written.intended, written.job_id)
+        session.execute(update(Run).where(Run.id == ref.run_id).values(
+            created=Run.created + written.created, updated=Run.updated + written.updated,
+            failed=Run.failed + len(written.rejected) + len(invalid),
+            deleted=Run.deleted + deleted, **(progress or {}),
+        ))
         integration = session.get(Integration, ref.integration_id)
         if integration is None:
             return
@@ -125,7 +139,9 @@ class Sink:
     async def invalid(self, errors: Sequence[MappingError]) -> None:
         if errors:
             self.counts.failed += len(errors)
-            await anyio.to_thread.run_sync(keep, self.rt, self.ref, Written(), errors)
+            progress = self.counts.progress()
+            await anyio.to_thread.run_sync(
+                lambda: keep(self.rt, self.ref, Written(), errors, progress=progress))
 
     def check(self) -> None:
         if self.error is not None:
@@ -157,7 +173,9 @@ class Sink:
                 written = await upsert_job(self.writer, chunk, self.rt.settings.run_bulk_poll_seconds)
             else:
                 written = await self.writer.write(chunk)
-            await anyio.to_thread.run_sync(keep, self.rt, self.ref, written)
+            progress = self.counts.progress()
+            await anyio.to_thread.run_sync(
+                lambda: keep(self.rt, self.ref, written, progress=progress))
             self.counts.created += written.created
             self.counts.updated += written.updated
             self.counts.failed += len(written.rejected)

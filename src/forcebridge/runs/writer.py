@@ -3,10 +3,12 @@
 - `upsert` and `mirror`: upsert on the external id. Repeating it is harmless, so a chunk
   whose call keeps failing transiently is sent again (`Settings.run_write_attempts` tries on
   top of the client's own retries); a dropped answer is repeated by the client itself.
-- `insert`: create. A create whose answer was lost (`OutcomeUnknown`) may have been applied,
-  so before it is repeated the org is asked which of the chunk's external ids exist (the
-  "idempotency record" is the external id); without an external id field the records become
-  events with code OUTCOME_UNKNOWN instead of being created twice.
+- `insert`: create. Before a chunk is sent, its records are written as intents
+  (`runs.intents`), so a process killed before the answer is kept leaves them for the next
+  run to resolve against the org. A create whose answer was lost (`OutcomeUnknown`) may have
+  been applied, so before it is repeated the org is asked which of the chunk's external ids
+  exist; without an external id field the records become events with code OUTCOME_UNKNOWN
+  (kept in the sync state without an id, so no run creates them again).
 - `update`: update by the Salesforce id remembered in the sync state; a record never synced
   by this integration is looked up by its external id first, and one the org does not have
   becomes an event (NOT_FOUND): update mode never creates.
@@ -53,18 +55,32 @@ class Rejection:
 
 @dataclass
 class Written:
-    """What Salesforce said about a chunk."""
+    """What Salesforce said about a chunk.
+
+    `unknown`: creates sent whose outcome cannot be known (no external id to ask the org by);
+    each also has a rejection. `intended`: keys whose intents this answer settles; `job_id`:
+    the Bulk API job whose intents it settles."""
 
     confirmed: list[Confirmed] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     created: int = 0
     updated: int = 0
+    unknown: list[Confirmed] = field(default_factory=list)
+    intended: list[str] = field(default_factory=list)
+    job_id: str | None = None
 
     def add(self, other: Written) -> None:
         self.confirmed += other.confirmed
         self.rejected += other.rejected
         self.created += other.created
         self.updated += other.updated
+        self.unknown += other.unknown
+        self.intended += other.intended
+        self.job_id = self.job_id or other.job_id
+
+
+# records about to be created, and the Bulk API job carrying them (None: collections)
+Intend = Callable[[Sequence[Diffed], "str | None"], Awaitable[None]]
 
 
 def rejection(record: Diffed, result: SaveResult) -> Rejection:
@@ -82,9 +98,11 @@ class Writer:
     """Sends chunks of one integration's changed records; holds no state between chunks."""
 
     def __init__(
-        self, client: SalesforceClient, spec: MappingSpec, mode: SyncMode, attempts: int = 3
+        self, client: SalesforceClient, spec: MappingSpec, mode: SyncMode, attempts: int = 3,
+        intend: Intend | None = None,
     ) -> None:
         self.client = client
+        self.intend = intend
         self.mode = mode
         self.object = spec.resolved_object()
         self.external_id = spec.resolved_external_id()
@@ -141,7 +159,9 @@ class Writer:
 
     # -- insert --------------------------------------------------------------------------
     async def _insert(self, records: list[Diffed]) -> Written:
-        out = Written()
+        if self.intend is not None:
+            await self.intend(records, None)
+        out = Written(intended=[r.key for r in records])
         pending = records
         for _ in range(self.attempts):
             payloads = [r.payload for r in pending]
@@ -151,11 +171,7 @@ class Writer:
                 )
             except OutcomeUnknown as exc:
                 if self.external_id is None:
-                    out.rejected += [
-                        Rejection(r.key, exc.code, "the create was sent but its answer was "
-                                  "lost; check the org before retrying", [], r.payload)
-                        for r in pending
-                    ]
+                    out.add(unknown(pending, exc.code))
                     return out
                 existing = await self.ids_by_external_id(
                     [r.payload.get(self.external_id) for r in pending]
@@ -226,6 +242,17 @@ class Writer:
     async def delete(self, ids: Sequence[str]) -> list[SaveResult]:
         """Delete by Salesforce id (≤200); one result per id, in order."""
         return await self.again(lambda: self.client.delete_many(list(ids)))
+
+
+def unknown(records: Sequence[Diffed], code: str) -> Written:
+    """Creates whose outcome nobody can tell (no external id to find them by): events, and
+    state without an id so that no run creates them again."""
+    return Written(
+        rejected=[Rejection(r.key, code, "the create was sent but its outcome is unknown "
+                            "(no external id field to find it by): check the org, then retry "
+                            "the event to create it", [], r.payload) for r in records],
+        unknown=[Confirmed(r.key, r.hash, None, r.raw_hash) for r in records],
+    )
 
 
 def _text(value: Any) -> str:

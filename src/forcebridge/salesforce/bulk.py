@@ -16,7 +16,15 @@ import asyncio
 import csv
 import io
 import time
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -155,11 +163,16 @@ async def ingest(
     poll_interval: float = 1.0,
     max_interval: float = 10.0,
     max_wait: float = 3600.0,
+    on_created: Callable[[BulkJob], Awaitable[None]] | None = None,
 ) -> BulkJob:
     """The whole lifecycle; answers the finished job (check `state` and `records_failed`).
-    A failed upload aborts the job so it does not linger open in the org."""
+    A failed upload aborts the job so it does not linger open in the org. `on_created` hears
+    the job's id before any data goes up (a caller that may die records it, to find the job
+    again)."""
     job = await create_job(session, sobject, operation, external_id_field=external_id_field)
     try:
+        if on_created is not None:
+            await on_created(job)
         await upload(session, job, data)
         job = await close(session, job)
     except BaseException:

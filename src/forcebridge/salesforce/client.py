@@ -10,7 +10,7 @@ because schemas change rarely and integrations ask about them constantly; `refre
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -305,6 +305,7 @@ class SalesforceClient:
         poll_interval: float = 1.0,
         max_interval: float = 10.0,
         max_wait: float = 3600.0,
+        on_created: Callable[[bulk.BulkJob], Awaitable[None]] | None = None,
     ) -> bulk.BulkJob:
         """Run a Bulk API 2.0 ingest job to its end (see bulk.py); `data` is CSV."""
         return await bulk.ingest(
@@ -316,7 +317,23 @@ class SalesforceClient:
             poll_interval=poll_interval,
             max_interval=max_interval,
             max_wait=max_wait,
+            on_created=on_created,
         )
+
+    async def bulk_job(self, job_id: str) -> bulk.BulkJob:
+        """An ingest job's state now."""
+        return await bulk.status(self.session, job_id)
+
+    async def bulk_wait(
+        self, job: bulk.BulkJob, *, poll_interval: float = 1.0, max_interval: float = 10.0
+    ) -> bulk.BulkJob:
+        """Poll an ingest job until it is JobComplete, Failed or Aborted."""
+        return await bulk.wait(
+            self.session, job, poll_interval=poll_interval, max_interval=max_interval
+        )
+
+    async def bulk_abort(self, job: bulk.BulkJob) -> bulk.BulkJob:
+        return await bulk.abort(self.session, job)
 
     def bulk_results(
         self, job_id: str, kind: bulk.ResultKind = "successfulResults"

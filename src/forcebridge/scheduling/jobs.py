@@ -1,4 +1,4 @@
-"""The other periodic work of the scheduler loop: outbox delivery and form resends.
+"""The other periodic work of the scheduler loop: outbox delivery, form resends, dead runs.
 
 Each is one module's `async def <job>(rt) -> int`: one pass, returning how many items it
 handled.
@@ -6,11 +6,13 @@ handled.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from forcebridge.forms import sending
 from forcebridge.outbox import delivery
+from forcebridge.runs import lifecycle
 from forcebridge.runtime import Runtime
 
 JobFunction = Callable[[Runtime], Awaitable[int]]
@@ -22,7 +24,13 @@ class Job:
     function: JobFunction
 
 
+async def end_dead_runs(rt: Runtime) -> int:
+    """Runs whose process died are ended `failed` and their integrations freed."""
+    return await asyncio.to_thread(lifecycle.end_dead_runs, rt)
+
+
 JOBS = (
     Job("outbox delivery", delivery.deliver_due),
     Job("form resend", sending.resend_pending),
+    Job("dead runs", end_dead_runs),
 )

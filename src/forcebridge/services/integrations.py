@@ -119,7 +119,16 @@ def get(session: Session, tenant_id: str, ref: str) -> Integration:
         )
     if found is None:
         raise NotFound(f"integration {ref!r} not found")
+    _end_dead_run(session, found)
     return found
+
+
+def _end_dead_run(session: Session, integration: Integration) -> None:
+    """A run whose process died shows `failed` to whoever looks at its integration."""
+    if integration.running_run_id is not None:
+        from forcebridge.runs.lifecycle import end_if_dead  # the runs engine builds on this
+
+        end_if_dead(session, integration)
 
 
 def list_all(session: Session, tenant_id: str, kind: str | None = None) -> list[Integration]:
@@ -129,7 +138,10 @@ def list_all(session: Session, tenant_id: str, kind: str | None = None) -> list[
         if kind not in CONFIG_MODELS:
             raise InvalidInput.field("kind", f"must be one of: {', '.join(CONFIG_MODELS)}")
         query = query.where(Integration.kind == kind)
-    return list(session.scalars(query.order_by(Integration.name)))
+    found = list(session.scalars(query.order_by(Integration.name)))
+    for integration in found:
+        _end_dead_run(session, integration)
+    return found
 
 
 def config_of(integration: Integration, vault: Vault) -> KindConfig:

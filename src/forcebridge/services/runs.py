@@ -44,6 +44,9 @@ def get(session: Session, tenant_id: str, run_id: str) -> Run:
     run = find_by_id(session, Run, tenant_id, run_id)
     if not isinstance(run, Run):
         raise NotFound(f"run {run_id!r} not found")
+    if run.status == "running":  # its process may have died: ended as it is looked at
+        integrations_service.get(session, tenant_id, run.integration_id)
+        session.refresh(run)
     return run
 
 

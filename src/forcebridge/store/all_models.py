@@ -9,4 +9,5 @@ from forcebridge.store import (  # noqa: F401
     outbox,
     runs,
     sync_state,
+    write_intents,
 )

@@ -35,6 +35,8 @@ class Run(Base):
     scheduled_for: Mapped[datetime | None] = mapped_column(default=None)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the run is taken for dead past this (three heartbeat periods after the last beat)
+    alive_until: Mapped[datetime | None] = mapped_column(default=None)
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
     read: Mapped[int] = mapped_column(Integer, default=0)
     filtered: Mapped[int] = mapped_column(Integer, default=0)
@@ -45,6 +47,9 @@ class Run(Base):
     failed: Mapped[int] = mapped_column(Integer, default=0)
     api_calls: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    # where the run's process lives: on the same host a dead pid ends the run at once
+    host: Mapped[str | None] = mapped_column(String(255), default=None)
+    pid: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class Event(Base):
