@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from forcebridge.runs import lifecycle
 from forcebridge.services import api_clients
 from forcebridge.store.integrations import Integration
 from forcebridge.store.models import AuditEntry
+from forcebridge.store.runs import Run
+from forcebridge.store.types import utcnow
 from tests.conftest import bearer
 from tests.emulated_org import connect
 from tests.integrations.conftest import Org, invoice_config, invoice_sync
@@ -265,7 +270,12 @@ def test_a_running_integration_is_not_deleted(api_org: TestClient, org: Org) -> 
     with org.rt.db.begin() as s:
         row = s.get(Integration, made["id"])
         assert row is not None
-        row.running_run_id = "run-1"
+        run = Run(tenant_id=row.tenant_id, integration_id=row.id, trigger="manual",
+                  host=lifecycle.HOST, pid=os.getpid(),
+                  alive_until=utcnow() + timedelta(minutes=1))  # a live run of this process
+        s.add(run)
+        s.flush()
+        row.running_run_id = run.id
     assert api_org.get(f"{BASE}/invoices", headers=org.headers).json()["running"] is True
     details = error(api_org.delete(f"{BASE}/invoices", headers=org.headers), 409, "conflict")
     assert details == [{"field": "integration", "reason": "a run is in progress"}]

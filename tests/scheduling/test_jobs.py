@@ -9,7 +9,7 @@ import pytest
 from forcebridge.forms import sending
 from forcebridge.outbox import delivery
 from forcebridge.runtime import Runtime
-from forcebridge.scheduling import Scheduler
+from forcebridge.scheduling import Scheduler, jobs
 from forcebridge.scheduling.jobs import JOBS, Job
 from tests.scheduling import probe_jobs
 from tests.scheduling.conftest import at
@@ -23,8 +23,9 @@ PROBES = (
 )
 
 
-def test_jobs_are_the_outbox_delivery_and_form_resends() -> None:
-    assert [job.function for job in JOBS] == [delivery.deliver_due, sending.resend_pending]
+def test_jobs_are_the_outbox_delivery_form_resends_and_dead_runs() -> None:
+    assert [job.function for job in JOBS] == [
+        delivery.deliver_due, sending.resend_pending, jobs.end_dead_runs]
 
 
 async def test_each_pass_runs_the_jobs_and_a_failing_one_stops_nothing(
