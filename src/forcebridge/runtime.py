@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from forcebridge import log
-from forcebridge.salesforce.pools import ConnectionPools
 from forcebridge.settings import Settings
 from forcebridge.store.db import Database
 from forcebridge.vault import Vault, load_or_create_key
+
+if TYPE_CHECKING:
+    import httpx
+
+    from forcebridge.salesforce.pools import ConnectionPools
 
 
 class Runtime:
@@ -28,10 +31,16 @@ class Runtime:
         self.settings = settings or Settings()
         # None reaches the real Salesforce; tests and the demo hand in the emulator's transport.
         self.salesforce_transport = salesforce_transport
-        self.pools = ConnectionPools()
 
     def __repr__(self) -> str:
         return f"Runtime(db={self.db!r})"
+
+    @cached_property
+    def pools(self) -> ConnectionPools:
+        # the Salesforce client loads only in a process that reaches an org
+        from forcebridge.salesforce.pools import ConnectionPools
+
+        return ConnectionPools()
 
     @cached_property
     def db(self) -> Database:
@@ -63,6 +72,10 @@ class Runtime:
         self.__dict__.pop("vault", None)
 
     def migrate(self) -> None:
+        from forcebridge.store import schema_version
+
+        if schema_version.is_current(self.db):
+            return
         from forcebridge.store import migrate
 
         migrate.upgrade(self.db)

@@ -4,105 +4,91 @@ from __future__ import annotations
 
 import sys
 
-import pydantic
 import typer
 
-from forcebridge.cli import (
-    api_clients,
-    api_keys,
-    connections,
-    db,
-    declarative,
-    demo,
-    emulator,
-    events,
-    forms,
-    integrations,
-    objects,
-    outbox,
-    records,
-    runs,
-    secrets,
-    serve,
-    tenants,
-    users,
-)
+from forcebridge.cli.lazy import Lazy, LazyGroup
 from forcebridge.cli.output import console_err
 from forcebridge.errors import ForcebridgeError, InvalidInput
 
+_C = "forcebridge.cli."
+
+
+class _Root(LazyGroup):
+    # name -> where the command lives; a module is imported only when its command runs
+    entries = {
+        "tenants": Lazy(_C + "tenants:app", "Create, list and delete tenants (your customers)."),
+        "users": Lazy(_C + "users:app", "Manage a tenant's users, who receive notifications."),
+        "api-keys": Lazy(_C + "api_keys:app", "Issue, list and revoke API keys for the REST API."),
+        "connections": Lazy(
+            _C + "connections:app", "Connect Salesforce orgs: OAuth flow, concurrency, authorize."
+        ),
+        "emulator": Lazy(
+            _C + "emulator:app",
+            "Run a local Salesforce org (the emulator) for development, demos and CI.",
+        ),
+        "api-clients": Lazy(
+            _C + "api_clients:app",
+            "Credentials Salesforce (a Named Credential) uses to call forcebridge.",
+        ),
+        "records": Lazy(
+            _C + "records:app", "Create, get, update, upsert and delete records of any object."
+        ),
+        "objects": Lazy(
+            _C + "objects:app", "List an org's objects and the fields each operation can use."
+        ),
+        "integrations": Lazy(
+            _C + "integrations:app",
+            "Define integrations: entity syncs, inbound forms, event publishing.",
+        ),
+        "runs": Lazy(_C + "runs:app", "What each run of an integration did."),
+        "events": Lazy(
+            _C + "events:app", "Failures kept until resolved: list, show, resolve, retry."
+        ),
+        "forms": Lazy(_C + "forms:app", "Posts received by inbound-form hooks; replay them."),
+        "outbox": Lazy(_C + "outbox:app", "Publish events and watch their delivery."),
+        "run": Lazy(_C + "runs:run", "Run an integration now, with a progress bar."),
+        "plan": Lazy(
+            _C + "runs:plan", "Check an integration against the org; show what a run would do."
+        ),
+        "apply": Lazy(_C + "declarative:apply", "Create or update integrations from a YAML file."),
+        "export": Lazy(
+            _C + "declarative:export", "Write integrations out as YAML, for version control."
+        ),
+        "db": Lazy(_C + "db:app", "Database migrations."),
+        "secrets": Lazy(_C + "secrets:app", "Secrets at rest: rotate the encryption key."),
+        "serve": Lazy(_C + "serve:serve", "Run the REST API and the scheduler in one process."),
+        "demo": Lazy(
+            _C + "demo:demo", "Run the whole product once on embedded defaults and show what works."
+        ),
+    }
+
+
 app = typer.Typer(
     name="forcebridge",
+    cls=_Root,
     help="Connect your product's data to your customers' Salesforce orgs.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
-app.add_typer(tenants.app, name="tenants", help="Create, list and delete tenants (your customers).")
-app.add_typer(users.app, name="users", help="Manage a tenant's users, who receive notifications.")
-app.add_typer(
-    api_keys.app, name="api-keys", help="Issue, list and revoke API keys for the REST API."
-)
-app.add_typer(
-    connections.app,
-    name="connections",
-    help="Connect Salesforce orgs: OAuth flow, concurrency, authorize.",
-)
-app.add_typer(
-    emulator.app,
-    name="emulator",
-    help="Run a local Salesforce org (the emulator) for development, demos and CI.",
-)
-app.add_typer(
-    api_clients.app,
-    name="api-clients",
-    help="Credentials Salesforce (a Named Credential) uses to call forcebridge.",
-)
-app.add_typer(
-    records.app,
-    name="records",
-    help="Create, get, update, upsert and delete records of any object.",
-)
-app.add_typer(
-    objects.app,
-    name="objects",
-    help="List an org's objects and the fields each operation can use.",
-)
-app.add_typer(
-    integrations.app,
-    name="integrations",
-    help="Define integrations: entity syncs, inbound forms, event publishing.",
-)
-app.add_typer(runs.app, name="runs", help="What each run of an integration did.")
-app.add_typer(
-    events.app, name="events", help="Failures kept until resolved: list, show, resolve, retry."
-)
-app.add_typer(forms.app, name="forms", help="Posts received by inbound-form hooks; replay them.")
-app.add_typer(outbox.app, name="outbox", help="Publish events and watch their delivery.")
-app.command("run", help="Run an integration now, with a progress bar.")(runs.run)
-app.command("plan", help="Check an integration against the org; show what a run would do.")(
-    runs.plan
-)
-app.command("apply", help="Create or update integrations from a YAML file.")(declarative.apply)
-app.command("export", help="Write integrations out as YAML, for version control.")(
-    declarative.export
-)
-app.add_typer(db.app, name="db", help="Database migrations.")
-app.add_typer(secrets.app, name="secrets", help="Secrets at rest: rotate the encryption key.")
-app.command("serve", help="Run the REST API and the scheduler in one process.")(
-    serve.serve
-)
-app.command("demo", help="Run the whole product once on embedded defaults and show what works.")(
-    demo.demo
-)
+
+
+@app.callback()
+def _root() -> None:
+    pass
 
 
 def main() -> None:
     try:
         try:
             app()
-        except pydantic.ValidationError as exc:
-            raise InvalidInput.from_pydantic(exc) from exc
+        except Exception as exc:
+            # pydantic is loaded only by commands that use it; no module, no such error
+            pydantic = sys.modules.get("pydantic")
+            if pydantic is not None and isinstance(exc, pydantic.ValidationError):
+                raise InvalidInput.from_pydantic(exc) from exc
+            raise
     except ForcebridgeError as exc:
         lines = [f"{d.get('field', '')}: {d.get('reason', '')}" for d in exc.details]
         if lines and exc.message == "; ".join(lines):

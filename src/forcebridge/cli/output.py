@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from forcebridge.runtime import Runtime
-from forcebridge.services import tenants
+if TYPE_CHECKING:
+    from forcebridge.runtime import Runtime
 
 console = Console()
 console_err = Console(stderr=True)
@@ -23,6 +23,8 @@ TenantOption = typer.Option(..., "--tenant", "-t", help="Tenant name or id.")
 
 def runtime(*, migrate: bool = True) -> Runtime:
     """The CLI's runtime; migrations run first so every command sees the current schema."""
+    from forcebridge.runtime import Runtime
+
     rt = Runtime()
     rt.configure_logging()
     rt.vault  # noqa: B018  (creates the key file on first run)
@@ -33,6 +35,8 @@ def runtime(*, migrate: bool = True) -> Runtime:
 
 def tenant_id(rt: Runtime, tenant: str) -> str:
     """The id of the tenant a user named (by name or id), for commands that then go async."""
+    from forcebridge.services import tenants
+
     with rt.db.begin() as s:
         return tenants.find(s, tenant).id
 

@@ -35,7 +35,6 @@ from forcebridge.cli.output import (
     runtime,
     tenant_id,
 )
-from forcebridge.runs import plan_integration, run_integration
 from forcebridge.services import runs as run_history
 from forcebridge.services.pages import DEFAULT_LIMIT, MAX_LIMIT, SHORT_ID
 
@@ -123,6 +122,8 @@ def run(
     as_json: bool = JsonOption,
 ) -> None:
     """Run an integration now (trigger `manual`), with a progress bar, then its summary."""
+    from forcebridge.runs import run_integration  # the engine: loaded only to run
+
     rt = runtime()
     tid = tenant_id(rt, tenant)
     if as_json:
@@ -160,6 +161,8 @@ def plan(
 ) -> None:
     """Check an integration against the org and its source, writing nothing: every problem
     (field and reason), then what a run would do. Exit code 1 when there are problems."""
+    from forcebridge.runs import plan_integration
+
     rt = runtime()
     tid = tenant_id(rt, tenant)
     report = anyio.run(plan_integration, rt, tid, integration)

@@ -1,0 +1,72 @@
+"""The CLI loads only what the chosen command needs.
+
+Run in fresh interpreters, because the test process itself has loaded everything.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer.main
+
+from forcebridge.cli import app
+
+HEAVY = ("fastapi", "uvicorn", "starlette", "forcebridge_emulator", "httpx", "sqlalchemy")
+
+
+def loaded_after(code: str, *, env: dict[str, str] | None = None) -> set[str]:
+    probe = f"{code}\nimport sys; print(' '.join(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env
+    )
+    return {name.split(".")[0] for name in done.stdout.split()}
+
+
+def test_importing_the_cli_loads_no_web_stack_emulator_http_client_or_database() -> None:
+    loaded = loaded_after("import forcebridge.cli")
+    assert "typer" in loaded
+    assert loaded.isdisjoint(HEAVY), loaded & set(HEAVY)
+
+
+def test_root_help_lists_every_command_without_importing_any() -> None:
+    code = (
+        "import sys, contextlib, io\n"
+        "from forcebridge.cli import app\n"
+        "sys.argv = ['forcebridge', '--help']\n"
+        "out = io.StringIO()\n"
+        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(out):\n"
+        "    app()\n"
+        "assert 'integrations' in out.getvalue() and 'serve' in out.getvalue(), out.getvalue()\n"
+    )
+    loaded = loaded_after(code)
+    assert loaded.isdisjoint(HEAVY), loaded & set(HEAVY)
+
+
+def test_a_database_command_does_not_load_the_web_stack_emulator_or_http_client(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "FORCEBRIDGE_DATA_DIR": str(tmp_path), "COLUMNS": "80"}
+    code = (
+        "import sys, contextlib\n"
+        "from forcebridge.cli import main\n"
+        "sys.argv = ['forcebridge', 'runs', 'list', 'nothing', '-t', 'nobody']\n"
+        "with contextlib.suppress(SystemExit):\n"
+        "    main()\n"
+    )
+    loaded = loaded_after(code, env=env)
+    assert "sqlalchemy" in loaded  # it did reach the database
+    assert loaded.isdisjoint({"fastapi", "uvicorn", "starlette", "forcebridge_emulator", "httpx"})
+
+
+@pytest.mark.parametrize("name", sorted(app.info.cls.entries))  # type: ignore[union-attr]
+def test_every_listed_command_loads_with_the_help_it_is_listed_with(name: str) -> None:
+    group = typer.main.get_command(app)
+    ctx = group.make_context("forcebridge", [name, "--help"], resilient_parsing=True)
+    command = group.get_command(ctx, name)
+    assert command is not None
+    assert command.help == group.entries[name].help  # type: ignore[attr-defined]
+    assert command.callback is not None or getattr(command, "commands", None)
