@@ -62,6 +62,7 @@ class Emulator:
     ) -> None:
         from forcebridge_emulator.apex import ApexLog
         from forcebridge_emulator.bulk import BulkJobs
+        from forcebridge_emulator.bulk_pace import BulkPace
         from forcebridge_emulator.oauth import OAuthServer
         from forcebridge_emulator.query import QueryCursors
 
@@ -73,7 +74,7 @@ class Emulator:
         self.apex_log: ApexLog = ApexLog()
         self.cursors = QueryCursors()
         self.oauth = OAuthServer(org, base_url=self.base_url)
-        self.bulk = BulkJobs(org)
+        self.bulk = BulkJobs(org, BulkPace(self.faults))
 
     def instance_url(self, request: Request) -> str:
         """The org's base URL: configured, or the one the client reached us at."""

@@ -46,6 +46,7 @@ from forcebridge_emulator.errors import ApiError
 from forcebridge_emulator.values import format_datetime
 
 if TYPE_CHECKING:
+    from forcebridge_emulator.bulk_pace import BulkPace
     from forcebridge_emulator.org import Org
 
 BASE = "/services/data/{version}/jobs"
@@ -72,8 +73,9 @@ def _bad_value(prop: str, value: Any) -> ApiError:
 class BulkJobs:
     """Every Bulk API 2.0 job of one org, and the routes that manage them."""
 
-    def __init__(self, org: Org) -> None:
+    def __init__(self, org: Org, pace: BulkPace | None = None) -> None:
         self.org = org
+        self.pace = pace
         self.jobs: dict[str, Job] = {}
         self._ids = ids.IdFactory(pod="5h")
 
@@ -86,6 +88,8 @@ class BulkJobs:
         return job
 
     def _start(self, job: Job) -> None:
+        if isinstance(job, IngestJob) and self.pace is not None:
+            job.pace = self.pace.for_job()
         job.task = asyncio.get_running_loop().create_task(job.process(self.org, _now))
 
     async def wait(self, job_id: str) -> Job:

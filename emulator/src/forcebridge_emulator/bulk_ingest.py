@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from forcebridge_emulator.errors import ApiError, SaveError, SaveResult
 
 if TYPE_CHECKING:
+    from forcebridge_emulator.bulk_pace import JobPace
     from forcebridge_emulator.org import Org
 
 log = logging.getLogger("forcebridge_emulator.bulk")
@@ -231,6 +232,7 @@ class IngestJob:
     errors: dict[int, str] = field(default_factory=dict)
     abort_requested: bool = False
     task: asyncio.Task[None] | None = None
+    pace: JobPace | None = None  # processing time, when the org models it
 
     kind = "ingest"
 
@@ -305,6 +307,8 @@ class IngestJob:
             self.state = "Failed"
             self.error_message = "InternalServerError : An unexpected error occurred"
         finally:
+            if self.pace is not None:
+                self.pace.cancel()  # no-op after a normal finish
             self.processing_ms = int((time.perf_counter() - started) * 1000)
             self.system_modstamp = clock()
 
@@ -316,9 +320,14 @@ class IngestJob:
         ids, created, errors = self.ids, self.created, self.errors
         width = plan.width
         index = 0
+        pace = self.pace
         while not self.abort_requested:
+            size = CHUNK_ROWS
+            if pace is not None:
+                await pace.at(index)
+                size = min(size, pace.rows_until_boundary(index))
             try:
-                rows = list(itertools.islice(reader, CHUNK_ROWS))
+                rows = list(itertools.islice(reader, size))
             except csv.Error as exc:
                 raise JobFailure(f"ClientInputError : {_csv_problem(exc)}") from None
             if not rows:
@@ -346,6 +355,8 @@ class IngestJob:
             self.processed = index
             self.failed = len(errors)
             await asyncio.sleep(0)
+        if pace is not None:
+            await pace.finish(index)
 
     # --- results ------------------------------------------------------------------------
 

@@ -10,6 +10,14 @@ A spec is a comma-separated list of `key=value` pairs, e.g.
 - `expire_after=N`: every N API calls all sessions expire (clients must refresh or log in again).
 - `exhaust=1`: the daily API allocation is used up (403 REQUEST_LIMIT_EXCEEDED).
 - `seed=N`: seed of the random draws, so a test sees the same faults every run.
+- `bulk_rate=R`: Bulk API 2.0 ingest takes time: each internal batch is processed at R records
+  a second (0, the default, processes jobs as fast as the emulator can). See `bulk_pace`.
+- `bulk_parallel=N`: how many internal batches the org processes at once, across all jobs.
+- `bulk_batch=N`: records per internal batch (Salesforce: 10,000).
+- `parent_locks=1`: writes lock the parents their records reference; a write meeting a parent
+  locked by another write in flight waits, then fails UNABLE_TO_LOCK_ROW. See `parent_locks`.
+- `lock_wait=MS`: how long a write waits for a locked parent (Salesforce: 10 seconds).
+- `hold=MS`: how long a collections write holds its parents' locks (its server-side time).
 """
 
 from __future__ import annotations
@@ -19,10 +27,19 @@ import threading
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-FAULT_KEYS = ("latency", "error503", "lock", "drop", "expire_after", "exhaust", "seed")
+FAULT_KEYS = (
+    "latency", "error503", "lock", "drop", "expire_after", "exhaust", "seed",
+    "bulk_rate", "bulk_parallel", "bulk_batch", "parent_locks", "lock_wait", "hold",
+)  # fmt: skip
+# Salesforce's documented sizes, used when a spec turns the bulk model on without them
+BULK_BATCH = 10_000
+BULK_PARALLEL = 10
+LOCK_WAIT_MS = 10_000
+INTEGER_KEYS = ("bulk_rate", "bulk_parallel", "bulk_batch", "lock_wait", "hold")
 SPEC_HELP = (
     "Comma-separated key=value faults: latency=MS (or MIN-MAX), error503=P, lock=P, drop=P "
-    "(P a share 0..1), expire_after=N (calls), exhaust=1, seed=N. "
+    "(P a share 0..1), expire_after=N (calls), exhaust=1, seed=N, bulk_rate=R (records/s per "
+    "internal batch), bulk_parallel=N, bulk_batch=N, parent_locks=1, lock_wait=MS, hold=MS. "
     "Example: latency=50,error503=0.1,seed=7"
 )
 
@@ -40,6 +57,12 @@ class FaultConfig:
     expire_after: int = 0
     exhaust: bool = False
     seed: int | None = None
+    bulk_rate: int = 0
+    bulk_parallel: int = BULK_PARALLEL
+    bulk_batch: int = BULK_BATCH
+    parent_locks: bool = False
+    lock_wait: int = LOCK_WAIT_MS
+    hold: int = 0
 
     @classmethod
     def parse(cls, spec: str | None) -> FaultConfig:
@@ -82,10 +105,15 @@ class FaultConfig:
                 if count < 0:
                     raise ValueError
                 self.expire_after = count
-            elif key == "exhaust":
+            elif key in ("exhaust", "parent_locks"):
                 if text not in ("1", "0", "true", "false", "yes", "no"):
                     raise ValueError
-                self.exhaust = text in ("1", "true", "yes")
+                setattr(self, key, text in ("1", "true", "yes"))
+            elif key in INTEGER_KEYS:
+                number = int(text)
+                if number < 0 or (number == 0 and key in ("bulk_parallel", "bulk_batch")):
+                    raise ValueError
+                setattr(self, key, number)
             elif key == "seed":
                 self.seed = None if text in ("", "none", "null") else int(text)
             else:
@@ -110,6 +138,9 @@ class FaultConfig:
         parts = [f"latency={lo}" if lo == hi else f"latency={lo}-{hi}"]
         parts += [f"{k}={getattr(self, k)}" for k in ("error503", "lock", "drop", "expire_after")]
         parts.append(f"exhaust={int(self.exhaust)}")
+        parts += [f"{k}={getattr(self, k)}" for k in ("bulk_rate", "bulk_parallel", "bulk_batch")]
+        parts.append(f"parent_locks={int(self.parent_locks)}")
+        parts += [f"lock_wait={self.lock_wait}", f"hold={self.hold}"]
         if self.seed is not None:
             parts.append(f"seed={self.seed}")
         return ",".join(parts)
@@ -124,6 +155,12 @@ def _expected(key: str) -> str:
         "expire_after": "expected a whole number of calls (0 = never)",
         "exhaust": "expected 1 or 0",
         "seed": "expected a whole number",
+        "bulk_rate": "expected records a second (0 = no processing time)",
+        "bulk_parallel": "expected a whole number of batches, at least 1",
+        "bulk_batch": "expected a whole number of records, at least 1",
+        "parent_locks": "expected 1 or 0",
+        "lock_wait": "expected milliseconds",
+        "hold": "expected milliseconds",
     }.get(key, "")
 
 

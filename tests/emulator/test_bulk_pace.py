@@ -1,0 +1,89 @@
+"""Bulk API 2.0 processing time: internal batches at a rate, a bounded number at once.
+
+Small batches and high rates keep these quick; what is asserted is how the modelled time adds
+up (lower bounds the emulator cannot beat), not how fast the machine is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from forcebridge_emulator.faults import FaultConfig, FaultSpecError
+from tests.emulator.http_client import Client, emulator_client
+from tests.emulator.test_bulk_ingest import INGEST, close, create, poll, upload
+
+pytestmark = pytest.mark.anyio
+
+
+def accounts_csv(prefix: str, count: int) -> str:
+    return "Name\n" + "".join(f"{prefix}-{i}\n" for i in range(count))
+
+
+async def timed_jobs(c: Client, *sizes: int) -> tuple[float, list[dict[str, object]]]:
+    """Start one insert job per size at once; (seconds until all completed, their infos)."""
+    jobs = []
+    for n, size in enumerate(sizes):
+        job = await create(c, "Account", "insert")
+        assert (await upload(c, job["id"], accounts_csv(f"J{n}", size))).status_code == 201
+        jobs.append(job["id"])
+    started = time.monotonic()
+    for job_id in jobs:
+        assert (await close(c, job_id)).status_code == 200
+    infos = await asyncio.gather(*(poll(c, f"{INGEST}/{j}") for j in jobs))
+    return time.monotonic() - started, infos
+
+
+async def test_off_by_default_a_job_completes_without_modelled_time() -> None:
+    async with emulator_client() as c:
+        elapsed, (info,) = await timed_jobs(c, 400)
+    assert info["state"] == "JobComplete" and info["numberRecordsProcessed"] == 400
+    assert elapsed < 0.4  # the modelled time with the rate below would be 0.4 s at least
+
+
+async def test_batches_take_rows_over_rate_and_share_the_orgs_parallel_slots() -> None:
+    # 400 rows in batches of 100 at 1,000 rows/s: 4 batches of 0.1 s each
+    serial = FaultConfig.parse("bulk_rate=1000,bulk_batch=100,bulk_parallel=1")
+    async with emulator_client(serial) as c:
+        one_slot, (info,) = await timed_jobs(c, 400)
+    assert info["state"] == "JobComplete" and info["numberRecordsProcessed"] == 400
+    assert one_slot >= 0.4
+    assert info["totalProcessingTime"] >= 400
+
+    parallel = FaultConfig.parse("bulk_rate=1000,bulk_batch=100,bulk_parallel=4")
+    async with emulator_client(parallel) as c:
+        four_slots, (info,) = await timed_jobs(c, 400)
+        # two jobs of 400 share the same four slots: 8 batches, two rounds of 0.1 s at least
+        two_jobs, infos = await timed_jobs(c, 400, 400)
+    assert info["numberRecordsProcessed"] == 400
+    assert four_slots < one_slot
+    assert two_jobs >= 0.2
+    assert all(i["state"] == "JobComplete" for i in infos)
+
+
+async def test_an_aborted_job_gives_its_slot_back() -> None:
+    config = FaultConfig.parse("bulk_rate=100,bulk_batch=100,bulk_parallel=1")
+    async with emulator_client(config) as c:
+        job = await create(c, "Account", "insert")
+        assert (await upload(c, job["id"], accounts_csv("A", 1000))).status_code == 201
+        assert (await close(c, job["id"])).status_code == 200
+        await asyncio.sleep(0.05)
+        assert (await close(c, job["id"], "Aborted")).status_code == 200
+        aborted = await poll(c, f"{INGEST}/{job['id']}")
+        assert aborted["state"] == "Aborted"
+        c.emulator.faults.update({"bulk_rate": 100_000})
+        _, (info,) = await timed_jobs(c, 50)
+    assert info["state"] == "JobComplete"
+
+
+def test_spec_keys_round_trip_and_bad_values_name_the_key() -> None:
+    config = FaultConfig.parse("bulk_rate=2000,bulk_parallel=3,bulk_batch=500")
+    assert (config.bulk_rate, config.bulk_parallel, config.bulk_batch) == (2000, 3, 500)
+    assert FaultConfig.parse(config.spec()) == config
+    assert FaultConfig().bulk_rate == 0 and FaultConfig().bulk_batch == 10_000
+    with pytest.raises(FaultSpecError, match="bulk_parallel"):
+        FaultConfig.parse("bulk_parallel=0")
+    with pytest.raises(FaultSpecError, match="bulk_rate"):
+        FaultConfig.parse("bulk_rate=fast")
