@@ -1,9 +1,9 @@
 """How long the CLI takes before it does anything, against what its own toolkit costs.
 
-Runs, interleaved and side by side in one run, `python -c "import typer, rich"` (the floor:
-the CLI toolkit alone), `forcebridge --help` and `forcebridge runs list <integration> -t <tenant>`
+Runs, interleaved and side by side in one run, `python -c "import typer, rich"` (the
+floor: the CLI toolkit alone), `forcebridge --help` and `forcebridge runs list <name> -t <tenant>`
 (a real command reading an existing database, migrations already at head), each several times,
-and compares medians. Targets: `--help` ≤ 2× the floor, `runs list` ≤ 3×.
+and compares medians. Targets: `--help` at most 2x the floor, `runs list` at most 3x.
 
     .venv/bin/python bench/cli_start.py [--repeat 15]
 
@@ -65,7 +65,7 @@ def main() -> None:
             "runs_list": [cli, "runs", "list", "invoices", "-t", "acme"],
         }
         times: dict[str, list[float]] = {name: [] for name in commands}
-        for name, argv in commands.items():  # warm the page cache once
+        for argv in commands.values():  # warm the page cache once
             wall(argv, env)
         for _ in range(args.repeat):
             for name, argv in commands.items():

@@ -12,8 +12,8 @@ import time
 import pytest
 
 from forcebridge_emulator.faults import FaultConfig, FaultSpecError
-from tests.emulator.http_client import Client, emulator_client
-from tests.emulator.test_bulk_ingest import INGEST, close, create, poll, upload
+from tests.emulator.http_client import Client, V, emulator_client
+from tests.emulator.test_bulk_ingest import INGEST, close, create, poll, result, upload
 
 pytestmark = pytest.mark.anyio
 
@@ -87,3 +87,67 @@ def test_spec_keys_round_trip_and_bad_values_name_the_key() -> None:
         FaultConfig.parse("bulk_parallel=0")
     with pytest.raises(FaultSpecError, match="bulk_rate"):
         FaultConfig.parse("bulk_rate=fast")
+
+
+# --- parent row locks -----------------------------------------------------------------------
+
+
+async def account_ids(c: Client, count: int) -> list[str]:
+    ids = []
+    for i in range(count):
+        response = await c.post(f"{V}/sobjects/Account", json={"Name": f"Parent {i}"})
+        assert response.status_code == 201, response.text
+        ids.append(response.json()["id"])
+    return ids
+
+
+def contacts_csv(prefix: str, parents: list[str], per_parent: int) -> str:
+    rows = [f"{prefix}-{p}-{k},{p}" for p in parents for k in range(per_parent)]
+    return "LastName,AccountId\n" + "\n".join(rows) + "\n"
+
+
+async def concurrent_contact_jobs(c: Client, *files: str) -> list[dict[str, object]]:
+    jobs = []
+    for data in files:
+        job = await create(c, "Contact", "insert")
+        assert (await upload(c, job["id"], data)).status_code == 201
+        jobs.append(job["id"])
+    for job_id in jobs:
+        assert (await close(c, job_id)).status_code == 200
+    return list(await asyncio.gather(*(poll(c, f"{INGEST}/{j}") for j in jobs)))
+
+
+LOCKS = "bulk_rate=1000,bulk_batch=100,bulk_parallel=4,parent_locks=1,lock_wait=30"
+
+
+async def test_concurrent_batches_sharing_parents_fail_unable_to_lock_row() -> None:
+    async with emulator_client(FaultConfig.parse(LOCKS)) as c:
+        parents = await account_ids(c, 4)
+        first, second = await concurrent_contact_jobs(
+            c, contacts_csv("A", parents, 25), contacts_csv("B", parents, 25))
+        failed_text, failed = await result(c, str(second["id"]), "failedResults")
+        injected = c.emulator.faults.injected["lock"]
+    # each job is one batch of 100 holding its four parents for 0.1 s; the later one waits
+    # 30 ms for them and fails every row
+    assert first["numberRecordsFailed"] == 0
+    assert second["numberRecordsFailed"] == 100
+    assert failed[0][:2] == ["sf__Id", "sf__Error"]
+    error = failed[1][1]
+    assert error.startswith("UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this record")
+    assert error.endswith(":--") and parents[0] in failed_text
+    assert injected == 4
+
+
+async def test_batches_with_their_own_parents_and_writes_that_wait_long_enough_succeed() -> None:
+    async with emulator_client(FaultConfig.parse(LOCKS)) as c:
+        parents = await account_ids(c, 8)
+        disjoint = await concurrent_contact_jobs(
+            c, contacts_csv("A", parents[:4], 25), contacts_csv("B", parents[4:], 25))
+        c.emulator.faults.update({"lock_wait": 2000})
+        waited = await concurrent_contact_jobs(
+            c, contacts_csv("C", parents, 25), contacts_csv("D", parents, 25))
+        unlocked = c.emulator.faults.update({"parent_locks": 0})
+        assert not unlocked.parent_locks
+        free = await concurrent_contact_jobs(
+            c, contacts_csv("E", parents, 25), contacts_csv("F", parents, 25))
+    assert [i["numberRecordsFailed"] for i in disjoint + waited + free] == [0] * 6

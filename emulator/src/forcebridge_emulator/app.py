@@ -27,6 +27,7 @@ from starlette.types import Message, Receive, Scope, Send
 from forcebridge_emulator.errors import ApiError, SaveError
 from forcebridge_emulator.faults import FaultConfig, Faults
 from forcebridge_emulator.limits import InFlight, Usage
+from forcebridge_emulator.parent_locks import lock_message
 
 if TYPE_CHECKING:
     from forcebridge_emulator.apex import ApexLog
@@ -64,6 +65,7 @@ class Emulator:
         from forcebridge_emulator.bulk import BulkJobs
         from forcebridge_emulator.bulk_pace import BulkPace
         from forcebridge_emulator.oauth import OAuthServer
+        from forcebridge_emulator.parent_locks import ParentLocks
         from forcebridge_emulator.query import QueryCursors
 
         self.org = org
@@ -74,7 +76,8 @@ class Emulator:
         self.apex_log: ApexLog = ApexLog()
         self.cursors = QueryCursors()
         self.oauth = OAuthServer(org, base_url=self.base_url)
-        self.bulk = BulkJobs(org, BulkPace(self.faults))
+        self.parent_locks = ParentLocks(self.faults)
+        self.bulk = BulkJobs(org, BulkPace(self.faults, self.parent_locks))
 
     def instance_url(self, request: Request) -> str:
         """The org's base URL: configured, or the one the client reached us at."""
@@ -226,10 +229,6 @@ async def read_json_object(request: Request) -> dict[str, Any]:
 def lock_fault(request: Request) -> bool:
     """True when faults chose this write to meet a row lock (handlers answer per record)."""
     return bool(getattr(request.state, "lock_fault", False))
-
-
-def lock_message(record_id: str) -> str:
-    return f"unable to obtain exclusive access to this record or 1 records: {record_id}"
 
 
 async def call_api(

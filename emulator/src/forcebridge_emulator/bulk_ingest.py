@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from forcebridge_emulator.errors import ApiError, SaveError, SaveResult
+from forcebridge_emulator.parent_locks import UNLOCKED, ParentLocks, lock_message
 
 if TYPE_CHECKING:
     from forcebridge_emulator.bulk_pace import JobPace
@@ -321,24 +322,34 @@ class IngestJob:
         width = plan.width
         index = 0
         pace = self.pace
+        locks = pace.locks if pace is not None else None
+        parent_columns = _parent_columns(org, self.object, plan) if locks is not None else []
         while not self.abort_requested:
             size = CHUNK_ROWS
             if pace is not None:
                 await pace.at(index)
-                size = min(size, pace.rows_until_boundary(index))
+                # with parent locks a batch is read whole: it takes its parents at once
+                size = pace.rows_until_boundary(index) if parent_columns else min(
+                    size, pace.rows_until_boundary(index))
             try:
                 rows = list(itertools.islice(reader, size))
             except csv.Error as exc:
                 raise JobFailure(f"ClientInputError : {_csv_problem(exc)}") from None
             if not rows:
                 break
+            locked: dict[int, str] = {}
+            if parent_columns and locks is not None and pace is not None:
+                locked = await _take_parents(locks, pace.owner, parent_columns, rows, width)
             with org.lock:  # one acquisition per chunk; REST writes wait between chunks
-                for row in rows:
+                for k, row in enumerate(rows):
                     if not row:
                         continue
-                    if len(row) != width:
+                    err: str | None
+                    if k in locked:
+                        rid, was_created, err = None, False, locked[k]
+                    elif len(row) != width:
                         rid, was_created = None, False
-                        err: str | None = (
+                        err = (
                             "INVALID_FIELD:Number of fields in the row does not match the "
                             f"header ({len(row)} vs {width}):--"
                         )
@@ -405,6 +416,39 @@ class IngestJob:
         tail = out.getvalue()
         if tail:
             yield tail.encode("utf-8")
+
+
+def _parent_columns(org: Org, sobject: str, plan: RowPlan) -> list[tuple[str, int]]:
+    """(parent name, column index) of every column naming a parent the org would lock."""
+    obj = org.sobject(sobject)
+    columns = [(f"{rel}.{key}", i) for rel, key, i, ref in plan.foreign if ref not in UNLOCKED]
+    for name, i in plan.plain:
+        f = obj.field(name)
+        if f is not None and f.type == "reference" and name not in UNLOCKED:
+            columns.append((name, i))
+    return columns
+
+
+async def _take_parents(
+    locks: ParentLocks, owner: object, columns: list[tuple[str, int]], rows: list[list[str]],
+    width: int,
+) -> dict[int, str]:
+    """Lock the parents of a batch's rows; the rows whose parent stayed locked, with the
+    `sf__Error` each fails with."""
+    wanted = {(name, row[i]) for row in rows if len(row) == width for name, i in columns
+              if row[i] and row[i] != NULL_MARKER}  # fmt: skip
+    busy = await locks.acquire(owner, wanted)
+    if not busy:
+        return {}
+    failed: dict[int, str] = {}
+    for k, row in enumerate(rows):
+        if len(row) != width:
+            continue
+        for name, i in columns:
+            if (name, row[i]) in busy:
+                failed[k] = f"UNABLE_TO_LOCK_ROW:{lock_message(row[i])}:--"
+                break
+    return failed
 
 
 def _csv_problem(exc: csv.Error) -> str:

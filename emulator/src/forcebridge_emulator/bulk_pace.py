@@ -18,13 +18,15 @@ import asyncio
 import time
 
 from forcebridge_emulator.faults import Faults
+from forcebridge_emulator.parent_locks import ParentLocks
 
 
 class BulkPace:
     """The org-wide slots internal batches wait for, sized from the faults in force."""
 
-    def __init__(self, faults: Faults) -> None:
+    def __init__(self, faults: Faults, locks: ParentLocks | None = None) -> None:
         self._faults = faults
+        self._locks = locks
         self._slots: asyncio.Semaphore | None = None
         self._slots_key: tuple[int, asyncio.AbstractEventLoop] | None = None
 
@@ -37,17 +39,23 @@ class BulkPace:
         if self._slots is None or self._slots_key != (config.bulk_parallel, loop):
             self._slots = asyncio.Semaphore(config.bulk_parallel)
             self._slots_key = (config.bulk_parallel, loop)
-        return JobPace(self._slots, config.bulk_rate, config.bulk_batch)
+        locks = self._locks if self._locks is not None and self._locks.enabled else None
+        return JobPace(self._slots, config.bulk_rate, config.bulk_batch, locks)
 
 
 class JobPace:
     """One job's internal batches: each waits for a slot, holds it for its modelled time."""
 
-    def __init__(self, slots: asyncio.Semaphore, rate: int, batch_rows: int) -> None:
+    def __init__(
+        self, slots: asyncio.Semaphore, rate: int, batch_rows: int,
+        locks: ParentLocks | None = None,
+    ) -> None:
         self.batch_rows = batch_rows
+        self.locks = locks  # parents a batch locks are held until its time is up
         self._slots = slots
         self._rate = rate
         self._open: tuple[int, float] | None = None  # (first row index, monotonic start)
+        self.owner: object = None  # the open batch, as the holder of its parents' locks
         self._timers: list[asyncio.Task[None]] = []
 
     def rows_until_boundary(self, index: int) -> int:
@@ -61,6 +69,7 @@ class JobPace:
         self._close(index)
         await self._slots.acquire()
         self._open = (index, time.monotonic())
+        self.owner = object()
 
     async def finish(self, index: int) -> None:
         """The job's rows are all applied: wait until its last batch's time is up."""
@@ -73,6 +82,8 @@ class JobPace:
         if self._open is not None:
             self._open = None
             self._slots.release()
+            if self.locks is not None:
+                self.locks.release(self.owner)
         for timer in self._timers:
             timer.cancel()
 
@@ -82,11 +93,14 @@ class JobPace:
         first, started = self._open
         self._open = None
         remaining = (index - first) / self._rate - (time.monotonic() - started)
-        self._timers.append(asyncio.get_running_loop().create_task(self._release(remaining)))
+        timer = self._release(remaining, self.owner)
+        self._timers.append(asyncio.get_running_loop().create_task(timer))
 
-    async def _release(self, after: float) -> None:
+    async def _release(self, after: float, owner: object) -> None:
         try:
             if after > 0:
                 await asyncio.sleep(after)
         finally:
             self._slots.release()
+            if self.locks is not None:
+                self.locks.release(owner)

@@ -14,10 +14,9 @@ A spec is a comma-separated list of `key=value` pairs, e.g.
   a second (0, the default, processes jobs as fast as the emulator can). See `bulk_pace`.
 - `bulk_parallel=N`: how many internal batches the org processes at once, across all jobs.
 - `bulk_batch=N`: records per internal batch (Salesforce: 10,000).
-- `parent_locks=1`: writes lock the parents their records reference; a write meeting a parent
-  locked by another write in flight waits, then fails UNABLE_TO_LOCK_ROW. See `parent_locks`.
+- `parent_locks=1`: Bulk API internal batches lock the parents their records reference; a batch
+  meeting a parent locked by another waits, then fails UNABLE_TO_LOCK_ROW. See `parent_locks`.
 - `lock_wait=MS`: how long a write waits for a locked parent (Salesforce: 10 seconds).
-- `hold=MS`: how long a collections write holds its parents' locks (its server-side time).
 """
 
 from __future__ import annotations
@@ -29,17 +28,17 @@ from typing import Any
 
 FAULT_KEYS = (
     "latency", "error503", "lock", "drop", "expire_after", "exhaust", "seed",
-    "bulk_rate", "bulk_parallel", "bulk_batch", "parent_locks", "lock_wait", "hold",
+    "bulk_rate", "bulk_parallel", "bulk_batch", "parent_locks", "lock_wait",
 )  # fmt: skip
 # Salesforce's documented sizes, used when a spec turns the bulk model on without them
 BULK_BATCH = 10_000
 BULK_PARALLEL = 10
 LOCK_WAIT_MS = 10_000
-INTEGER_KEYS = ("bulk_rate", "bulk_parallel", "bulk_batch", "lock_wait", "hold")
+INTEGER_KEYS = ("bulk_rate", "bulk_parallel", "bulk_batch", "lock_wait")
 SPEC_HELP = (
     "Comma-separated key=value faults: latency=MS (or MIN-MAX), error503=P, lock=P, drop=P "
     "(P a share 0..1), expire_after=N (calls), exhaust=1, seed=N, bulk_rate=R (records/s per "
-    "internal batch), bulk_parallel=N, bulk_batch=N, parent_locks=1, lock_wait=MS, hold=MS. "
+    "internal batch), bulk_parallel=N, bulk_batch=N, parent_locks=1, lock_wait=MS. "
     "Example: latency=50,error503=0.1,seed=7"
 )
 
@@ -62,7 +61,6 @@ class FaultConfig:
     bulk_batch: int = BULK_BATCH
     parent_locks: bool = False
     lock_wait: int = LOCK_WAIT_MS
-    hold: int = 0
 
     @classmethod
     def parse(cls, spec: str | None) -> FaultConfig:
@@ -140,7 +138,7 @@ class FaultConfig:
         parts.append(f"exhaust={int(self.exhaust)}")
         parts += [f"{k}={getattr(self, k)}" for k in ("bulk_rate", "bulk_parallel", "bulk_batch")]
         parts.append(f"parent_locks={int(self.parent_locks)}")
-        parts += [f"lock_wait={self.lock_wait}", f"hold={self.hold}"]
+        parts.append(f"lock_wait={self.lock_wait}")
         if self.seed is not None:
             parts.append(f"seed={self.seed}")
         return ",".join(parts)
@@ -160,7 +158,6 @@ def _expected(key: str) -> str:
         "bulk_batch": "expected a whole number of records, at least 1",
         "parent_locks": "expected 1 or 0",
         "lock_wait": "expected milliseconds",
-        "hold": "expected milliseconds",
     }.get(key, "")
 
 
@@ -218,6 +215,11 @@ class Faults:
             if hit:
                 self.injected[kind] += 1
         return hit
+
+    def count(self, kind: str, n: int = 1) -> None:
+        """Count faults a model (not a random draw) caused, like parent row locks."""
+        with self._lock:
+            self.injected[kind] += n
 
     def session_expires_now(self) -> bool:
         """Count an authenticated call; true when this call is the Nth since the last expiry."""
