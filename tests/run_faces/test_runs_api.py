@@ -136,9 +136,16 @@ def test_rejected_records_become_events_that_retry_resends(api_org: TestClient,
     run = _run(api_org, org)
     assert run["status"] == "failed" and run["counts"]["failed"] == 1 and run["events"] == 1
     assert "no record was written" in run["error"]
+    again = _run(api_org, org)  # the same record, the same reason: the same event, counted
+    assert again["events"] == 1
     [event] = api_org.get(f"{API}/events", params={"integration": "invoices"},
                           headers=org.headers).json()["items"]
     assert event["record_key"] == "INV-1" and event["error_code"]
+    assert (event["occurrences"], event["run_id"], event["last_run_id"]) == (
+        2, run["id"], again["id"])
+    assert event["last_seen_at"] > event["created_at"]
+    by_run = api_org.get(f"{API}/events", params={"run": again["id"]}, headers=org.headers)
+    assert [e["id"] for e in by_run.json()["items"]] == [event["id"]]
     assert event["payload"]["Invoice_Number__c"] == "INV-1"
 
     org.emu.org.insert("Account", {"Name": "Acme", "External_Id__c": "A-1"})

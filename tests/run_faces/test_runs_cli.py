@@ -89,7 +89,12 @@ def test_a_run_that_wrote_nothing_exits_1_and_events_retry_resends(live: Org) ->
     assert result.exit_code == 1 and "failed" in result.stdout
     assert "no record was written" in " ".join(result.stdout.split())
     assert "forcebridge events list --run" in result.stdout
+    assert invoke("run", "invoices", *T).exit_code == 1  # rejected again: counted, not added
     [event] = json.loads(invoke("events", "list", *T, "--json").stdout)
+    assert event["occurrences"] == 2 and event["last_seen_at"]
+    table = invoke("events", "list", *T).stdout
+    row = next(line for line in table.splitlines() if "INV-1" in line)
+    assert [c.strip() for c in row.split("│")][7] == "2"  # the "seen" column
 
     live.emu.org.insert("Account", {"Name": "Acme", "External_Id__c": "A-1"})
     retried = CliRunner().invoke(events_cli.app, ["retry", event["id"][:12], *T, "--json"])

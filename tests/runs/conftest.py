@@ -7,7 +7,7 @@ check what a run left there.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from forcebridge.services.integrations import IntegrationInput
 from forcebridge.store.runs import Event, Run
 from forcebridge.store.sync_state import SyncState
 from tests.emulated_org import connected_tenant
-from tests.salesforce.emulated import Emulated
+from tests.salesforce.emulated import Emulated, on_socket
 
 
 @dataclass
@@ -77,6 +77,19 @@ def world(runtime: Runtime, emu: Emulated, tmp_path: Path) -> World:
         tenant_id = connected_tenant(s, runtime, emu, connection="org", concurrency=4)
         user = users.create(s, tenant_id, "Ops", "ops@acme.example")
         return World(runtime, emu, tenant_id, user.id, files)
+
+
+@pytest.fixture
+def live(runtime: Runtime, tmp_path: Path) -> Iterator[World]:
+    """As `world`, with the org on a socket and the runtime reaching it like production."""
+    files = tmp_path / "files"
+    files.mkdir()
+    with on_socket() as emu:
+        with runtime.db.begin() as s:
+            tenant_id = connected_tenant(s, runtime, emu, connection="org", concurrency=4)
+            user = users.create(s, tenant_id, "Ops", "ops@acme.example")
+            users.create(s, tenant_id, "Not notified", "other@acme.example")
+        yield World(runtime, emu, tenant_id, user.id, files)
 
 
 def write_csv(path: Path, rows: Iterable[dict[str, Any]]) -> None:

@@ -3,35 +3,15 @@ failed, on the emulator served on a real socket, as production reaches an org.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from forcebridge.errors import Conflict
 from forcebridge.runs import FAILURE_STREAK_LIMIT, run_integration
-from forcebridge.runtime import Runtime
-from forcebridge.services import users
 from forcebridge.store.integrations import Integration
-from tests.emulated_org import connected_tenant
 from tests.mail import smtp_server
 from tests.runs.conftest import World, invoice_rows, write_csv
-from tests.salesforce.emulated import on_socket
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def live(runtime: Runtime, tmp_path: Path) -> Iterator[World]:
-    """As `world`, with the org on a socket and the runtime reaching it like production."""
-    files = tmp_path / "files"
-    files.mkdir()
-    with on_socket() as emu:
-        with runtime.db.begin() as s:
-            tenant_id = connected_tenant(s, runtime, emu, connection="org", concurrency=4)
-            user = users.create(s, tenant_id, "Ops", "ops@acme.example")
-            users.create(s, tenant_id, "Not notified", "other@acme.example")
-        yield World(runtime, emu, tenant_id, user.id, files)
 
 
 def _integration(world: World, iid: str) -> Integration:
@@ -62,6 +42,10 @@ async def test_all_rejected_runs_fail_reach_the_limit_and_email_once(live: World
     [mail] = inbox.messages
     assert mail["To"] == "ops@acme.example" and "disabled itself" in mail["Subject"]
     assert live.invoices() == []
+    # ten runs, two records: two open events, each seen ten times
+    rejected = live.events(kind="record_rejected")
+    assert sorted((e.record_key, e.occurrences) for e in rejected) == [
+        ("INV-000000", FAILURE_STREAK_LIMIT), ("INV-000001", FAILURE_STREAK_LIMIT)]
 
 
 async def test_a_run_that_writes_anything_resets_the_streak(live: World) -> None:

@@ -27,17 +27,22 @@ from forcebridge.services.pages import DEFAULT_LIMIT, MAX_LIMIT, SHORT_ID
 
 app = typer.Typer(no_args_is_help=True)
 
-COLUMNS = ("id", "integration", "status", "record_key", "error_code", "message", "created_at")
+COLUMNS = ("id", "integration", "status", "record_key", "error_code", "message", "seen",
+           "last_seen")
 _IDS = typer.Argument(..., help="Event ids (several allowed).")
 
 
 def _short(row: dict[str, Any], width: int = 60) -> dict[str, Any]:
-    """A row for a table: short id (`events show` takes it), the message's first line."""
+    """A row for a table: short id (`events show` takes it), the message's first line, how
+    many times it was seen and when last."""
     message = row.get("message") or ""
     first = message.splitlines()[0] if message else ""
     if len(first) > width or first != message:
         first = first[: width - 1] + "…"
-    return {**row, "id": row["id"][:SHORT_ID], "message": first}
+    last = row.get("last_seen_at")
+    return {**row, "id": row["id"][:SHORT_ID], "message": first,
+            "seen": row.get("occurrences") or 1,
+            "last_seen": last.strftime("%m-%d %H:%M") if last else ""}
 
 
 @app.command("list")

@@ -15,7 +15,7 @@ import anyio
 from forcebridge.errors import InvalidInput
 from forcebridge.runs import intents
 from forcebridge.runs.engine import Job, intender, start, supervise
-from forcebridge.runs.sink import keep
+from forcebridge.runs.sink import RunRef, keep_in
 from forcebridge.runs.writer import Writer, Written
 from forcebridge.runtime import Runtime
 from forcebridge.salesforce.collections import MAX_RECORDS
@@ -41,7 +41,10 @@ def _load(rt: Runtime, tenant_id: str, event_ids: list[str]) -> tuple[str, list[
         return integrations.pop(), found
 
 
-def _mark(rt: Runtime, event_ids: list[str], actor: str) -> None:
+def _keep(rt: Runtime, ref: RunRef, written: Written, event_ids: list[str], actor: str) -> None:
+    """Mark the resent events `retried`, then keep what the retry wrote, in one transaction:
+    in this order, a record rejected again opens a new event rather than counting on the
+    event being retried."""
     with rt.db.begin() as session:
         now = utcnow()
         for event_id in event_ids:
@@ -55,6 +58,8 @@ def _mark(rt: Runtime, event_ids: list[str], actor: str) -> None:
                 target_id=event_ids[0] if len(event_ids) == 1 else None,
                 tenant_id=first.tenant_id if first else None, detail={"ids": event_ids},
             )
+        session.flush()
+        keep_in(session, ref, written)
 
 
 async def retry_events(rt: Runtime, tenant_id: str, event_ids: list[str], *, actor: str) -> str:
@@ -80,12 +85,12 @@ async def retry_events(rt: Runtime, tenant_id: str, event_ids: list[str], *, act
         for start_at in range(0, len(records), MAX_RECORDS):
             chunk = records[start_at : start_at + MAX_RECORDS]
             written: Written = await writer.write(chunk)
-            await anyio.to_thread.run_sync(keep, rt, job.ref, written)
+            await anyio.to_thread.run_sync(
+                _keep, rt, job.ref, written,
+                [e.id for e in found[start_at : start_at + MAX_RECORDS]], actor,
+            )
             job.counts.created += written.created
             job.counts.updated += written.updated
             job.counts.failed += len(written.rejected)
-            await anyio.to_thread.run_sync(
-                _mark, rt, [e.id for e in found[start_at : start_at + MAX_RECORDS]], actor
-            )
 
     return await supervise(job, work)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import anyio
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from forcebridge.runs import intents, state
 from forcebridge.runs.bulk import upsert_job
@@ -55,30 +56,36 @@ def keep(rt: Runtime, ref: RunRef, written: Written, invalid: Sequence[MappingEr
             or invalid or removed or deleted):
         return
     with rt.db.begin() as session:
-        state.save(session, ref.integration_id, written.confirmed + written.unknown)
-        state.remove(session, ref.integration_id, removed)
-        if written.intended or written.job_id:
-            intents.forget(session, ref.integration_id, written.intended, written.job_id)
-        session.execute(update(Run).where(Run.id == ref.run_id).values(
-            created=Run.created + written.created, updated=Run.updated + written.updated,
-            failed=Run.failed + len(written.rejected) + len(invalid),
-            deleted=Run.deleted + deleted, **(progress or {}),
-        ))
-        integration = session.get(Integration, ref.integration_id)
-        if integration is None:
-            return
-        for r in written.rejected:
-            events.record(
-                session, integration=integration, run_id=ref.run_id, kind=r.kind,
-                message=r.message, record_key=r.key, error_code=r.code, fields=r.fields,
-                payload=r.payload,
-            )
-        for e in invalid:
-            events.record(
-                session, integration=integration, run_id=ref.run_id, kind="record_invalid",
-                message=e.message, record_key=e.key, error_code=e.code,
-                fields=[err.field for err in e.errors],
-            )
+        keep_in(session, ref, written, invalid, removed, deleted=deleted, progress=progress)
+
+
+def keep_in(session: Session, ref: RunRef, written: Written,
+            invalid: Sequence[MappingError] = (), removed: Sequence[str] = (), *,
+            deleted: int = 0, progress: dict[str, int] | None = None) -> None:
+    """`keep` in the caller's transaction."""
+    state.save(session, ref.integration_id, written.confirmed + written.unknown)
+    state.remove(session, ref.integration_id, removed)
+    if written.intended or written.job_id:
+        intents.forget(session, ref.integration_id, written.intended, written.job_id)
+    session.execute(update(Run).where(Run.id == ref.run_id).values(
+        created=Run.created + written.created, updated=Run.updated + written.updated,
+        failed=Run.failed + len(written.rejected) + len(invalid),
+        deleted=Run.deleted + deleted, **(progress or {}),
+    ))
+    integration = session.get(Integration, ref.integration_id)
+    if integration is None:
+        return
+    failures = [
+        events.EventInput(r.kind, r.message, r.key, r.code, r.fields, r.payload)
+        for r in written.rejected
+    ] + [
+        events.EventInput("record_invalid", e.message, e.key, e.code,
+                          [err.field for err in e.errors])
+        for e in invalid
+    ]
+    if failures:
+        events.record_many(session, integration=integration, run_id=ref.run_id,
+                           failures=failures)
 
 
 def _refresh(rt: Runtime, ref: RunRef, raw: Sequence[tuple[str, str]]) -> None:

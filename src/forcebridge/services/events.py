@@ -5,6 +5,11 @@ that could not finish, a form post or a delivery given up on), so they all look 
 API, the CLI and the console. An event stays `open` until a person resolves it or a retry
 resends its record (`retried`; a retry that fails again records a new event).
 
+A record of an entity sync that fails again for the same reason while its event is open is
+the same problem seen again: the open event counts it (`occurrences`, `last_seen_at`, the
+last run, and the latest message and payload, which a retry resends) instead of a new event
+piling up every run. Once resolved or retried, the next failure opens a new event.
+
 Payloads are the customer's own data and are shown as sent, so a person can see what was
 wrong; values under secret-looking keys (password, token, secret...) and bearer tokens in
 messages are masked on the way out, and messages are masked on the way in too.
@@ -13,9 +18,11 @@ messages are masked on the way out, and messages are masked on the way in too.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from forcebridge import log
@@ -24,7 +31,7 @@ from forcebridge.services import audit
 from forcebridge.services import integrations as integrations_service
 from forcebridge.services.pages import DEFAULT_LIMIT, Page, find_by_id, newest_first, page
 from forcebridge.store.integrations import Integration
-from forcebridge.store.runs import EVENT_STATUSES, Event
+from forcebridge.store.runs import EVENT_STATUSES, RECORD_EVENT_KINDS, Event
 from forcebridge.store.types import new_id, utcnow
 
 MAX_MESSAGE = 10_000
@@ -36,6 +43,18 @@ def _clip(value: str | None, length: int) -> str | None:
         return None
     value = str(value)
     return value if len(value) <= length else value[: length - 1] + "…"
+
+
+@dataclass(frozen=True)
+class EventInput:
+    """One failure to keep, as `record_many` takes it."""
+
+    kind: str
+    message: str
+    record_key: str | None = None
+    error_code: str | None = None
+    fields: Sequence[str] = field(default_factory=list)
+    payload: dict[str, Any] | None = None
 
 
 def record(
@@ -54,27 +73,98 @@ def record(
 
     `kind` says what failed (e.g. `record_rejected`, `run_failed`); `payload` is what was sent
     (kept whole: a retry resends it). Over-long key, code and message are clipped rather than
-    refused: losing the event would be worse than a shortened message.
+    refused: losing the event would be worse than a shortened message. A record event that
+    repeats an open one is counted on it (see the module) and that event is returned.
     """
-    cleaned_kind = (kind or "").strip()
-    if not cleaned_kind or len(cleaned_kind) > 30:
-        raise InvalidInput.field("kind", "must be 1 to 30 characters")
-    event = Event(
-        id=new_id(),
-        tenant_id=integration.tenant_id,
-        integration_id=integration.id,
-        run_id=run_id,
-        kind=cleaned_kind,
-        status="open",
-        record_key=_clip(record_key, 255),
-        error_code=_clip(error_code, 100),
-        message=_clip(log.redact(message or ""), MAX_MESSAGE) or "",
-        fields=[str(f) for f in (fields or [])],
-        payload=dict(payload) if payload is not None else None,
-        created_at=utcnow(),
+    failure = EventInput(kind, message, record_key, error_code, list(fields or []), payload)
+    return record_many(session, integration=integration, run_id=run_id, failures=[failure])[0]
+
+
+_LOOKUP_CHUNK = 500
+
+
+def record_many(
+    session: Session, *, integration: Integration, run_id: str | None,
+    failures: Sequence[EventInput],
+) -> list[Event]:
+    """`record` for many failures of one integration (a chunk's rejections), looking up the
+    open events they may repeat in a few queries rather than one per record."""
+    now = utcnow()
+    cleaned = [_cleaned(f) for f in failures]
+    open_events = _open_record_events(
+        session, integration.id, {(f.kind, f.record_key) for f in cleaned if _folds(f)}
     )
-    session.add(event)
-    return event
+    kept: list[Event] = []
+    for f in cleaned:
+        identity = (f.kind, f.record_key, f.error_code)
+        seen = open_events.get(identity) if _folds(f) else None
+        if seen is not None and _seen_again(session, seen, f, run_id, now):
+            kept.append(seen)
+            continue
+        event = Event(
+            id=new_id(), tenant_id=integration.tenant_id, integration_id=integration.id,
+            run_id=run_id, last_run_id=run_id, kind=f.kind, status="open",
+            record_key=f.record_key, error_code=f.error_code, message=f.message,
+            fields=list(f.fields), payload=f.payload, created_at=now, last_seen_at=now,
+            occurrences=1,
+        )
+        session.add(event)
+        if _folds(f):
+            open_events[identity] = event
+        kept.append(event)
+    return kept
+
+
+def _cleaned(f: EventInput) -> EventInput:
+    kind = (f.kind or "").strip()
+    if not kind or len(kind) > 30:
+        raise InvalidInput.field("kind", "must be 1 to 30 characters")
+    return EventInput(
+        kind=kind,
+        message=_clip(log.redact(f.message or ""), MAX_MESSAGE) or "",
+        record_key=_clip(f.record_key, 255),
+        error_code=_clip(f.error_code, 100),
+        fields=[str(x) for x in f.fields],
+        payload=dict(f.payload) if f.payload is not None else None,
+    )
+
+
+def _folds(f: EventInput) -> bool:
+    return f.kind in RECORD_EVENT_KINDS and f.record_key is not None
+
+
+def _open_record_events(
+    session: Session, integration_id: str, wanted: set[tuple[str, str | None]]
+) -> dict[tuple[str, str | None, str | None], Event]:
+    if not wanted:
+        return {}
+    keys = sorted({key for _, key in wanted if key is not None})
+    kinds = sorted({kind for kind, _ in wanted})
+    found: dict[tuple[str, str | None, str | None], Event] = {}
+    for at in range(0, len(keys), _LOOKUP_CHUNK):
+        query = select(Event).where(
+            Event.integration_id == integration_id, Event.status == "open",
+            Event.kind.in_(kinds), Event.record_key.in_(keys[at : at + _LOOKUP_CHUNK]),
+        )
+        for event in session.scalars(query):
+            found[(event.kind, event.record_key, event.error_code)] = event
+    return found
+
+
+def _seen_again(
+    session: Session, event: Event, f: EventInput, run_id: str | None, now: datetime
+) -> bool:
+    """Count a repeat on `event`, unless someone resolved it meanwhile (then: a new event)."""
+    counted = session.execute(
+        update(Event).where(Event.id == event.id, Event.status == "open").values(
+            occurrences=Event.occurrences + 1, last_seen_at=now, last_run_id=run_id,
+            message=f.message, fields=list(f.fields), payload=f.payload,
+        ).execution_options(synchronize_session=False)
+    )
+    if counted.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.expire(event)
+    return True
 
 
 def _status_filter(status: str | None) -> str | None:
@@ -108,8 +198,8 @@ def list_events(
         query = query.where(Event.status == wanted)
     if kind:
         query = query.where(Event.kind == kind.strip())
-    if run_id:
-        query = query.where(Event.run_id == run_id)
+    if run_id:  # the run that opened it or saw it last
+        query = query.where(or_(Event.run_id == run_id, Event.last_run_id == run_id))
     query = newest_first(query, Event.created_at, Event.id, limit=limit, cursor=cursor)
     rows = list(session.scalars(query))
     return page(rows, limit, lambda e: (e.created_at, e.id))
@@ -186,6 +276,9 @@ def public_view(event: Event, integration_name: str | None = None) -> dict[str, 
         "fields": list(event.fields or []),
         "payload": log.redact(event.payload) if event.payload is not None else None,
         "created_at": event.created_at,
+        "occurrences": event.occurrences,
+        "last_seen_at": event.last_seen_at,
+        "last_run_id": event.last_run_id,
         "resolved_at": event.resolved_at,
         "resolved_by": event.resolved_by,
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
 from forcebridge import log
@@ -78,11 +78,12 @@ def views(session: Session, runs: Sequence[Run]) -> list[dict[str, Any]]:
     if not runs:
         return []
     ids = [r.id for r in runs]
-    per_run = (
-        select(Event.run_id, func.count().label("n"))
-        .where(Event.run_id.in_(ids))
-        .group_by(Event.run_id)
-    )
+    # a run's events: those it opened and those it saw last (a record failing again)
+    sightings = union(
+        select(Event.run_id.label("run_id"), Event.id).where(Event.run_id.in_(ids)),
+        select(Event.last_run_id.label("run_id"), Event.id).where(Event.last_run_id.in_(ids)),
+    ).subquery()
+    per_run = select(sightings.c.run_id, func.count().label("n")).group_by(sightings.c.run_id)
     counts = {row.run_id: int(row.n) for row in session.execute(per_run)}
     named = select(Integration.id, Integration.name).where(
         Integration.id.in_({r.integration_id for r in runs})

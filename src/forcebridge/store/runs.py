@@ -3,6 +3,10 @@
 An event is the unit of "something needs a person": a record Salesforce rejected (with its
 code, fields, key and the payload sent), a run that could not finish, a form post or an
 outbox delivery that was given up on. Events stay `open` until resolved or retried.
+
+A record of an entity sync that fails again for the same reason is the same problem, not a
+new one: there is at most one open event per integration, kind, record key and error code
+(`ux_events_open_record`), and a repeat raises its `occurrences` and `last_seen_at`.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forcebridge.store.models import Base
@@ -19,6 +23,13 @@ from forcebridge.store.types import IdColumn, new_id, utcnow
 RUN_STATUSES = ("running", "succeeded", "partial", "failed")
 RUN_TRIGGERS = ("schedule", "manual", "api", "retry")
 EVENT_STATUSES = ("open", "resolved", "retried")
+# Events about one record of an entity sync, named by its key: a repeat counts on the open one.
+# (Not outbox or form events: their key is an ordering key or a post, each message its own.)
+RECORD_EVENT_KINDS = ("record_rejected", "record_invalid", "delete_rejected")
+OPEN_RECORD_EVENT = (
+    "status = 'open' AND record_key IS NOT NULL AND kind IN "
+    f"({', '.join(repr(k) for k in RECORD_EVENT_KINDS)})"
+)
 
 
 class Run(Base):
@@ -54,14 +65,22 @@ class Run(Base):
 
 class Event(Base):
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_integration_status", "integration_id", "status"),)
+    __table_args__ = (
+        Index("ix_events_integration_status", "integration_id", "status"),
+        Index("ux_events_open_record", "integration_id", "kind", "record_key", "error_code",
+              unique=True, sqlite_where=text(OPEN_RECORD_EVENT),
+              postgresql_where=text(OPEN_RECORD_EVENT)),
+    )
 
     id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     integration_id: Mapped[str] = mapped_column(
         ForeignKey("integrations.id", ondelete="CASCADE")
     )
-    run_id: Mapped[str | None] = mapped_column(
+    run_id: Mapped[str | None] = mapped_column(  # the run that opened it
+        ForeignKey("runs.id", ondelete="SET NULL"), default=None, index=True
+    )
+    last_run_id: Mapped[str | None] = mapped_column(  # the run that saw it last
         ForeignKey("runs.id", ondelete="SET NULL"), default=None, index=True
     )
     kind: Mapped[str] = mapped_column(String(30))
@@ -72,5 +91,7 @@ class Event(Base):
     fields: Mapped[list[str]] = mapped_column(JSON, default=list)
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    occurrences: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
     resolved_by: Mapped[str | None] = mapped_column(String(200), default=None)
