@@ -79,6 +79,13 @@ class Settings(BaseSettings):
     run_bulk_job_records: int = Field(
         default=20_000, ge=1, description="Records per Bulk API 2.0 job once a run goes bulk."
     )
+    run_group_by_parent: bool = Field(
+        default=True,
+        description="Keep children of one parent out of concurrent writes (sorted into the same "
+        "bulk job, never in two chunks in flight), so Salesforce's parent row locks do not "
+        "fail them; records that still meet UNABLE_TO_LOCK_ROW are retried one chunk at a "
+        "time at the end of the run.",
+    )
     run_bulk_poll_seconds: float = Field(
         default=0.3, gt=0,
         description="First wait when polling a bulk job; it grows by half each poll up to 1 s, "

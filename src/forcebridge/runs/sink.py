@@ -14,6 +14,14 @@ through Bulk API 2.0 jobs of `Settings.run_bulk_job_records` records. Deciding p
 without a counting pass keeps a single read of the source and flat memory; the cost is
 that a run just over the threshold sends its first `bulk_threshold` records through
 collections. At most `BULK_JOBS_IN_FLIGHT` jobs are open at once (memory stays flat).
+
+Parent locks (`runs.parents`, `Settings.run_group_by_parent`): a bulk job's records are sorted
+by parent, so the org's internal batches of one job hold disjoint parents, and a job starts
+only when no chunk in flight references any of its parents (Salesforce holds a parent's lock
+for the whole of a batch's transaction, so a clash there makes batches wait and fail; a
+collections call's transaction is short enough for the org's lock wait to absorb a clash).
+Records that still fail `UNABLE_TO_LOCK_ROW` are set aside and written again at the end of the
+run, one chunk at a time, before they could become events.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from sqlalchemy.orm import Session
 from forcebridge.runs import intents, state
 from forcebridge.runs.bulk import upsert_job
 from forcebridge.runs.lifecycle import Counts
+from forcebridge.runs.parents import LOCK_CODE, Parent, ParentsInFlight, by_parent
 from forcebridge.runs.writer import Writer, Written
 from forcebridge.runtime import Runtime
 from forcebridge.salesforce.collections import MAX_RECORDS
@@ -117,6 +126,10 @@ class Sink:
         # only hold their records in memory here
         self.bulk_slots = asyncio.Semaphore(BULK_JOBS_IN_FLIGHT)
         self.error: BaseException | None = None
+        self.group_by_parent = rt.settings.run_group_by_parent
+        self.parents = ParentsInFlight()
+        self.parents_freed = asyncio.Event()
+        self.locked: list[Diffed] = []  # failed UNABLE_TO_LOCK_ROW: written again at the end
 
     async def add(self, records: Sequence[Diffed]) -> None:
         self.changes += len(records)
@@ -137,6 +150,15 @@ class Sink:
         if self.tasks:
             await asyncio.gather(*self.tasks)
         self.check()
+        await self._write_locked()
+
+    async def _write_locked(self) -> None:
+        """Write the records that met a parent lock again, one chunk at a time: nothing of
+        this run is in flight any more, so only another client could hold their parents."""
+        retry, self.locked = self.locked, []
+        for start in range(0, len(retry), MAX_RECORDS):
+            written = await self.writer.write(retry[start:start + MAX_RECORDS])
+            await self._keep(written)
 
     async def refresh(self, raw: Sequence[tuple[str, str]]) -> None:
         """Store new raw-row hashes of unchanged records (see sync.prepare)."""
@@ -157,6 +179,13 @@ class Sink:
     async def _spawn(self, chunk: list[Diffed]) -> None:
         self.check()
         bulk = self.bulk
+        parents: set[Parent] = set()
+        if bulk and self.group_by_parent:
+            chunk, parents = by_parent(chunk)
+            while self.parents.clashes(parents):
+                freed = self.parents_freed
+                await freed.wait()
+                self.check()
         if bulk:
             await self.bulk_slots.acquire()
         try:
@@ -170,22 +199,36 @@ class Sink:
             if bulk:
                 self.bulk_slots.release()
             raise self.error
-        task = asyncio.create_task(self._send(chunk, bulk))
+        self.parents.take(parents)
+        task = asyncio.create_task(self._send(chunk, bulk, parents))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def _send(self, chunk: list[Diffed], bulk: bool) -> None:
+    async def _keep(self, written: Written) -> None:
+        progress = self.counts.progress()
+        await anyio.to_thread.run_sync(
+            lambda: keep(self.rt, self.ref, written, progress=progress))
+        self.counts.created += written.created
+        self.counts.updated += written.updated
+        self.counts.failed += len(written.rejected)
+
+    def _set_aside_locked(self, chunk: list[Diffed], written: Written) -> None:
+        """Move records refused only for a parent lock out of `written` into `locked`."""
+        locked = {r.key for r in written.rejected if r.code == LOCK_CODE}
+        unknown = {c.key for c in written.unknown}
+        locked -= unknown  # an outcome not known is not retried here
+        if locked:
+            written.rejected = [r for r in written.rejected if r.key not in locked]
+            self.locked.extend(r for r in chunk if r.key in locked)
+
+    async def _send(self, chunk: list[Diffed], bulk: bool, parents: set[Parent]) -> None:
         try:
             if bulk:
                 written = await upsert_job(self.writer, chunk, self.rt.settings.run_bulk_poll_seconds)
             else:
                 written = await self.writer.write(chunk)
-            progress = self.counts.progress()
-            await anyio.to_thread.run_sync(
-                lambda: keep(self.rt, self.ref, written, progress=progress))
-            self.counts.created += written.created
-            self.counts.updated += written.updated
-            self.counts.failed += len(written.rejected)
+            self._set_aside_locked(chunk, written)
+            await self._keep(written)
         except asyncio.CancelledError:
             raise
         except BaseException as exc:  # kept, raised by the run's next step
@@ -195,6 +238,10 @@ class Sink:
             self.slots.release()
             if bulk:
                 self.bulk_slots.release()
+            if parents:
+                self.parents.give_back(parents)
+                self.parents_freed.set()
+                self.parents_freed = asyncio.Event()
 
     async def cancel(self) -> None:
         for task in list(self.tasks):
