@@ -124,15 +124,17 @@ def change(path: Path, share: float, offset: int, stamp: str) -> int:
 
 
 @contextmanager
-def emulator(folder: Path, latency_ms: int) -> Iterator[str]:
+def emulator(folder: Path, latency_ms: int, faults: str | None = None) -> Iterator[str]:
     """`forcebridge emulator serve` on a free port with the demo org (API allocation raised,
-    so a million records never hit the daily limit); yields its base URL."""
+    so a million records never hit the daily limit) and `faults` if given; yields its base
+    URL."""
     config = dataclasses.replace(demo_config(), daily_api_requests=10_000_000)
     org_file = folder / "org.json"
     org_file.write_text(json.dumps(dataclasses.asdict(config)))
     proc = subprocess.Popen(
         [sys.executable, "-m", "forcebridge", "emulator", "serve", "--port", "0",
-         "--latency-ms", str(latency_ms), "--org", str(org_file)],
+         "--latency-ms", str(latency_ms), "--org", str(org_file),
+         *(["--faults", faults] if faults else [])],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:

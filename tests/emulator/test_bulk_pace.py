@@ -151,3 +151,18 @@ async def test_batches_with_their_own_parents_and_writes_that_wait_long_enough_s
         free = await concurrent_contact_jobs(
             c, contacts_csv("E", parents, 25), contacts_csv("F", parents, 25))
     assert [i["numberRecordsFailed"] for i in disjoint + waited + free] == [0] * 6
+
+
+async def test_batches_of_one_job_sharing_parents_wait_for_each_other() -> None:
+    config = FaultConfig.parse(LOCKS.replace("lock_wait=30", "lock_wait=2000"))
+    async with emulator_client(config) as c:
+        parents = await account_ids(c, 4)
+        head, *rows = contacts_csv("A", parents, 50).splitlines()
+        interleaved = [rows[(i % 4) * 50 + i // 4] for i in range(200)]
+        (shared,) = await concurrent_contact_jobs(c, "\n".join([head, *interleaved]) + "\n")
+        (grouped,) = await concurrent_contact_jobs(c, contacts_csv("B", parents, 50))
+    # two batches of 100 at 1,000 rows/s: one after the other when every row's parent recurs
+    # in both, side by side when the rows come grouped by parent
+    assert shared["numberRecordsFailed"] == grouped["numberRecordsFailed"] == 0
+    assert shared["totalProcessingTime"] >= 200
+    assert grouped["totalProcessingTime"] < shared["totalProcessingTime"]

@@ -340,6 +340,7 @@ class IngestJob:
             locked: dict[int, str] = {}
             if parent_columns and locks is not None and pace is not None:
                 locked = await _take_parents(locks, pace.owner, parent_columns, rows, width)
+                pace.starts_now()
             with org.lock:  # one acquisition per chunk; REST writes wait between chunks
                 for k, row in enumerate(rows):
                     if not row:

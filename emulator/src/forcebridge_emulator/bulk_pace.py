@@ -71,6 +71,11 @@ class JobPace:
         self._open = (index, time.monotonic())
         self.owner = object()
 
+    def starts_now(self) -> None:
+        """The open batch's processing starts now (it was waiting for its parents' locks)."""
+        if self._open is not None:
+            self._open = (self._open[0], time.monotonic())
+
     async def finish(self, index: int) -> None:
         """The job's rows are all applied: wait until its last batch's time is up."""
         self._close(index)

@@ -4,8 +4,10 @@ Salesforce locks a parent row (the Account of a Contact) while a child referenci
 written; two writes in flight that touch children of the same parent make one of them wait and
 often fail `UNABLE_TO_LOCK_ROW`. A record's parents are its references by external id (the
 payload's `{"Account": {"External_Id__c": "A1"}}`), the only way forcebridge maps a parent.
-The sink sorts a bulk job's records by parent, so the org's internal batches of a job hold
-disjoint parents, and never has two chunks in flight that name the same parent.
+The sink routes bulk records into lanes by parent (`Lanes`), so jobs cut from different lanes
+share no parent and run side by side; sorts a job's records by parent, so the org's internal
+batches of one job hold disjoint parents; and never has two jobs in flight that name the same
+parent (two jobs of one lane wait for each other).
 """
 
 from __future__ import annotations
@@ -43,6 +45,42 @@ def by_parent(records: Sequence[Diffed]) -> tuple[list[Diffed], set[Parent]]:
 
 def chunk_parents(records: Iterable[Diffed]) -> set[Parent]:
     return {p for r in records for p in parents_of(r.payload)}
+
+
+class Lanes:
+    """Records waiting for a bulk job, each parent's children all in one lane."""
+
+    def __init__(self, count: int) -> None:
+        self._lanes: list[list[Diffed]] = [[] for _ in range(count)]
+        self._spread = 0  # records without a parent go round the lanes
+
+    def add(self, records: Iterable[Diffed]) -> None:
+        lanes, count = self._lanes, len(self._lanes)
+        for r in records:
+            parents = parents_of(r.payload)
+            if parents:
+                lanes[hash(parents[0]) % count].append(r)
+            else:
+                self._spread = (self._spread + 1) % count
+                lanes[self._spread].append(r)
+
+    def full(self, size: int) -> list[list[Diffed]]:
+        """Cut a job of `size` records from every lane holding that many."""
+        jobs = []
+        for lane in self._lanes:
+            while len(lane) >= size:
+                jobs.append(lane[:size])
+                del lane[:size]
+        return jobs
+
+    def rest(self, size: int) -> list[list[Diffed]]:
+        """Every record left, as jobs of at most `size`."""
+        jobs = self.full(size)
+        for lane in self._lanes:
+            if lane:
+                jobs.append(lane[:])
+                lane.clear()
+        return jobs
 
 
 class ParentsInFlight:

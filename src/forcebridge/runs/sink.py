@@ -15,9 +15,10 @@ without a counting pass keeps a single read of the source and flat memory; the c
 that a run just over the threshold sends its first `bulk_threshold` records through
 collections. At most `BULK_JOBS_IN_FLIGHT` jobs are open at once (memory stays flat).
 
-Parent locks (`runs.parents`, `Settings.run_group_by_parent`): a bulk job's records are sorted
-by parent, so the org's internal batches of one job hold disjoint parents, and a job starts
-only when no chunk in flight references any of its parents (Salesforce holds a parent's lock
+Parent locks (`runs.parents`, `Settings.run_group_by_parent`): bulk records are routed into
+`BULK_JOBS_IN_FLIGHT` lanes by parent, so jobs of different lanes share no parent and run side
+by side; a job's records are sorted by parent, so the org's internal batches of one job hold
+disjoint parents; and a job starts only when no job in flight references any of its parents (Salesforce holds a parent's lock
 for the whole of a batch's transaction, so a clash there makes batches wait and fail; a
 collections call's transaction is short enough for the org's lock wait to absorb a clash).
 Records that still fail `UNABLE_TO_LOCK_ROW` are set aside and written again at the end of the
@@ -37,7 +38,7 @@ from sqlalchemy.orm import Session
 from forcebridge.runs import intents, state
 from forcebridge.runs.bulk import upsert_job
 from forcebridge.runs.lifecycle import Counts
-from forcebridge.runs.parents import LOCK_CODE, Parent, ParentsInFlight, by_parent
+from forcebridge.runs.parents import LOCK_CODE, Lanes, Parent, ParentsInFlight, by_parent
 from forcebridge.runs.writer import Writer, Written
 from forcebridge.runtime import Runtime
 from forcebridge.salesforce.collections import MAX_RECORDS
@@ -128,6 +129,7 @@ class Sink:
         self.error: BaseException | None = None
         self.group_by_parent = rt.settings.run_group_by_parent
         self.parents = ParentsInFlight()
+        self.lanes = Lanes(BULK_JOBS_IN_FLIGHT) if self.group_by_parent else None
         self.parents_freed = asyncio.Event()
         self.locked: list[Diffed] = []  # failed UNABLE_TO_LOCK_ROW: written again at the end
 
@@ -137,6 +139,11 @@ class Sink:
         if self.bulk_threshold is not None and self.changes > self.bulk_threshold:
             self.bulk = True
         size = self.rt.settings.run_bulk_job_records if self.bulk else MAX_RECORDS
+        if self.bulk and self.lanes is not None:
+            self.lanes.add(self.pending)
+            self.pending = []
+            for job in self.lanes.full(size):
+                await self._spawn(job)
         while len(self.pending) >= size:
             chunk, self.pending = self.pending[:size], self.pending[size:]
             await self._spawn(chunk)
@@ -147,6 +154,9 @@ class Sink:
         while self.pending:
             chunk, self.pending = self.pending[:size], self.pending[size:]
             await self._spawn(chunk)
+        if self.lanes is not None:
+            for job in self.lanes.rest(size):
+                await self._spawn(job)
         if self.tasks:
             await asyncio.gather(*self.tasks)
         self.check()
