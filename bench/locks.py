@@ -37,20 +37,19 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sync_initial import (  # noqa: E402  (a sibling bench script, not a package)
+from forcebridge.runtime import Runtime
+from forcebridge.services import authorization, connections, integration_saves, tenants
+from forcebridge.services.connections import ConnectionInput
+from forcebridge.services.integrations import IntegrationInput
+from forcebridge.settings import Settings
+from forcebridge.store.runs import Run
+from forcebridge_emulator.orgfile import demo_config
+from sync_initial import (
     CONNECTION,
     api_calls,
     cpu_seconds,
     emulator,
 )
-
-from forcebridge.runtime import Runtime  # noqa: E402
-from forcebridge.services import authorization, connections, integration_saves, tenants  # noqa: E402
-from forcebridge.services.connections import ConnectionInput  # noqa: E402
-from forcebridge.services.integrations import IntegrationInput  # noqa: E402
-from forcebridge.settings import Settings  # noqa: E402
-from forcebridge.store.runs import Run  # noqa: E402
-from forcebridge_emulator.orgfile import demo_config  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "locks.json"
 V = "/services/data/v62.0"

@@ -103,7 +103,9 @@ def _refresh(rt: Runtime, ref: RunRef, raw: Sequence[tuple[str, str]]) -> None:
         state.refresh(session, ref.integration_id, raw)
 
 
-BULK_JOBS_IN_FLIGHT = 3
+# an org processes internal batches of 10,000 side by side (jobs of 20,000 are two each);
+# five jobs keep about ten of them busy while memory holds at most ten jobs' records
+BULK_JOBS_IN_FLIGHT = 5
 
 
 class Sink:
@@ -123,8 +125,6 @@ class Sink:
         self.pending: list[Diffed] = []
         self.tasks: set[asyncio.Task[None]] = set()
         self.slots = asyncio.Semaphore(max(2, writer.client.pool.limit))
-        # the org processes a connection's jobs about one at a time: more jobs queued there
-        # only hold their records in memory here
         self.bulk_slots = asyncio.Semaphore(BULK_JOBS_IN_FLIGHT)
         self.error: BaseException | None = None
         self.group_by_parent = rt.settings.run_group_by_parent
