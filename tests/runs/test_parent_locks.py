@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from forcebridge.runs import run_integration
-from forcebridge.runs.parents import ParentsInFlight, by_parent, chunk_parents, parents_of
+from forcebridge.runs.parents import Lanes, ParentsInFlight, by_parent, chunk_parents, parents_of
 from forcebridge.sync.diff import Change, Diffed
 from tests.runs.conftest import World, write_csv
 
@@ -83,3 +83,22 @@ def test_parents_are_references_by_external_id_and_sorting_keeps_children_togeth
     assert not held.clashes(chunk_parents([diffed("6", "C"), diffed("7", None)]))
     held.give_back(first)
     assert not held.clashes(first)
+
+
+def test_lanes_keep_each_parent_in_one_lane_and_leave_records_without_one_out() -> None:
+    lanes = Lanes(3)
+    records = [diffed(str(i), f"A{i % 7}") for i in range(70)]
+    free = lanes.add([*records, diffed("x", None)])
+    assert [r.key for r in free] == ["x"]
+    whole = lanes.rest(1000)  # one job per lane that holds records
+    assert 1 < len(whole) <= 3
+    assert sorted(r.key for job in whole for r in job) == sorted(r.key for r in records)
+    for job in whole:
+        for other in whole:
+            if job is not other:
+                assert not chunk_parents(job) & chunk_parents(other)
+    assert lanes.rest(1000) == []
+    lanes.add(records)
+    cut = lanes.full(5)
+    assert cut and all(len(job) == 5 for job in cut)
+    assert sum(map(len, cut + lanes.rest(5))) == 70

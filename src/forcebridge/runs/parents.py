@@ -52,17 +52,19 @@ class Lanes:
 
     def __init__(self, count: int) -> None:
         self._lanes: list[list[Diffed]] = [[] for _ in range(count)]
-        self._spread = 0  # records without a parent go round the lanes
 
-    def add(self, records: Iterable[Diffed]) -> None:
+    def add(self, records: Iterable[Diffed]) -> list[Diffed]:
+        """Route the records that reference a parent; those that do not are returned (they
+        clash with nothing, so any job may carry them)."""
         lanes, count = self._lanes, len(self._lanes)
+        free = []
         for r in records:
             parents = parents_of(r.payload)
             if parents:
                 lanes[hash(parents[0]) % count].append(r)
             else:
-                self._spread = (self._spread + 1) % count
-                lanes[self._spread].append(r)
+                free.append(r)
+        return free
 
     def full(self, size: int) -> list[list[Diffed]]:
         """Cut a job of `size` records from every lane holding that many."""

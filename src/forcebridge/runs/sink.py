@@ -140,8 +140,7 @@ class Sink:
             self.bulk = True
         size = self.rt.settings.run_bulk_job_records if self.bulk else MAX_RECORDS
         if self.bulk and self.lanes is not None:
-            self.lanes.add(self.pending)
-            self.pending = []
+            self.pending = self.lanes.add(self.pending)
             for job in self.lanes.full(size):
                 await self._spawn(job)
         while len(self.pending) >= size:
