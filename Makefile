@@ -7,17 +7,30 @@ BIN := $(VENV)/bin
 PG_PORT ?= 55432
 export FB_PG_PORT := $(PG_PORT)
 
-.PHONY: demo test install install-test system-packages lint typecheck pytest services-up services-down bench clean
+ASSETS := build/console
+
+.PHONY: demo test install install-test assets system-packages lint typecheck pytest services-up services-down bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-install: $(BIN)/python
+install: $(BIN)/python assets
 	$(BIN)/pip install -q -e ./emulator -e .
 
-install-test: $(BIN)/python
+install-test: $(BIN)/python assets
 	$(BIN)/pip install -q -e ./emulator -e '.[test]'
+
+# The console's front-end packages (htmx, chart.js) from the npm registry, into a git-ignored
+# folder that forcebridge serves; never a CDN, never copies in the repository.
+assets: $(ASSETS)/node_modules/.package-lock.json
+
+$(ASSETS)/node_modules/.package-lock.json: assets/package.json assets/package-lock.json
+	@command -v npm >/dev/null || scripts/services.sh install-node
+	mkdir -p $(ASSETS)
+	cp assets/package.json assets/package-lock.json $(ASSETS)/
+	npm ci --prefix $(ASSETS) --no-audit --no-fund --loglevel=error
+	@touch $@
 
 system-packages:
 	scripts/services.sh install
@@ -38,7 +51,9 @@ test: install-test system-packages
 	$(BIN)/ruff check src emulator/src tests bench || status=1; \
 	$(BIN)/mypy || status=1; \
 	FORCEBRIDGE_TEST_POSTGRES_URL=$$pg_url FORCEBRIDGE_TEST_REQUIRE_SERVICES=1 \
+		FORCEBRIDGE_TEST_SCREENSHOTS=$(CURDIR)/build/screenshots \
 		$(BIN)/pytest -q -p no:cacheprovider || status=1; \
+	echo "console screenshots (Chromium, for people to look at): $(CURDIR)/build/screenshots"; \
 	scripts/services.sh stop; \
 	exit $$status
 

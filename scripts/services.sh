@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Start or stop the real servers the test suite uses, on loopback, with throwaway data.
-#   scripts/services.sh install   install missing system packages (apt)
+#   scripts/services.sh install   install missing system packages (apt): PostgreSQL, Node.js
+#                                 and npm (the console's assets), Chromium (the console tests)
+#   scripts/services.sh install-node   only Node.js and npm, for building the console's assets
 #   scripts/services.sh start     start PostgreSQL; prints nothing else on success
 #   scripts/services.sh stop      stop them and delete their data
 set -euo pipefail
@@ -21,14 +23,32 @@ as_pg() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-install() {
-  local need=()
-  [ -n "$(pg_bin)" ] || need+=(postgresql)
+apt_install() {
+  local need=("$@")
   if [ ${#need[@]} -gt 0 ]; then
     echo "installing system packages: ${need[*]}"
     as_root apt-get update -qq
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${need[@]}" >/dev/null
   fi
+}
+
+node_packages() {
+  command -v node >/dev/null || echo nodejs
+  command -v npm >/dev/null || echo npm
+}
+
+install_node() {
+  # shellcheck disable=SC2046
+  apt_install $(node_packages)
+}
+
+install() {
+  local need=()
+  [ -n "$(pg_bin)" ] || need+=(postgresql)
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+  # shellcheck disable=SC2207
+  need+=($(node_packages))
+  apt_install "${need[@]}"
 }
 
 start() {
@@ -53,7 +73,8 @@ stop() {
 
 case "${1:-}" in
   install) install ;;
+  install-node) install_node ;;
   start) start ;;
   stop) stop ;;
-  *) echo "usage: $0 install|start|stop" >&2; exit 2 ;;
+  *) echo "usage: $0 install|install-node|start|stop" >&2; exit 2 ;;
 esac

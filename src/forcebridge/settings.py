@@ -97,6 +97,29 @@ class Settings(BaseSettings):
         "transiently after the client's own retries, before the run gives up.",
     )
 
+    console_session_idle_minutes: int = Field(
+        default=30, ge=1, description="A console session unused this long ends."
+    )
+    console_session_max_hours: int = Field(
+        default=12, ge=1, description="A console session ends this long after sign-in, used or not."
+    )
+    sign_in_window_minutes: int = Field(
+        default=15, ge=1, description="Window over which failed console sign-ins are counted."
+    )
+    sign_in_failures_per_account: int = Field(
+        default=5, ge=1, description="Failed sign-ins to one account within the window before "
+        "it is refused until the window passes."
+    )
+    sign_in_failures_per_address: int = Field(
+        default=20, ge=1, description="Failed sign-ins from one address within the window "
+        "before it is refused until the window passes."
+    )
+    console_assets_dir: Path | None = Field(
+        default=None,
+        description="Where `make` installed the console's npm packages (htmx, chart.js); "
+        "default: build/console/node_modules in the source checkout.",
+    )
+
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_username: str | None = None

@@ -1,10 +1,12 @@
-"""The FastAPI application: routers under /api/v1, probes at the root."""
+"""The FastAPI application: routers under /api/v1, probes at the root, the console at `/`."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
+from starlette.routing import BaseRoute, Match, Mount
+from starlette.types import ASGIApp, Scope
 
-from forcebridge import __version__
+from forcebridge import __version__, console
 from forcebridge.api import errors
 from forcebridge.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from forcebridge.api.routes import (
@@ -25,6 +27,24 @@ from forcebridge.api.routes import (
 from forcebridge.runtime import Runtime
 
 API_PREFIX = "/api/v1"
+
+
+class _ConsoleMount(Mount):
+    """The console at `/`, for paths no API route claims: an unknown `/api/...` path stays the
+    API's JSON 404, and a known path with the wrong method stays its 405."""
+
+    def __init__(self, app: ASGIApp, api_routes: list[BaseRoute]) -> None:
+        super().__init__("/", app=app)
+        self._api_routes = api_routes
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        path = scope.get("path", "")
+        if path.startswith("/api/"):
+            return Match.NONE, {}
+        for route in self._api_routes:
+            if route is not self and route.matches(scope)[0] != Match.NONE:
+                return Match.NONE, {}
+        return super().matches(scope)
 
 
 def create_app(runtime: Runtime | None = None) -> FastAPI:
@@ -59,6 +79,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.include_router(oauth_token.router)
     app.include_router(hooks.router)
     app.include_router(health.router)
+    # last: the console answers every path the API does not
+    app.router.routes.append(_ConsoleMount(console.create_app(rt), app.router.routes))
     app.add_middleware(BodyLimitMiddleware, max_bytes=rt.settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     return app

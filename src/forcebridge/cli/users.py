@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import typer
 
 from forcebridge.cli.output import (
@@ -14,9 +17,16 @@ from forcebridge.cli.output import (
     runtime,
 )
 from forcebridge.services import tenants, users
+from forcebridge.store.models import User
 
 app = typer.Typer(no_args_is_help=True)
-COLUMNS = ("id", "name", "email", "notify", "created_at")
+COLUMNS = ("id", "name", "email", "notify", "admin", "console", "created_at")
+
+
+def _row(user: User) -> dict[str, Any]:
+    row = as_row(user, ("id", "name", "email", "notify", "admin", "created_at"))
+    row["console"] = user.password_hash is not None  # whether they can sign in; never the hash
+    return row
 
 
 @app.command("add")
@@ -27,15 +37,39 @@ def add(
     notify: bool = typer.Option(
         True, "--notify/--no-notify", help="Receive failure notifications."
     ),
+    admin: bool = typer.Option(
+        False, "--admin", help="Grant what an admin API key grants, in the console too."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Add a user to a tenant."""
+    """Add a user to a tenant. Give them a password with `users set-password` to let them
+    sign into the console (the first admin is made this way)."""
     with runtime().db.begin() as s:
         t = tenants.find(s, tenant)
-        emit_one(
-            as_row(users.create(s, t.id, name, email, notify=notify, actor="cli"), COLUMNS),
-            as_json=as_json,
-        )
+        user = users.create(s, t.id, name, email, notify=notify, admin=admin, actor="cli")
+        emit_one(_row(user), as_json=as_json)
+
+
+@app.command("set-password")
+def set_password(
+    user: str = typer.Argument(..., help="The user's email or id."),
+    tenant: str = TenantOption,
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from standard input (for scripts)."
+    ),
+) -> None:
+    """Set a user's console password (argon2-hashed); their open sessions end.
+
+    Asks twice on a terminal; with --password-stdin reads one line instead."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with runtime().db.begin() as s:
+        t = tenants.find(s, tenant)
+        updated = users.set_password(s, t.id, user, password, actor="cli")
+        email = updated.email
+    console.print(f"{email} can now sign into the console")
 
 
 @app.command("list")
@@ -44,7 +78,7 @@ def list_(tenant: str = TenantOption, as_json: bool = JsonOption) -> None:
     with runtime().db.begin() as s:
         t = tenants.find(s, tenant)
         emit(
-            (as_row(u, COLUMNS) for u in users.list_all(s, t.id)),
+            (_row(u) for u in users.list_all(s, t.id)),
             COLUMNS,
             as_json=as_json,
             title=f"Users of {t.name}",

@@ -1,13 +1,22 @@
-"""Users of a tenant: they receive notifications and, later, log into the console."""
+"""Users of a tenant: they receive notifications and, with a password, sign into the console.
+
+Passwords are kept as argon2id hashes (argon2-cffi's defaults). A console email must be unique
+across tenants, since signing in names no tenant.
+"""
 
 from __future__ import annotations
 
+from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forcebridge.errors import Conflict, NotFound
+from forcebridge.errors import Conflict, InvalidInput, NotFound
 from forcebridge.services import audit, validation
+from forcebridge.store.console import ConsoleSession
 from forcebridge.store.models import User
+
+MIN_PASSWORD_LENGTH = 10
+hasher = PasswordHasher()
 
 
 def create(
@@ -17,6 +26,7 @@ def create(
     email: str,
     *,
     notify: bool = True,
+    admin: bool = False,
     actor: str = "system",
 ) -> User:
     name = validation.name(name)
@@ -27,7 +37,7 @@ def create(
             f"a user with email {email} already exists",
             details=[{"field": "email", "reason": "already exists"}],
         )
-    user = User(tenant_id=tenant_id, name=name, email=email, notify=notify)
+    user = User(tenant_id=tenant_id, name=name, email=email, notify=notify, admin=admin)
     session.add(user)
     session.flush()
     audit.record(
@@ -37,7 +47,7 @@ def create(
         target_type="user",
         target_id=user.id,
         tenant_id=tenant_id,
-        detail={"email": email},
+        detail={"email": email, "admin": admin},
     )
     return user
 
@@ -46,6 +56,51 @@ def get(session: Session, tenant_id: str, user_id: str) -> User:
     user = session.get(User, user_id)
     if user is None or user.tenant_id != tenant_id:
         raise NotFound(f"user {user_id} not found")
+    return user
+
+
+def find(session: Session, tenant_id: str, ref: str) -> User:
+    """A user of the tenant by id or email."""
+    user = session.get(User, ref)
+    if user is None or user.tenant_id != tenant_id:
+        user = session.scalar(
+            select(User).where(User.tenant_id == tenant_id, User.email == ref.strip().lower())
+        )
+    if user is None:
+        raise NotFound(f"user {ref} not found")
+    return user
+
+
+def set_password(
+    session: Session, tenant_id: str, ref: str, password: str, *, actor: str = "system"
+) -> User:
+    """Give a user console access (or a new password); their other sessions end."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput.field(
+            "password", f"must be at least {MIN_PASSWORD_LENGTH} characters"
+        )
+    user = find(session, tenant_id, ref)
+    elsewhere = session.scalar(
+        select(User).where(
+            User.email == user.email, User.id != user.id, User.password_hash.is_not(None)
+        )
+    )
+    if elsewhere is not None:
+        raise Conflict(
+            f"{user.email} already signs into the console for another tenant",
+            details=[{"field": "email", "reason": "signs in for another tenant"}],
+        )
+    user.password_hash = hasher.hash(password)
+    for old in session.scalars(select(ConsoleSession).where(ConsoleSession.user_id == user.id)):
+        session.delete(old)
+    audit.record(
+        session,
+        actor=actor,
+        action="user.set_password",
+        target_type="user",
+        target_id=user.id,
+        tenant_id=tenant_id,
+    )
     return user
 
 

@@ -3,6 +3,7 @@
 from forcebridge.store import (  # noqa: F401
     api_clients,
     connections,
+    console,
     form_posts,
     integrations,
     models,

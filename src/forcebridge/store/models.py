@@ -29,7 +29,10 @@ class Tenant(Base):
 
 
 class User(Base):
-    """A person who receives notifications (and, later, logs into the console)."""
+    """A person who receives notifications and, once given a password, signs into the console.
+
+    `admin` grants what an admin API key grants; `password_hash` is an argon2 hash or None
+    (no console access)."""
 
     __tablename__ = "users"
     __table_args__ = (UniqueConstraint("tenant_id", "email", name="uq_users_tenant_email"),)
@@ -39,6 +42,8 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(320))
     notify: Mapped[bool] = mapped_column(Boolean, default=True)
+    admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

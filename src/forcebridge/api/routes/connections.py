@@ -5,10 +5,11 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from fastapi import APIRouter, Depends, Response
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from forcebridge.api.auth import Principal, principal, runtime
+from forcebridge.console.viewer import COOKIE as CONSOLE_COOKIE
 from forcebridge.runtime import Runtime
 from forcebridge.services import authorization, connections
 from forcebridge.services.connections import ConnectionInput
@@ -92,15 +93,19 @@ callback_router = APIRouter(tags=["connections"])
 
 @callback_router.get("/oauth/callback", response_class=HTMLResponse)
 async def oauth_callback(
+    request: Request,
     state: str = "",
     code: str | None = None,
     error: str | None = None,
     error_description: str | None = None,
     rt: Runtime = Depends(runtime),
-) -> HTMLResponse:
+) -> Response:
     """Where Salesforce sends the browser back in the web-server flow; `state` identifies it."""
     outcome = await authorization.complete_callback(rt, state, code, error, error_description)
     conn = outcome.connection
+    if request.cookies.get(CONSOLE_COOKIE):
+        # started from the console: back to the connection's page there, which shows the outcome
+        return RedirectResponse(f"/connections/{conn['id']}?done=oauth", status_code=303)
     ok = conn["status"] == "authorized"
     text = (
         f"Connection {html.escape(conn['name'])} is authorized for org {html.escape(conn['org_id'] or '')}."

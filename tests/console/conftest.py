@@ -1,0 +1,148 @@
+"""The console under a real browser: forcebridge and the emulator each on a socket, Chromium
+headless (Debian's /usr/bin/chromium, driven by Playwright), one signed-in user per tenant.
+
+Screenshots go to FORCEBRIDGE_TEST_SCREENSHOTS (default build/screenshots), which `make test`
+prints, for people to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from forcebridge.api import create_app
+from forcebridge.runtime import Runtime
+from forcebridge.services import tenants, users
+from forcebridge.settings import Settings
+from tests.salesforce.emulated import Emulated, on_socket
+
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+PASSWORD = "correct horse battery"
+SCREENSHOTS = Path(
+    os.environ.get("FORCEBRIDGE_TEST_SCREENSHOTS")
+    or Path(__file__).resolve().parents[2] / "build" / "screenshots"
+)
+
+
+@dataclass
+class Person:
+    tenant_id: str
+    user_id: str
+    email: str
+    password: str = PASSWORD
+
+
+@dataclass
+class Live:
+    """forcebridge on a socket, with its runtime and the emulated org it reaches."""
+
+    url: str
+    rt: Runtime
+    emu: Emulated
+
+    def person(self, tenant: str, email: str, *, admin: bool = True) -> Person:
+        """A tenant (created if new) and a user of it who can sign in."""
+        with self.rt.db.begin() as s:
+            found = [t for t in tenants.list_all(s) if t.name == tenant]
+            t = found[0] if found else tenants.create(s, tenant)
+            user = users.create(s, t.id, email.split("@")[0].title(), email, admin=admin)
+            users.set_password(s, t.id, user.id, PASSWORD)
+            return Person(t.id, user.id, email)
+
+
+def _serve(app: Any, sock: socket.socket) -> tuple[uvicorn.Server, threading.Thread]:
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    return server, thread
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[Live]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=f"sqlite:///{tmp_path / 'console.db'}",
+        public_url=url,
+        scheduler=False,
+        log_format="json",
+    )
+    rt = Runtime(settings)
+    rt.migrate()
+    with on_socket() as emu:
+        server, thread = _serve(create_app(rt), sock)
+        try:
+            yield Live(url, rt, emu)
+        finally:
+            server.should_exit = True
+            thread.join(timeout=15)
+            sock.close()
+            rt.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: scripts/services.sh install puts Debian's chromium there")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live: Live) -> Iterator[Page]:
+    """A fresh browser context (no cookies) at 1280 px; CSP violations fail the test."""
+    context = browser.new_context(
+        base_url=live.url, viewport={"width": 1280, "height": 900}, timezone_id="Europe/Paris"
+    )
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    violations: list[str] = []
+    tab.on(
+        "console",
+        lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    yield tab
+    context.close()
+    assert not violations, f"the page broke its Content-Security-Policy: {violations}"
+
+
+def shot(page: Page, name: str, *, full_page: bool = True) -> Path:
+    """Save a screenshot for people to look at (not compared)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+def sign_in(page: Page, live: Live, who: Person, *, then: str = "/") -> None:
+    page.goto(then)
+    page.fill("#email", who.email)
+    page.fill("#password", who.password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
