@@ -17,7 +17,7 @@ class _Root(LazyGroup):
     # name -> where the command lives; a module is imported only when its command runs
     entries = {
         "tenants": Lazy(_C + "tenants:app", "Create, list and delete tenants (your customers)."),
-        "users": Lazy(_C + "users:app", "Manage a tenant's users, who receive notifications."),
+        "users": Lazy(_C + "users:app", "Manage a tenant's users: notifications, console sign-in."),
         "api-keys": Lazy(_C + "api_keys:app", "Issue, list and revoke API keys for the REST API."),
         "connections": Lazy(
             _C + "connections:app", "Connect Salesforce orgs: OAuth flow, concurrency, authorize."

@@ -1,7 +1,7 @@
 """console sign-in: users' password hash and admin flag, sessions, failed sign-ins
 
-Revision ID: 0007_console
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-03 09:15:00.000000
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 from forcebridge.store.types import UTCDateTime
 
-revision = "0007_console"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
