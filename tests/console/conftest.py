@@ -104,7 +104,7 @@ def live(tmp_path: Path) -> Iterator[Live]:
             rt.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: scripts/services.sh install puts Debian's chromium there")

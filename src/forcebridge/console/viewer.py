@@ -80,6 +80,13 @@ def _signature(rt: Runtime, token: str) -> str:
     return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
 
+def safe_path(value: str | None) -> str:
+    """A path of this site to send the browser to: never `//elsewhere` or a full URL."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/"
+
+
 def token_of(request: Request) -> str | None:
     raw = request.cookies.get(COOKIE, "")
     token, _, sig = raw.rpartition(".")

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
 from forcebridge import log
-from forcebridge.errors import NotFound
+from forcebridge.errors import InvalidInput, NotFound
 from forcebridge.services import integrations as integrations_service
 from forcebridge.services.pages import DEFAULT_LIMIT, Page, find_by_id, newest_first, page
 from forcebridge.store.db import Database
@@ -36,6 +36,49 @@ def list_runs(
     query = select(Run).where(Run.tenant_id == tenant_id, Run.integration_id == found.id)
     query = newest_first(query, Run.started_at, Run.id, limit=limit, cursor=cursor)
     return page(list(session.scalars(query)), limit, lambda r: (r.started_at, r.id))
+
+
+RUN_STATUSES = ("running", "succeeded", "partial", "failed")
+
+
+def list_tenant_runs(
+    session: Session,
+    tenant_id: str,
+    *,
+    integration: str | None = None,
+    status: str | None = None,
+    trigger: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[Run]:
+    """The tenant's runs, newest first, optionally of one integration (name or id), one
+    status and one trigger."""
+    query = select(Run).where(Run.tenant_id == tenant_id)
+    if integration:
+        found = integrations_service.get(session, tenant_id, integration)
+        query = query.where(Run.integration_id == found.id)
+    if status:
+        if status not in RUN_STATUSES:
+            raise InvalidInput.field("status", f"must be one of: {', '.join(RUN_STATUSES)}")
+        query = query.where(Run.status == status)
+    if trigger:
+        query = query.where(Run.trigger == trigger.strip())
+    query = newest_first(query, Run.started_at, Run.id, limit=limit, cursor=cursor)
+    return page(list(session.scalars(query)), limit, lambda r: (r.started_at, r.id))
+
+
+def latest_by_integration(session: Session, tenant_id: str) -> dict[str, Run]:
+    """Each integration's most recent run, for lists that show the last run's status."""
+    newest = (
+        select(Run.integration_id, func.max(Run.started_at).label("at"))
+        .where(Run.tenant_id == tenant_id)
+        .group_by(Run.integration_id)
+        .subquery()
+    )
+    query = select(Run).join(
+        newest, (Run.integration_id == newest.c.integration_id) & (Run.started_at == newest.c.at)
+    )
+    return {run.integration_id: run for run in session.scalars(query)}
 
 
 def get(session: Session, tenant_id: str, run_id: str) -> Run:

@@ -8,17 +8,14 @@ connected) are `409` either way.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import anyio
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict
 
-from forcebridge import log
 from forcebridge.api.auth import Principal, require_scope, runtime
-from forcebridge.errors import ForcebridgeError
-from forcebridge.runs import plan_integration, run_integration
+from forcebridge.runs import background, plan_integration, run_integration
 from forcebridge.runtime import Runtime
 from forcebridge.services import integrations, pushed
 from forcebridge.services import runs as run_history
@@ -29,11 +26,6 @@ router = APIRouter(tags=["runs"])
 _read = require_scope("integrations:read")
 _write = require_scope("integrations:write")
 _push = require_scope("records:write")
-
-_logger = log.get("api.runs")
-
-# Runs started in the background; a strong reference keeps a task from being collected.
-_background: set[asyncio.Task[str]] = set()
 
 
 class PushBody(BaseModel):
@@ -52,56 +44,6 @@ class RemoveBody(BaseModel):
     keys: list[Any]
 
 
-class _Started:
-    """A `RunProgress` that only notes that the run began (it holds the lock by then)."""
-
-    def __init__(self) -> None:
-        self.event = asyncio.Event()
-
-    def started(self, total: int | None) -> None:
-        self.event.set()
-
-    def advance(self, read: int, counts: dict[str, int]) -> None:
-        self.event.set()
-
-
-def _finished(task: asyncio.Task[str]) -> None:
-    _background.discard(task)
-    if task.cancelled():
-        return
-    exc = task.exception()
-    # a refusal (Conflict, NotFound) was the request's answer already; anything else is news
-    if exc is not None and not isinstance(exc, ForcebridgeError):
-        _logger.error("background run ended with an error", exc_info=exc)
-
-
-def _running_run_id(rt: Runtime, tenant_id: str, ref: str) -> str | None:
-    with rt.db.begin() as s:
-        return integrations.get(s, tenant_id, ref).running_run_id
-
-
-async def _start(rt: Runtime, tenant_id: str, ref: str, full: bool) -> str:
-    """Start a run in the background; the run's id once it began, or its refusal."""
-    signal = _Started()
-    task = asyncio.create_task(
-        run_integration(rt, tenant_id, ref, trigger="api", progress=signal, full=full)
-    )
-    _background.add(task)
-    task.add_done_callback(_finished)
-    began = asyncio.create_task(signal.event.wait())
-    try:
-        await asyncio.wait({task, began}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        began.cancel()
-    if task.done():
-        return task.result()  # the run's id, or the Conflict/NotFound it was refused with
-    run_id = await anyio.to_thread.run_sync(_running_run_id, rt, tenant_id, ref)
-    # the lock is ours once the run began; if it is already released the run has ended
-    if run_id is None:
-        run_id = await asyncio.shield(task)
-    return run_id
-
-
 @router.post("/integrations/{ref}/runs", status_code=202)
 async def start_run(
     ref: str,
@@ -117,7 +59,7 @@ async def start_run(
         run_id = await run_integration(rt, who.tenant_id, ref, trigger="api", full=full)
         response.status_code = 200
     else:
-        run_id = await _start(rt, who.tenant_id, ref, full)
+        run_id = await background.start_run(rt, who.tenant_id, ref, trigger="api", full=full)
     response.headers["Location"] = f"/api/v1/runs/{run_id}"
     return await anyio.to_thread.run_sync(run_history.shown, rt.db, who.tenant_id, run_id)
 

@@ -26,13 +26,6 @@ router = APIRouter()
 PRE_CSRF_COOKIE = "fb_sign_in"
 
 
-def _safe_next(value: str | None) -> str:
-    """Only paths of this site: never `//elsewhere` or a full URL."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return "/"
-
-
 def _form(
     request: Request,
     *,
@@ -50,7 +43,7 @@ def _form(
         csrf=token,
         error=error,
         email=email,
-        next=_safe_next(next_path or request.query_params.get("next")),
+        next=viewers.safe_path(next_path or request.query_params.get("next")),
         reason=request.query_params.get("reason"),
     )
     response.set_cookie(PRE_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/sign-in")
@@ -61,7 +54,7 @@ def _form(
 def sign_in_page(request: Request) -> Response:
     try:
         viewers.current(request)
-        return RedirectResponse(_safe_next(request.query_params.get("next")), status_code=303)
+        return RedirectResponse(viewers.safe_path(request.query_params.get("next")), status_code=303)
     except SignInRequired:
         return _form(request)
 
@@ -96,7 +89,7 @@ async def sign_in(request: Request) -> Response:
         return _form(request, error=exc.message, email=email, next_path=next_path, status_code=429)
     except Unauthenticated as exc:
         return _form(request, error=exc.message, email=email, next_path=next_path, status_code=401)
-    response = RedirectResponse(_safe_next(next_path), status_code=303)
+    response = RedirectResponse(viewers.safe_path(next_path), status_code=303)
     viewers.set_cookie(request, response, signed.token)
     response.delete_cookie(PRE_CSRF_COOKIE, path="/sign-in")
     return response

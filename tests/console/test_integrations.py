@@ -1,0 +1,164 @@
+"""Integrations, runs and events in the browser: the list, plan, run now with live progress,
+the run's events, resolve and retry, enable/disable with a reason."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from forcebridge.services import integrations, pushed
+from forcebridge.services.integrations import IntegrationInput
+from tests.console.conftest import Live, Person, shot, sign_in
+from tests.emulated_org import connect
+from tests.run_faces.conftest import push_config
+
+
+def _invoices(live: Live, who: Person) -> str:
+    """An entity sync of pushed invoices into the org (parent account by external id), on an
+    hourly schedule, 3 records of which one has an amount that is no number."""
+    live.emu.org.insert("Account", {"Name": "Acme", "External_Id__c": "A-1"})
+    config = push_config()
+    config["mapping"]["mappings"].append({
+        "field": "Account__c", "column": "account",
+        "transform": {"type": "reference", "external_id_field": "External_Id__c"},
+    })
+    with live.rt.db.begin() as s:
+        connect(s, live.rt, who.tenant_id, live.emu)
+        made = integrations.create(
+            s, live.rt.vault, who.tenant_id,
+            IntegrationInput(name="invoices", kind="entity_sync", connection="demo org",
+                             config=config, schedule="7 * * * *"),
+        )
+        pushed.push(s, made, [
+            {"number": "INV-1", "amount": "10.50", "account": "A-1"},
+            {"number": "INV-2", "amount": "20", "account": "A-1"},
+            {"number": "INV-3", "amount": "twelve", "account": "A-1"},
+        ])
+        return made.id
+
+
+def test_plan_run_and_events_round_trip(page: Page, live: Live) -> None:
+    ann = live.person("acme", "ann@acme.example")
+    integration_id = _invoices(live, ann)
+    sign_in(page, live, ann, then="/integrations")
+    row = page.locator("tbody tr").first
+    expect(row).to_contain_text("invoices")
+    expect(row).to_contain_text("never run")
+    expect(row).to_contain_text("every hour at :07 UTC")
+    shot(page, "integrations-list")
+
+    page.click("text=invoices")
+    expect(page.locator("#schedule-words")).to_have_text("every hour at :07 UTC")
+    page.click("button:has-text('Plan')")
+    plan = page.locator("#plan")
+    expect(plan).to_contain_text("A run now would:")
+    counts = dict(zip(plan.locator("dt").all_inner_texts(), plan.locator("dd").all_inner_texts(), strict=True))
+    assert counts["create"] == "2" and counts["reject (invalid)"] == "1", counts
+    assert page.url.endswith(f"/integrations/{integration_id}")  # htmx swapped it in place
+    shot(page, "integration-plan")
+
+    page.click("button:has-text('Run now')")
+    expect(page).to_have_url(re.compile(r"/runs/[0-9a-f]{32}$"))
+    expect(page.locator("#run-status")).to_have_text(re.compile("partial|succeeded"), timeout=30_000)
+    expect(page.locator("#run-counts")).to_contain_text("created 2")
+    expect(page.locator("#run-counts")).to_contain_text("failed 1")
+    shot(page, "run-detail")
+    events = page.locator(".events-form tbody tr")
+    expect(events).to_have_count(1)
+    expect(events.first).to_contain_text("INV-3")
+
+    page.click(".events-form tbody tr a")
+    expect(page.locator("h1")).to_contain_text("Event")
+    expect(page.locator("main")).to_contain_text("Amount__c: not a number: 'twelve'")
+    shot(page, "event-detail")
+    page.click("button:has-text('Resolve')")
+    expect(page.locator(".badge").first).to_have_text("resolved")
+
+    page.goto("/events")
+    expect(page.locator(".empty")).to_contain_text("No open event")
+    page.select_option("#f-status", "resolved")
+    page.click("button:has-text('Filter')")
+    expect(page.locator(".events-form tbody tr")).to_have_count(1)
+    shot(page, "events-resolved")
+
+    page.goto("/runs")
+    expect(page.locator("table.runs tbody tr")).to_have_count(1)
+    page.select_option("#f-status", "failed")
+    page.click("button:has-text('Filter')")
+    expect(page.locator(".empty")).to_contain_text("No run matches")
+
+
+def test_retry_from_the_events_page_starts_a_retry_run(page: Page, live: Live) -> None:
+    ann = live.person("acme", "ann@acme.example")
+    integration_id = _invoices(live, ann)
+    with live.rt.db.begin() as s:
+        made = integrations.get(s, ann.tenant_id, integration_id)
+        # its account is not in the org yet: the org rejects it, and the event keeps the payload
+        pushed.push(s, made, [{"number": "INV-4", "amount": "4", "account": "A-2"}])
+    sign_in(page, live, ann, then=f"/integrations/{integration_id}")
+    page.click("button:has-text('Run now')")
+    expect(page.locator("#run-counts")).to_contain_text("failed 2", timeout=30_000)
+    page.goto("/events")
+    rejected = page.locator(".events-form tbody tr", has_text="INV-4")
+    expect(rejected).to_contain_text("A-2")
+    shot(page, "events-open")
+    # a record the source must fix cannot be resent: the page says so and changes nothing
+    page.check(".events-form tbody tr:has-text('INV-3') input[type=checkbox]")
+    page.click("button:has-text('Retry selected')")
+    expect(page.locator(".error-box")).to_contain_text("has no record to resend")
+
+    live.emu.org.insert("Account", {"Name": "Acme West", "External_Id__c": "A-2"})
+    page.goto("/events")
+    page.check(".events-form tbody tr:has-text('INV-4') input[type=checkbox]")
+    page.click("button:has-text('Retry selected')")
+    expect(page).to_have_url(re.compile(r"/runs/[0-9a-f]{32}$"))
+    expect(page.locator("#run-status")).to_have_text("succeeded", timeout=30_000)
+    expect(page.locator("#run-panel")).to_contain_text("retry")
+    page.goto("/events?status=retried")
+    expect(page.locator(".events-form tbody tr")).to_have_count(1)
+    expect(page.locator(".events-form tbody tr")).to_contain_text("INV-4")
+
+
+def test_disable_with_a_reason_then_enable(page: Page, live: Live) -> None:
+    ann = live.person("acme", "ann@acme.example")
+    integration_id = _invoices(live, ann)
+    sign_in(page, live, ann, then=f"/integrations/{integration_id}")
+    page.fill("#reason", "org maintenance until Monday")
+    page.click("button:has-text('Disable')")
+    expect(page.locator("#disabled-reason")).to_have_text("Disabled: org maintenance until Monday")
+    expect(page.locator("button:has-text('Run now')")).to_be_disabled()
+    page.goto("/integrations")
+    expect(page.locator("tbody tr").first).to_contain_text("org maintenance until Monday")
+    shot(page, "integrations-disabled")
+    page.goto(f"/integrations/{integration_id}")
+    page.click("button:has-text('Enable')")
+    expect(page.locator(".badge.status-enabled")).to_be_visible()
+
+
+def test_another_tenants_integrations_runs_and_events_answer_404(page: Page, live: Live) -> None:
+    ann = live.person("acme", "ann@acme.example")
+    bob = live.person("globex", "bob@globex.example")
+    integration_id = _invoices(live, ann)
+    sign_in(page, live, bob, then="/integrations")
+    expect(page.locator(".empty")).to_contain_text("No integration yet")
+    assert page.goto(f"/integrations/{integration_id}").status == 404  # type: ignore[union-attr]
+    token = page.locator("input[name=csrf]").first.get_attribute("value") or ""
+    for action in ("plan", "run", "enable", "disable"):
+        answer = page.request.post(f"/integrations/{integration_id}/{action}", form={"csrf": token})
+        assert answer.status == 404, action
+
+
+def test_a_running_run_updates_without_reload(page: Page, live: Live) -> None:
+    ann = live.person("acme", "ann@acme.example")
+    integration_id = _invoices(live, ann)
+    live.emu.faults("latency=800")  # every org call takes 0.8 s: the run lasts a few seconds
+    sign_in(page, live, ann, then=f"/integrations/{integration_id}")
+    page.click("button:has-text('Run now')")
+    expect(page.locator("#run-status")).to_have_text("running")
+    expect(page.locator("#run-panel")).to_contain_text("updating every second")
+    shot(page, "run-running")
+    page.evaluate("window.__samePage = true")
+    expect(page.locator("#run-status")).to_have_text("partial", timeout=30_000)
+    expect(page.locator("#run-counts")).to_contain_text("created 2")
+    assert page.evaluate("window.__samePage") is True  # htmx swapped the panel in place
