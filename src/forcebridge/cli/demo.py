@@ -11,6 +11,7 @@ parts of the product are the steps in `forcebridge.demo.steps.MORE_STEPS`.
 from __future__ import annotations
 
 import logging
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from forcebridge.cli.output import console, runtime
+from forcebridge.cli.serve import serve_runtime
 from forcebridge.demo import billing
 from forcebridge.demo import sync as demo_sync
 from forcebridge.demo.context import DemoContext
@@ -31,6 +33,7 @@ from forcebridge.demo.sync import RunSummary
 from forcebridge.errors import NotFound
 from forcebridge.runtime import Runtime
 from forcebridge.salesforce.certificates import jwt_keypair
+from forcebridge.salesforce.pools import ConnectionPools
 from forcebridge.services import api_keys, authorization, connections, tenants, users
 from forcebridge.services.connections import ConnectionInput
 from forcebridge.store.models import Tenant
@@ -49,9 +52,19 @@ def demo(
     changes: int = typer.Option(
         5, min=1, max=100, help="Rows changed in each billing table before the second run."
     ),
+    serve: bool = typer.Option(
+        False, "--serve",
+        help="Afterwards keep the emulator org and serve the API, the console and the scheduler "
+        "on the demo's data until Ctrl+C (prints where to sign in).",
+    ),
+    port: int | None = typer.Option(None, help="With --serve: the port (default from "
+                                    "FORCEBRIDGE_BIND_PORT, 8000)."),
 ) -> None:
-    """Connect the embedded emulator org, sync a billing database into it twice, show the runs."""
+    """Connect the embedded emulator org, sync a billing database into it twice, show the runs;
+    with --serve, keep it all running and open the console on it."""
     rt = runtime()
+    if port is not None:
+        rt.settings.bind_port = port
     if "log_level" not in rt.settings.model_fields_set:
         # the tables say what each run did; a log line per run would only interleave with them
         logging.getLogger("forcebridge").setLevel(logging.WARNING)
@@ -80,9 +93,33 @@ def demo(
     )  # fmt: skip
     sent_only_changes = _entity_sync(context, changes)
     run_more(context)
-    _next_steps(rt, issued.secret)
+    if not serve:
+        _next_steps(rt, issued.secret)
     if not sent_only_changes:
         raise typer.Exit(1)
+    if serve:
+        _serve(rt, tenant_id)
+
+
+def _serve(rt: Runtime, tenant_id: str) -> None:
+    """Serve on the demo's runtime: its transport reaches the org held in this process, so
+    scheduled runs, the console's Run now and its Test connection keep reaching it."""
+    password = secrets.token_urlsafe(12)
+    with rt.db.begin() as s:
+        users.set_password(s, tenant_id, DEMO_USER_EMAIL, password, actor="demo")
+    rt.pools = ConnectionPools()  # the demo's pools belong to event loops that have ended
+    base = rt.settings.resolved_public_url
+    console.print(
+        Panel.fit(
+            f"console   [bold]{base}/[/bold]\n"
+            f"sign in   [bold]{DEMO_USER_EMAIL}[/bold]  password [bold]{password}[/bold]"
+            "  (new each time)\n"
+            f"API       {base}/api/v1  (the API key above)\n"
+            "The emulator org lives in this process; Ctrl+C stops both.",
+            title="forcebridge demo --serve",
+        )
+    )
+    serve_runtime(rt, scheduler=True)
 
 
 def _entity_sync(ctx: DemoContext, changes: int) -> bool:
@@ -254,5 +291,6 @@ def _next_steps(rt: Runtime, key: str) -> None:
     base = f"http://{settings.bind_host}:{settings.bind_port}"
     console.print(
         f"Next:  forcebridge serve    then  curl -H 'Authorization: Bearer {key}' {base}/api/v1/integrations\n"
+        f"       forcebridge demo --serve   keeps this org and opens the web console on its data\n"
         f"       forcebridge emulator serve --tls   runs the same org on a socket for any Salesforce client."
     )

@@ -8,6 +8,7 @@ import uvicorn
 from forcebridge import log, scheduling
 from forcebridge.api import create_app
 from forcebridge.cli.output import runtime
+from forcebridge.runtime import Runtime
 
 
 def serve(
@@ -28,11 +29,16 @@ def serve(
     # the public URL (hook URLs, OAuth callback) follows --host/--port unless set explicitly
     rt.settings.bind_host = host or rt.settings.bind_host
     rt.settings.bind_port = port or rt.settings.bind_port
+    serve_runtime(rt, scheduler=rt.settings.scheduler if scheduler is None else scheduler)
+
+
+def serve_runtime(rt: Runtime, *, scheduler: bool) -> None:
+    """Serve the API and console of `rt` (and its scheduler) until interrupted; `forcebridge
+    demo --serve` calls it with the demo's runtime, whose org lives in this process."""
     app = create_app(rt)
-    with_scheduler = rt.settings.scheduler if scheduler is None else scheduler
-    if with_scheduler:
+    if scheduler:
         scheduling.attach(app, rt)
-    log.event(log.get("serve"), "serving", scheduler=with_scheduler)
+    log.event(log.get("serve"), "serving", scheduler=scheduler)
     uvicorn.run(
         app,
         host=rt.settings.bind_host,

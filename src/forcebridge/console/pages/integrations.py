@@ -22,7 +22,7 @@ router = APIRouter()
 
 KINDS = {
     "entity_sync": "entity sync",
-    "event_publishing": "event publishing",
+    "event_publish": "event publishing",
     "inbound_form": "inbound form",
 }
 
