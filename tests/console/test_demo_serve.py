@@ -73,6 +73,9 @@ def test_demo_serve_opens_the_console_on_the_demos_data(browser: Browser, demo_s
         for item in INTEGRATIONS:
             expect(rows.filter(has_text=item.name)).to_contain_text("succeeded")
         shot(page, "demo-integrations")
+        page.goto("/")
+        expect(page.locator("canvas[data-drawn]")).to_have_count(4)
+        shot(page, "demo-dashboard")
         page.goto("/connections")
         expect(page.locator("tbody tr").first).to_contain_text("authorized")
         page.goto("/runs")

@@ -162,3 +162,31 @@ def test_a_running_run_updates_without_reload(page: Page, live: Live) -> None:
     expect(page.locator("#run-status")).to_have_text("partial", timeout=30_000)
     expect(page.locator("#run-counts")).to_contain_text("created 2")
     assert page.evaluate("window.__samePage") is True  # htmx swapped the panel in place
+
+
+def test_dashboard_charts_what_runs_did(page: Page, live: Live) -> None:
+    ann = live.person("acme", "ann@acme.example")
+    integration_id = _invoices(live, ann)
+    sign_in(page, live, ann, then=f"/integrations/{integration_id}")
+    page.click("button:has-text('Run now')")
+    expect(page.locator("#run-status")).to_have_text("partial", timeout=30_000)
+    api_calls = int(page.locator("#run-panel dt:has-text('API calls') + dd").inner_text())
+    page.goto("/connections/demo%20org")
+    page.click("text=Test connection")  # authorized: the dashboard asks its org for limits
+    expect(page.locator("#connection-status .badge")).to_have_text("authorized")
+    page.goto("/")
+    for chart in ("api", "written", "failures", "outbox"):
+        expect(page.locator(f"#chart-{chart}[data-drawn]")).to_have_count(1)
+    drawn = page.evaluate(
+        """() => Object.fromEntries(["api", "written", "failures"].map(id => {
+             const chart = window.Chart.getChart("chart-" + id);
+             return [id, chart.data.datasets.map(d => [d.label, d.data.reduce((a, b) => a + b, 0)])];
+           }))"""
+    )
+    assert drawn["api"][0] == ["demo org", api_calls]
+    # the emulator's daily allocation, asked of the org, drawn beside the calls
+    assert drawn["api"][1][0] == "demo org: daily allocation" and drawn["api"][1][1] > 0
+    assert drawn["written"] == [["records written", 2], ["records failed", 1]]
+    assert drawn["failures"] == [["events (failures)", 1]]
+    expect(page.locator("#api-today")).to_contain_text(f"demo org {api_calls} of")
+    shot(page, "dashboard")

@@ -32,7 +32,16 @@
     });
   }
 
-  function enhance(root) { localTimes(root); forms(root); }
+  // Charts: each canvas carries its Chart.js configuration as JSON in data-chart.
+  function charts(root) {
+    if (!window.Chart) { return; }
+    root.querySelectorAll("canvas[data-chart]:not([data-drawn])").forEach(function (canvas) {
+      canvas.setAttribute("data-drawn", "");
+      new window.Chart(canvas, JSON.parse(canvas.getAttribute("data-chart")));
+    });
+  }
+
+  function enhance(root) { localTimes(root); forms(root); charts(root); }
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
   document.addEventListener("htmx:afterSwap", function (e) { enhance(e.target); });
   window.forcebridgeConsole = { enhance: enhance };
