@@ -1,7 +1,7 @@
 """console sign-in: users' password hash and admin flag, sessions, failed sign-ins
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008_event_occurrences
 Create Date: 2026-12-03 09:15:00.000000
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 from forcebridge.store.types import UTCDateTime
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008_event_occurrences"
 branch_labels = None
 depends_on = None
 
