@@ -14,7 +14,15 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from forcebridge.console import assets
-from forcebridge.console.pages import connections, events, home, integrations, runs, sign_in
+from forcebridge.console.pages import (
+    api_clients,
+    connections,
+    events,
+    home,
+    integrations,
+    runs,
+    sign_in,
+)
 from forcebridge.console.rendering import render
 from forcebridge.console.security import SecurityHeaders
 from forcebridge.console.viewer import SignInRequired, current
@@ -22,7 +30,7 @@ from forcebridge.errors import Forbidden, ForcebridgeError, NotFound
 from forcebridge.runtime import Runtime
 
 __all__ = ["PAGES", "create_app"]
-PAGES = (sign_in, home, connections, integrations, runs, events)  # each module's `router` holds its pages
+PAGES = (sign_in, home, connections, integrations, runs, events, api_clients)  # each module's `router` holds its pages
 
 
 def _sign_in_redirect(request: Request, exc: SignInRequired) -> Response:
