@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from forcebridge.demo.extras import EVENTS_NAME, FORM_NAME
 from forcebridge.demo.integrations import INTEGRATIONS
 from tests.console.conftest import shot
 
@@ -80,6 +81,19 @@ def test_demo_serve_opens_the_console_on_the_demos_data(browser: Browser, demo_s
         expect(page.locator("tbody tr").first).to_contain_text("authorized")
         page.goto("/runs")
         expect(page.locator("table.runs tbody tr")).to_have_count(2 * len(INTEGRATIONS))
+
+        # the demo's form and its posts; the outbox of its event publishing
+        page.goto("/integrations")
+        page.click(f"text={FORM_NAME}")
+        expect(page.locator("table.posts tbody tr").first).to_contain_text("created")
+        page.click("button:has-text('Show hook URL and secret')")
+        expect(page.locator("#hook-url")).to_contain_text(f"{url}/hooks/")
+        shot(page, "demo-form-hook")
+        page.goto("/integrations")
+        page.click(f"text={EVENTS_NAME}")
+        expect(page.locator("#outbox-delivered")).to_have_text("3")
+        expect(page.locator("#outbox-dead")).to_have_text("0")
+        shot(page, "demo-outbox")
 
         # the org is still alive in the demo's process: a run now reaches it
         page.goto("/integrations")

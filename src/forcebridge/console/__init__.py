@@ -20,6 +20,7 @@ from forcebridge.console.pages import (
     events,
     home,
     integrations,
+    publishing,
     runs,
     sign_in,
 )
@@ -30,7 +31,7 @@ from forcebridge.errors import Forbidden, ForcebridgeError, NotFound
 from forcebridge.runtime import Runtime
 
 __all__ = ["PAGES", "create_app"]
-PAGES = (sign_in, home, connections, integrations, runs, events, api_clients)  # each module's `router` holds its pages
+PAGES = (sign_in, home, connections, integrations, publishing, runs, events, api_clients)  # each module's `router` holds its pages
 
 
 def _sign_in_redirect(request: Request, exc: SignInRequired) -> Response:

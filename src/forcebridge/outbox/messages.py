@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forcebridge import log
@@ -72,6 +72,19 @@ def list_messages(
     if after_id is not None:
         query = query.where(OutboxMessage.id > after_id)
     return list(session.scalars(query.order_by(OutboxMessage.id).limit(limit)))
+
+
+def status_counts(session: Session, tenant_id: str, ref: str) -> dict[str, int]:
+    """How many of the integration's messages are pending (its depth), delivered and dead."""
+    integration = integrations_service.get(session, tenant_id, ref)
+    query = (
+        select(OutboxMessage.status, func.count())
+        .where(OutboxMessage.integration_id == integration.id)
+        .group_by(OutboxMessage.status)
+    )
+    found = {status: 0 for status in STATUSES}
+    found.update({str(status): int(n) for status, n in session.execute(query)})
+    return found
 
 
 def get(session: Session, tenant_id: str, message_id: int) -> OutboxMessage:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from forcebridge.console import viewer as viewers
+from forcebridge.console.pages import publishing
 from forcebridge.console.rendering import render
 from forcebridge.errors import ForcebridgeError
 from forcebridge.runs import plan_integration
@@ -59,6 +60,10 @@ def _detail(request: Request, ref: str, **extra: Any) -> Response:
         view = integrations.public_view(s, integration, rt.vault)
         recent = run_history.list_runs(s, who.tenant_id, integration.id, limit=10)
         runs = run_history.views(s, recent.items)
+    if view["kind"] == "inbound_form":
+        extra["form"] = publishing.form_section(rt, who.tenant_id, view["id"])
+    elif view["kind"] == "event_publish":
+        extra["outbox"] = publishing.outbox_section(rt, who.tenant_id, view["id"])
     return render(
         request, "integrations/detail.html", who,
         status_code=extra.pop("status_code", 200),
