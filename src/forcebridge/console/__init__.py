@@ -21,6 +21,7 @@ from forcebridge.console.pages import (
     home,
     integrations,
     publishing,
+    records,
     runs,
     sign_in,
 )
@@ -31,7 +32,9 @@ from forcebridge.errors import Forbidden, ForcebridgeError, NotFound
 from forcebridge.runtime import Runtime
 
 __all__ = ["PAGES", "create_app"]
-PAGES = (sign_in, home, connections, integrations, publishing, runs, events, api_clients)  # each module's `router` holds its pages
+PAGES = (
+    sign_in, home, connections, integrations, publishing, runs, events, records, api_clients,
+)  # each module's `router` holds its pages
 
 
 def _sign_in_redirect(request: Request, exc: SignInRequired) -> Response:
