@@ -59,7 +59,9 @@ class Org:
         # REST writes on the event loop.
         self.lock = threading.RLock()
         self.schema: Schema = build_schema(config.objects)
-        self._ids = ids.IdFactory()
+        # an org file's org id chooses the pod (its 4th-5th characters) of every record id,
+        # as a real org's instance does; two orgs with different ids then never share ids
+        self._ids = ids.IdFactory(config.org_id[3:5]) if config.org_id else ids.IdFactory()
         self._tables: dict[str, Table] = {}
         self._undo: list[tuple[Table, str, dict[str, Any] | None]] | None = None
         self._stamp_second = -1

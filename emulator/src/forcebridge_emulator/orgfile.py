@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import yaml
 
+from forcebridge_emulator import ids
 from forcebridge_emulator.config import (
     ApexEndpointConfig,
     ConnectedAppConfig,
@@ -65,7 +66,13 @@ def parse(data: Any, *, source: str = "org file") -> OrgConfig:
         "apex_endpoints": ApexEndpointConfig,
     }
     plain = {k: v for k, v in data.items() if k not in nested}
+    if "id" in plain:  # `id` is the Organization record's own name for it
+        if "org_id" in plain:
+            raise OrgFileError(f"{source}: give 'org_id' or 'id', not both")
+        plain["org_id"] = plain.pop("id")
     config = _build(OrgConfig, plain, source, "")
+    if config.org_id:
+        config.org_id = _org_id(config.org_id, source)
     for key, cls in nested.items():
         items = data.get(key)
         if items is None:
@@ -129,6 +136,18 @@ _TYPES: dict[str, tuple[Any, str]] = {
     ),
     "list[str]": (_list_of_str, "a list of strings"),
 }
+
+
+def _org_id(value: str, source: str) -> str:
+    """A real org id: key prefix 00D, 15 or 18 characters (an 18-character one with its
+    checksum); answered in its 18-character form."""
+    normal = ids.normalize(value)
+    if normal is None or not normal.startswith("00D"):
+        raise OrgFileError(
+            f"{source}: 'org_id' must be an organization id (00D followed by 12 letters or "
+            f"digits, optionally the 3-character checksum), got {value!r}"
+        )
+    return normal
 
 
 def _check(config: OrgConfig, source: str) -> None:
