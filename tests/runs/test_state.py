@@ -10,6 +10,8 @@ from forcebridge.runtime import Runtime
 from forcebridge.services import tenants
 from forcebridge.store.integrations import Integration
 
+ORG = "00D5g0000000001AAA"
+
 
 def integration(rt: Runtime, name: str = "balances") -> str:
     with rt.db.begin() as s:
@@ -22,7 +24,7 @@ def integration(rt: Runtime, name: str = "balances") -> str:
 
 def confirm(rt: Runtime, iid: str, keys: list[str], raw: str | None = "r") -> None:
     with rt.db.begin() as s:
-        state.save(s, iid, [Confirmed(k, f"h-{k}", f"a00{k}", raw and f"{raw}-{k}") for k in keys])
+        state.save(s, iid, ORG, [Confirmed(k, f"h-{k}", f"a00{k}", raw and f"{raw}-{k}") for k in keys])
 
 
 def matches(looked: StoredState, pairs: dict[str, str]) -> tuple[set[str], bool]:
@@ -38,7 +40,7 @@ def test_raw_hashes_answer_the_same_for_sorted_unsorted_and_sparse_keys(
     stored = [f"K-{i:05d}" for i in range(0, 3000)]
     confirm(runtime, iid, stored)
     confirm(runtime, other, stored, raw="other")  # another integration's rows never leak in
-    looked = StoredState(runtime.db, iid)
+    looked = StoredState(runtime.db, iid, ORG)
     # ascending keys: half unchanged, half changed, one never synced
     batch = {k: f"r-{k}" if i % 2 else f"changed-{k}"
              for i, k in enumerate(f"K-{i:05d}" for i in range(1000, 1500))}
@@ -61,15 +63,15 @@ def test_raw_hashes_answer_the_same_for_sorted_unsorted_and_sparse_keys(
 def test_a_key_confirmed_without_raw_hash_is_stored_but_never_matches(runtime: Runtime) -> None:
     iid = integration(runtime)
     confirm(runtime, iid, ["A", "B"], raw=None)
-    assert matches(StoredState(runtime.db, iid), {"A": "x", "C": "y"}) == (set(), True)
+    assert matches(StoredState(runtime.db, iid, ORG), {"A": "x", "C": "y"}) == (set(), True)
 
 
 def test_refresh_replaces_only_the_raw_hash(runtime: Runtime) -> None:
     iid = integration(runtime)
     confirm(runtime, iid, ["A", "B"])
     with runtime.db.begin() as s:
-        state.refresh(s, iid, [("A", "new-A")])
-    looked = StoredState(runtime.db, iid)
+        state.refresh(s, iid, ORG, [("A", "new-A")])
+    looked = StoredState(runtime.db, iid, ORG)
     assert matches(looked, {"A": "new-A", "B": "r-B"}) == ({"new-A", "r-B"}, True)
     a = looked.lookup(["A"])["A"]
     assert (a.hash, a.salesforce_id, a.raw_hash) == ("h-A", "a00A", "new-A")

@@ -178,10 +178,13 @@ def plan(
             )
         else:
             console.print("[green]no problems[/green]")
+        if report.org_id is not None:
+            console.print(f"org {report.org_id}: its sync state holds "
+                          f"{report.state_records:,} record(s) of this integration")
         counts = Table(title="a run would", show_header=False)
         counts.add_column("", style="bold")
         counts.add_column("", justify="right")
-        for name in ("create", "update", "unchanged", "delete", "filtered", "invalid"):
+        for name in ("send", "create", "update", "unchanged", "delete", "filtered", "invalid"):
             counts.add_row(name, f"{getattr(report, f'would_{name}'):,}")
         console.print(counts)
     if report.problems:

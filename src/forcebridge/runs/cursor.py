@@ -4,7 +4,8 @@ A run of a source with a cursor column reads only the rows whose cursor value is
 the highest one the last complete run read. That is only sound while everything else that
 decides a payload is the same, so the stored value carries a fingerprint of the mapping
 fingerprint (spec, mode, describe), the source (database, table or query, columns) and the
-filters; when any of it changes the next run reads every row again. The value moves only
+filters; when any of it changes the next run reads every row again. It is kept per org, like
+the sync state: another org starts by reading every row. The value moves only
 after a run read its source to the end and no record failed: a rejected record is read (and
 tried) again by the next run, as it would be without a cursor.
 
@@ -73,17 +74,19 @@ def decode(stored: dict[str, str]) -> Any:
     return _DECODE[stored["type"]](stored["value"])
 
 
-def load(db: Database, integration_id: str, current: str) -> Any:
+def load(db: Database, integration_id: str, org_id: str, current: str) -> Any:
     """The value to read from, or None (read every row) when none is stored or the stored one
     was taken under another fingerprint."""
     with db.session() as session:
-        row = session.get(SyncCursor, integration_id)
+        row = session.get(SyncCursor, (integration_id, org_id))
         if row is None or row.fingerprint != current:
             return None
         return decode(row.value)
 
 
-def save(db: Database, integration_id: str, current: str, value: Any, run_id: str) -> bool:
+def save(
+    db: Database, integration_id: str, org_id: str, current: str, value: Any, run_id: str
+) -> bool:
     """Keep `value` as where the next run starts; False when its type cannot be kept."""
     encoded = encode(value)
     if encoded is None:
@@ -91,9 +94,10 @@ def save(db: Database, integration_id: str, current: str, value: Any, run_id: st
                   type=type(value).__name__, run_id=run_id)
         return False
     with db.begin() as session:
-        row = session.get(SyncCursor, integration_id)
+        row = session.get(SyncCursor, (integration_id, org_id))
         if row is None:
-            session.add(SyncCursor(integration_id=integration_id, fingerprint=current,
+            session.add(SyncCursor(integration_id=integration_id, org_id=org_id,
+                                   fingerprint=current,
                                    value=encoded, run_id=run_id))
         else:
             row.fingerprint, row.value, row.run_id = current, encoded, run_id

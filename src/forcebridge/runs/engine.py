@@ -29,7 +29,7 @@ import anyio
 
 from forcebridge import log
 from forcebridge.errors import ForcebridgeError
-from forcebridge.runs import cursor, intents, lifecycle, state
+from forcebridge.runs import cursor, intents, lifecycle, org, state
 from forcebridge.runs.lifecycle import Counts, Failure
 from forcebridge.runs.setup import (
     Loaded,
@@ -79,6 +79,13 @@ class Job:
         self.connection_id = connection_id
         self.counts = Counts()
         self.ref = RunRef(loaded.integration_id, run_id)
+
+    async def reach_org(self) -> str:
+        """Ask which org the connection reaches; the run's state is that org's (runs.org)."""
+        org_id = await org.reached(self.loaded.client)
+        await anyio.to_thread.run_sync(org.adopt, self.rt.db, self.loaded.integration_id, org_id)
+        self.ref = RunRef(self.loaded.integration_id, self.run_id, org_id)
+        return org_id
 
     @property
     def api_calls(self) -> int:
@@ -236,6 +243,7 @@ async def _sync(job: Job, progress: RunProgress | None, full: bool = False) -> N
 async def _sync_source(job: Job, progress: RunProgress | None, full: bool) -> None:
     config, client, rt = job.loaded.config, job.loaded.client, job.rt
     mode, counts = config.mode, job.counts
+    org_id = await job.reach_org()
     source = open_for(rt, job.loaded.integration_id, config)
     reader = _Reader()
     prepared: Iterator[PreparedBatch] | None = None
@@ -250,8 +258,8 @@ async def _sync_source(job: Job, progress: RunProgress | None, full: bool) -> No
         problems = check(config.mapping, mode, described.lookup, columns)
         if problems:
             raise PlanError(problems)
-        await intents.resolve(rt, job.loaded.integration_id, writer)
-        how = preparation(rt, job.loaded.integration_id, config, described.target)
+        await intents.resolve(rt, job.loaded.integration_id, org_id, writer)
+        how = preparation(rt, job.loaded.integration_id, org_id, config, described.target)
         differ = how.differ
         mark = await _read_from(job, source, how.fingerprint, full)
         prepared = prepare_all(source.batches(config.batch_size), config.filters.gate(),
@@ -308,7 +316,7 @@ async def _read_from(
     mark = cursor.fingerprint(job.loaded.config, mapping_fingerprint)
     if not full:
         source.since = await anyio.to_thread.run_sync(
-            cursor.load, job.rt.db, job.loaded.integration_id, mark
+            cursor.load, job.rt.db, job.loaded.integration_id, job.ref.org_id, mark
         )
     return mark
 
@@ -319,14 +327,15 @@ async def _advance(job: Job, source: Source, mark: str) -> None:
     assert isinstance(source, SqlSource)
     if source.highest is not None:
         await anyio.to_thread.run_sync(
-            cursor.save, job.rt.db, job.loaded.integration_id, mark, source.highest, job.run_id
+            cursor.save, job.rt.db, job.loaded.integration_id, job.ref.org_id, mark,
+            source.highest, job.run_id,
         )
 
 
 async def _mirror(job: Job, writer: Writer, differ: Differ, reader: _Reader) -> None:
     """Delete from Salesforce what left the source (by Salesforce id), and forget it."""
     rt, iid = job.rt, job.loaded.integration_id
-    pages = state.pages(rt.db, iid)
+    pages = state.pages(rt.db, iid, job.ref.org_id)
     try:
         while (page := await reader.next(pages)) is not None:
             gone = [(k, i) for k, i in page if k not in differ.seen]

@@ -117,8 +117,9 @@ def _load(db: Database, integration_id: str) -> list[_Intent]:
         return [_Intent(*row) for row in rows]
 
 
-async def resolve(rt: Runtime, integration_id: str, writer: Writer) -> int:
-    """Settle every intent the integration's earlier runs left; how many there were."""
+async def resolve(rt: Runtime, integration_id: str, org_id: str, writer: Writer) -> int:
+    """Settle every intent the integration's earlier runs left, against the org the run
+    reaches (what it confirms is that org's state); how many there were."""
     pending = await anyio.to_thread.run_sync(_load, rt.db, integration_id)
     if not pending:
         return 0
@@ -131,7 +132,7 @@ async def resolve(rt: Runtime, integration_id: str, writer: Writer) -> int:
             await _creates(writer, intents, settled)
         else:
             await _job(rt, writer, job_id, intents, settled)
-        await anyio.to_thread.run_sync(_keep, rt, integration_id, intents, settled)
+        await anyio.to_thread.run_sync(_keep, rt, integration_id, org_id, intents, settled)
         log.event(_logger, "write intents resolved", integration_id=integration_id,
                   job_id=job_id, intents=len(intents), confirmed=len(settled.confirmed),
                   unknown=len(settled.unknown))
@@ -188,9 +189,11 @@ async def _job(
         log.event(_logger, "bulk job of a dead run not usable", job_id=job_id, code=exc.code)
 
 
-def _keep(rt: Runtime, integration_id: str, intents: list[_Intent], settled: _Settled) -> None:
+def _keep(
+    rt: Runtime, integration_id: str, org_id: str, intents: list[_Intent], settled: _Settled
+) -> None:
     with rt.db.begin() as session:
-        state.save(session, integration_id, settled.confirmed + settled.unknown)
+        state.save(session, integration_id, org_id, settled.confirmed + settled.unknown)
         forget(session, integration_id, [i.key for i in intents], None)
         integration = session.get(Integration, integration_id)
         for run_id, rejected in settled.rejected.items():

@@ -16,7 +16,7 @@ from typing import Any
 
 import anyio
 
-from forcebridge.runs import state
+from forcebridge.runs import org, state
 from forcebridge.runs.setup import (
     client_of,
     describe_for,
@@ -41,6 +41,8 @@ class PlanReport:
     """Every problem, then what a run would do (counts are 0 while there are problems)."""
 
     problems: list[Problem] = field(default_factory=list)
+    org_id: str | None = None  # the org the connection reaches: whose sync state this is
+    state_records: int = 0  # records that org's state holds for the integration
     would_create: int = 0
     would_update: int = 0
     would_unchanged: int = 0
@@ -48,8 +50,14 @@ class PlanReport:
     would_filtered: int = 0
     would_invalid: int = 0
 
+    @property
+    def would_send(self) -> int:
+        """Records a run would write to the org (created or updated)."""
+        return self.would_create + self.would_update
+
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        out["would_send"] = self.would_send
         out["problems"] = [{"field": p.field, "reason": p.reason} for p in self.problems]
         return out
 
@@ -112,24 +120,34 @@ async def plan_integration(rt: Runtime, tenant_id: str, ref: str) -> PlanReport:
     job = await anyio.to_thread.run_sync(load)
     source = open_for(rt, job.integration_id, job.config)
     async with job.client:
+        try:
+            org_id = await org.reached(job.client)
+        except SalesforceError as exc:
+            return PlanReport([Problem("connection", f"cannot reach the org: {exc.code}: "
+                                                     f"{exc.message}")])
         checked = await _check(job.client, job.config, source, strict_source=True)
-    report = PlanReport(checked.problems)
+    # a run would adopt state of an unknown org (runs.org): count against what it would use
+    adopting = await anyio.to_thread.run_sync(org.adoptable, rt.db, job.integration_id, org_id)
+    state_org = org.UNKNOWN if adopting else org_id
+    report = PlanReport(checked.problems, org_id=org_id)
+    report.state_records = await anyio.to_thread.run_sync(
+        org.records, rt.db, job.integration_id, state_org)
     if report.problems:
         return report
     try:
-        await anyio.to_thread.run_sync(_count, rt, job.integration_id, job.config, source,
-                                       checked.target, report)
+        await anyio.to_thread.run_sync(_count, rt, job.integration_id, state_org, job.config,
+                                       source, checked.target, report)
     except SourceError as exc:
-        return PlanReport([Problem("source", exc.message)])
+        return PlanReport([Problem("source", exc.message)], org_id=org_id)
     return report
 
 
 def _count(
-    rt: Runtime, integration_id: str, config: EntitySyncConfig, source: Source,
+    rt: Runtime, integration_id: str, org_id: str, config: EntitySyncConfig, source: Source,
     target: ObjectSchema | None, report: PlanReport,
 ) -> None:
     mode = config.mode
-    how = preparation(rt, integration_id, config, target)
+    how = preparation(rt, integration_id, org_id, config, target)
     differ = how.differ
     batches: Iterator[Any] = prepare_all(source.batches(config.batch_size),
                                          config.filters.gate(), how.mapper, differ)
@@ -146,6 +164,6 @@ def _count(
             report.would_create += len(batch.new)
             report.would_update += len(batch.changed)
     if mode is SyncMode.MIRROR and differ.finished:
-        for page in state.pages(rt.db, integration_id):
+        for page in state.pages(rt.db, integration_id, org_id):
             # a key with no Salesforce id is only forgotten, as the run does (nothing to delete)
             report.would_delete += sum(1 for key, i in page if i and key not in differ.seen)

@@ -68,13 +68,14 @@ async def retry_events(rt: Runtime, tenant_id: str, event_ids: list[str], *, act
     job = await start(rt, tenant_id, integration_id, "retry")
 
     async def work(job: Job) -> None:
+        await job.reach_org()  # what Salesforce confirms is kept as that org's state
         config = job.loaded.config
         scope = compile_mapping(config.mapping).scope
         has_ext = config.mapping.resolved_external_id() is not None
         writer = Writer(job.loaded.client, config.mapping,
                         SyncMode.UPSERT if has_ext else SyncMode.INSERT,
                         rt.settings.run_write_attempts, intend=intender(job))
-        await intents.resolve(rt, job.loaded.integration_id, writer)
+        await intents.resolve(rt, job.loaded.integration_id, job.ref.org_id, writer)
         records = [
             Diffed(str(e.record_key), dict(e.payload or {}),
                    payload_hash(e.payload or {}, scope), Change.CHANGED if has_ext else Change.NEW,

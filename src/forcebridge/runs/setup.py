@@ -100,12 +100,13 @@ class Preparation:
 
 
 def preparation(
-    rt: Runtime, integration_id: str, config: EntitySyncConfig, target: ObjectSchema | None
+    rt: Runtime, integration_id: str, org_id: str, config: EntitySyncConfig,
+    target: ObjectSchema | None,
 ) -> Preparation:
     mode = config.mode
     mapper = compile_mapping(config.mapping, target, mode)
     fingerprint = mapping_fingerprint(config.mapping, target, mode)
-    differ = Differ(state.StoredState(rt.db, integration_id), scope=mapper.scope,
+    differ = Differ(state.StoredState(rt.db, integration_id, org_id), scope=mapper.scope,
                     track_seen=mode is SyncMode.MIRROR, fingerprint=fingerprint)
     return Preparation(mapper, differ, fingerprint)
 

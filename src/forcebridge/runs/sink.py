@@ -55,6 +55,7 @@ class RunRef:
 
     integration_id: str
     run_id: str
+    org_id: str = ""  # whose sync state the run reads and writes (runs.org)
 
 
 def keep(rt: Runtime, ref: RunRef, written: Written, invalid: Sequence[MappingError] = (),
@@ -73,8 +74,8 @@ def keep_in(session: Session, ref: RunRef, written: Written,
             invalid: Sequence[MappingError] = (), removed: Sequence[str] = (), *,
             deleted: int = 0, progress: dict[str, int] | None = None) -> None:
     """`keep` in the caller's transaction."""
-    state.save(session, ref.integration_id, written.confirmed + written.unknown)
-    state.remove(session, ref.integration_id, removed)
+    state.save(session, ref.integration_id, ref.org_id, written.confirmed + written.unknown)
+    state.remove(session, ref.integration_id, ref.org_id, removed)
     if written.intended or written.job_id:
         intents.forget(session, ref.integration_id, written.intended, written.job_id)
     session.execute(update(Run).where(Run.id == ref.run_id).values(
@@ -100,7 +101,7 @@ def keep_in(session: Session, ref: RunRef, written: Written,
 
 def _refresh(rt: Runtime, ref: RunRef, raw: Sequence[tuple[str, str]]) -> None:
     with rt.db.begin() as session:
-        state.refresh(session, ref.integration_id, raw)
+        state.refresh(session, ref.integration_id, ref.org_id, raw)
 
 
 # an org processes internal batches of 10,000 side by side (jobs of 20,000 are two each);

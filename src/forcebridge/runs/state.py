@@ -1,10 +1,11 @@
-"""The sync state of one integration in the database: key -> (payload hash, Salesforce id).
+"""The sync state of one integration in one org: key -> (payload hash, Salesforce id).
 
 A run never loads the whole table: `StoredState.raw_hashes` answers one source batch at a
 time with the raw hashes it holds, `lookup` the full state of the batch's changed keys
 (`sync.diff.PreviousState`), confirmed writes are saved chunk by chunk as Salesforce answers,
 and mirror mode walks the table in key order a page at a time. Rows are written only for what
-Salesforce confirmed, so the table never claims more than the org holds.
+Salesforce confirmed, so the table never claims more than the org holds; every row carries
+the id of the org that confirmed it, and a run reads and writes only its org's rows.
 """
 
 from __future__ import annotations
@@ -27,19 +28,21 @@ from forcebridge.sync.raw import StoredHashes
 _IN_CHUNK = 900
 _LOOKUP_CHUNK = 5000  # one query per source batch of the default size
 _LOOKUP_SQL = (
-    "SELECT \"key\", hash, salesforce_id, raw_hash FROM sync_state WHERE integration_id = "
+    "SELECT \"key\", hash, salesforce_id, raw_hash FROM sync_state WHERE org_id = {p} "
+    "AND integration_id = "
 )
 _HASHES_RANGE = (
     "SELECT count(*), group_concat(raw_hash, ',') FROM (SELECT raw_hash FROM sync_state "
-    'WHERE integration_id = ? AND "key" >= ? AND "key" <= ? ORDER BY "key" LIMIT ?)'
+    'WHERE integration_id = ? AND org_id = ? AND "key" >= ? AND "key" <= ? '
+    'ORDER BY "key" LIMIT ?)'
 )
 _HASHES_IN = (
     "SELECT count(*), group_concat(raw_hash, ',') FROM sync_state "
-    'WHERE integration_id = ? AND "key" IN ({keys})'
+    'WHERE integration_id = ? AND org_id = ? AND "key" IN ({keys})'
 )
 _HASHES_PG = (
     "SELECT count(*), string_agg(raw_hash, ',') FROM sync_state "
-    'WHERE integration_id = %s AND "key" = ANY(%s)'
+    'WHERE integration_id = %s AND org_id = %s AND "key" = ANY(%s)'
 )
 # keys in ascending order: one range scan of the primary key, LIMITed to this many rows per
 # key asked (a sparse source would otherwise drag in the rows between its keys)
@@ -58,11 +61,12 @@ class Confirmed:
 
 
 class StoredState:
-    """`PreviousState` over the `sync_state` rows of one integration."""
+    """`PreviousState` over the `sync_state` rows of one integration in one org."""
 
-    def __init__(self, db: Database, integration_id: str) -> None:
+    def __init__(self, db: Database, integration_id: str, org_id: str) -> None:
         self.db = db
         self.integration_id = integration_id
+        self.org_id = org_id
 
     def lookup(self, keys: Sequence[str]) -> Mapping[str, SyncedState]:
         """One plain driver query per `_LOOKUP_CHUNK` keys (bound parameters, all rows
@@ -76,11 +80,12 @@ class StoredState:
             for start in range(0, len(keys), _LOOKUP_CHUNK):
                 part = list(keys[start : start + _LOOKUP_CHUNK])
                 if postgres:
-                    sql = _LOOKUP_SQL + "%s AND \"key\" = ANY(%s)"
-                    params: tuple[Any, ...] = (self.integration_id, part)
+                    sql = _LOOKUP_SQL.format(p="%s") + "%s AND \"key\" = ANY(%s)"
+                    params: tuple[Any, ...] = (self.org_id, self.integration_id, part)
                 else:
-                    sql = f"{_LOOKUP_SQL}? AND \"key\" IN ({', '.join('?' * len(part))})"
-                    params = (self.integration_id, *part)
+                    sql = (_LOOKUP_SQL.format(p="?")
+                           + f"? AND \"key\" IN ({', '.join('?' * len(part))})")
+                    params = (self.org_id, self.integration_id, *part)
                 rows = conn.exec_driver_sql(sql, params).cursor.fetchall()
                 for key, digest, sf_id, raw in rows:
                     found[key] = SyncedState(digest, sf_id, raw)
@@ -103,7 +108,7 @@ class StoredState:
                 part = keys[start : start + _LOOKUP_CHUNK]
                 if postgres:
                     count, joined = _counted(conn.exec_driver_sql(
-                        _HASHES_PG, (self.integration_id, list(part))))
+                        _HASHES_PG, (self.integration_id, self.org_id, list(part))))
                 else:
                     count, joined = self._sqlite_hashes(conn, part)
                 any_stored = any_stored or count > 0
@@ -115,11 +120,12 @@ class StoredState:
         if _ascending(keys):
             limit = len(keys) * _RANGE_SLACK
             count, joined = _counted(conn.exec_driver_sql(
-                _HASHES_RANGE, (self.integration_id, keys[0], keys[-1], limit)))
+                _HASHES_RANGE, (self.integration_id, self.org_id, keys[0], keys[-1], limit)))
             if count < limit:
                 return count, joined
         return _counted(conn.exec_driver_sql(
-            _HASHES_IN.format(keys=", ".join("?" * len(keys))), (self.integration_id, *keys)))
+            _HASHES_IN.format(keys=", ".join("?" * len(keys))),
+            (self.integration_id, self.org_id, *keys)))
 
 
 def _counted(result: CursorResult[Any]) -> tuple[int, str | None]:
@@ -134,17 +140,22 @@ def _ascending(keys: Sequence[str]) -> bool:
     return sorted(keys) == list(keys)
 
 
-_REFRESH_SQL = 'UPDATE sync_state SET raw_hash = {p} WHERE integration_id = {p} AND "key" = {p}'
+_REFRESH_SQL = (
+    "UPDATE sync_state SET raw_hash = {p} WHERE integration_id = {p} AND org_id = {p} "
+    'AND "key" = {p}'
+)
 _SAVE_SQL = (
-    'INSERT INTO sync_state (integration_id, "key", hash, salesforce_id, synced_at, raw_hash) '
-    "VALUES ({p}, {p}, {p}, {p}, {p}, {p}) "
-    'ON CONFLICT (integration_id, "key") DO UPDATE SET hash = excluded.hash, '
+    'INSERT INTO sync_state (integration_id, org_id, "key", hash, salesforce_id, synced_at, '
+    "raw_hash) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}) "
+    'ON CONFLICT (integration_id, org_id, "key") DO UPDATE SET hash = excluded.hash, '
     "salesforce_id = COALESCE(excluded.salesforce_id, sync_state.salesforce_id), "
     "synced_at = excluded.synced_at, raw_hash = excluded.raw_hash"
 )
 
 
-def save(session: Session, integration_id: str, confirmed: Sequence[Confirmed]) -> None:
+def save(
+    session: Session, integration_id: str, org_id: str, confirmed: Sequence[Confirmed]
+) -> None:
     """Insert or replace the rows of `confirmed` keys (`_executemany`).
 
     A confirmation without an id (an upsert answered 204) keeps the id already stored. The
@@ -160,15 +171,18 @@ def save(session: Session, integration_id: str, confirmed: Sequence[Confirmed]) 
     if process is not None:
         stamp = process(stamp)
     _executemany(session, _SAVE_SQL, [
-        (integration_id, c.key, c.hash, c.salesforce_id, stamp, c.raw_hash) for c in confirmed
+        (integration_id, org_id, c.key, c.hash, c.salesforce_id, stamp, c.raw_hash)
+        for c in confirmed
     ])
 
 
-def refresh(session: Session, integration_id: str, raw: Sequence[tuple[str, str]]) -> None:
+def refresh(
+    session: Session, integration_id: str, org_id: str, raw: Sequence[tuple[str, str]]
+) -> None:
     """Store new raw-row hashes of keys whose payload did not change (sync.prepare); after a
     mapping change every row of a run comes here, so it is one `_executemany` too."""
     if raw:
-        _executemany(session, _REFRESH_SQL, [(r, integration_id, k) for k, r in raw])
+        _executemany(session, _REFRESH_SQL, [(r, integration_id, org_id, k) for k, r in raw])
 
 
 def _executemany(session: Session, template: str, rows: list[tuple[Any, ...]]) -> None:
@@ -184,26 +198,27 @@ def _executemany(session: Session, template: str, rows: list[tuple[Any, ...]]) -
         cursor.close()
 
 
-def remove(session: Session, integration_id: str, keys: Sequence[str]) -> None:
+def remove(session: Session, integration_id: str, org_id: str, keys: Sequence[str]) -> None:
     """Forget keys (their records were deleted from Salesforce)."""
     for start in range(0, len(keys), _IN_CHUNK):
         session.execute(
             delete(SyncState).where(
                 SyncState.integration_id == integration_id,
+                SyncState.org_id == org_id,
                 SyncState.key.in_(list(keys[start : start + _IN_CHUNK])),
             )
         )
 
 
 def pages(
-    db: Database, integration_id: str, size: int = 1000
+    db: Database, integration_id: str, org_id: str, size: int = 1000
 ) -> Generator[list[tuple[str, str | None]], None, None]:
     """Every (key, Salesforce id) in key order, `size` at a time (keyset paging, so rows
     removed between pages do not shift it)."""
     after: str | None = None
     while True:
         query = select(SyncState.key, SyncState.salesforce_id).where(
-            SyncState.integration_id == integration_id
+            SyncState.integration_id == integration_id, SyncState.org_id == org_id
         )
         if after is not None:
             query = query.where(SyncState.key > after)

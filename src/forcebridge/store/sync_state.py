@@ -1,8 +1,11 @@
 """What an entity sync remembers between runs, and the records pushed to it.
 
-`sync_state` holds, per integration and source key, the hash of the payload Salesforce last
+`sync_state` holds, per integration, org and source key, the hash of the payload Salesforce last
 confirmed, the record's Salesforce id and the hash of the raw source row it came from; it is written only after Salesforce confirmed, so it
-never claims more than the org holds. `pushed_records` is the durable store behind the `push`
+never claims more than the org holds. It is a cache of what one org confirmed: the org id
+(from the identity call of the run that wrote it) is part of the key, so a connection that
+reaches another org, or the same org after a sandbox refresh, starts from empty, and coming
+back to an org already synced finds its state again. `pushed_records` is the durable store behind the `push`
 source: a posted record is here before the post is acknowledged, the latest post per key wins.
 """
 
@@ -24,6 +27,7 @@ class SyncState(Base):
     integration_id: Mapped[str] = mapped_column(
         ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True
     )
+    org_id: Mapped[str] = mapped_column(String(18), primary_key=True)
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     hash: Mapped[str] = mapped_column(String(32))
     salesforce_id: Mapped[str | None] = mapped_column(String(18), default=None)
@@ -42,6 +46,7 @@ class SyncCursor(Base):
     integration_id: Mapped[str] = mapped_column(
         ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True
     )
+    org_id: Mapped[str] = mapped_column(String(18), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(32))
     value: Mapped[dict[str, Any]] = mapped_column(JSON)  # runs.cursor.encode
     run_id: Mapped[str] = mapped_column(String(32))
