@@ -123,7 +123,7 @@ async def test_state_of_an_unknown_org_is_adopted_by_the_first_org_a_run_reaches
 ) -> None:
     await moved.run()
     a18 = moved.a.org.config.org_id
-    with moved.rt.db.begin() as s:  # as migration 0009 leaves state it could not place
+    with moved.rt.db.begin() as s:  # as migration 0010 leaves state it could not place
         s.execute(update(SyncState).where(SyncState.integration_id == moved.iid)
                   .values(org_id=org.UNKNOWN))
     plan = await plan_integration(moved.rt, moved.tenant_id, moved.iid)
@@ -145,7 +145,7 @@ async def test_the_upgrade_gives_existing_state_to_the_org_its_connection_reache
         s.execute(update(Connection).where(Connection.name == "b").values(org_id=None))
         s.execute(update(Connection).where(Connection.name == "a").values(org_id=a18))
     moved.attach("a")
-    migrate.downgrade(moved.rt.db, "0008_event_occurrences")  # one state per integration: org a's is kept
+    migrate.downgrade(moved.rt.db, "0009")  # one state per integration: org a's is kept
     with moved.rt.db.session() as s:
         assert s.execute(text("SELECT count(*) FROM sync_state")).scalar() == 30
     migrate.upgrade(moved.rt.db)

@@ -98,6 +98,9 @@ def summary(row: dict[str, Any], *, as_json: bool) -> None:
     table.add_column("", justify="right")
     for name, value in row["counts"].items():
         table.add_row(name, f"{value:,}")
+    for name, value in (row.get("reconciliation") or {}).items():
+        if name != "read_with":
+            table.add_row(name.replace("_", " "), f"{value:,}")
     table.add_row("API calls", f"{row['api_calls']:,}")
     table.add_row("events", f"{row['events'] or 0:,}")
     if row["duration_seconds"] is not None:
@@ -119,6 +122,13 @@ def run(
         help="Read every row, also of a SQL source with a cursor column: finds rows changed "
         "without the column moving; the cursor restarts from this run.",
     ),
+    reconcile: bool = typer.Option(
+        False, "--reconcile",
+        help="Read back from the org what the integration owns and repair the difference: "
+        "records missing in the org are sent again, fields changed in Salesforce are "
+        "rewritten or kept by their owner and on_conflict, lost links are re-linked by "
+        "external id; orphans are counted (deleted in mirror mode).",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Run an integration now (trigger `manual`), with a progress bar, then its summary."""
@@ -128,7 +138,8 @@ def run(
     tid = tenant_id(rt, tenant)
     if as_json:
         run_id = anyio.run(
-            functools.partial(run_integration, rt, tid, integration, trigger="manual", full=full)
+            functools.partial(run_integration, rt, tid, integration, trigger="manual", full=full,
+                              reconcile=reconcile)
         )
     else:
         with Progress(
@@ -145,7 +156,7 @@ def run(
             run_id = anyio.run(
                 functools.partial(
                     run_integration, rt, tid, integration, trigger="manual", progress=bar,
-                    full=full,
+                    full=full, reconcile=reconcile,
                 )
             )
     row = run_history.shown(rt.db, tid, run_id)
@@ -187,6 +198,9 @@ def plan(
         for name in ("send", "create", "update", "unchanged", "delete", "filtered", "invalid"):
             counts.add_row(name, f"{getattr(report, f'would_{name}'):,}")
         console.print(counts)
+        if not report.problems:
+            console.print(f"a run with --reconcile: about {report.reconcile_api_calls:,} API "
+                          "calls (more when records are missing or drifted)")
     if report.problems:
         raise typer.Exit(1)
 

@@ -52,12 +52,14 @@ def _running_run_id(rt: Runtime, tenant_id: str, ref: str) -> str | None:
 
 
 async def start_run(
-    rt: Runtime, tenant_id: str, ref: str, *, trigger: str, full: bool = False
+    rt: Runtime, tenant_id: str, ref: str, *, trigger: str, full: bool = False,
+    reconcile: bool = False,
 ) -> str:
     """Start a run in the background; the run's id once it began, or its refusal."""
     signal = _Started()
     task = asyncio.create_task(
-        run_integration(rt, tenant_id, ref, trigger=trigger, progress=signal, full=full)
+        run_integration(rt, tenant_id, ref, trigger=trigger, progress=signal, full=full,
+                        reconcile=reconcile)
     )
     _background.add(task)
     task.add_done_callback(_finished)

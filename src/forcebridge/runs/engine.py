@@ -53,6 +53,7 @@ from forcebridge.services import integrations as integrations_service
 from forcebridge.sources import Source, SourceError, SqlSource
 from forcebridge.sync.diff import Diffed, Differ
 from forcebridge.sync.mapping import SyncMode
+from forcebridge.sync.ownership import Ownership
 from forcebridge.sync.plan import PlanError, check
 from forcebridge.sync.prepare import PreparedBatch, prepare_all
 
@@ -174,15 +175,24 @@ async def _beat(job: Job) -> None:
 async def run_integration(
     rt: Runtime, tenant_id: str, ref: str, *, trigger: str = "manual",
     scheduled_for: datetime | None = None, progress: RunProgress | None = None,
-    full: bool = False,
+    full: bool = False, reconcile: bool | None = False,
 ) -> str:
     """Run an entity sync now; returns the run id once it ended (whatever its status).
 
     `full` reads every row of a SQL source that has a cursor column (and the cursor restarts
-    from what this run read). Raises NotFound, `AlreadyRunning` when another run holds the
-    lock, and Conflict when the integration is disabled or not connected.
+    from what this run read). `reconcile` reads the org back and repairs it
+    (runs.reconcile); None: when the integration's `reconcile` schedule says it is due (what
+    scheduled runs pass). Raises NotFound, `AlreadyRunning` when another run holds the lock,
+    and Conflict when the integration is disabled or not connected.
     """
     job = await start(rt, tenant_id, ref, trigger, scheduled_for)
+    if reconcile is not False:
+        # runs.reconcile builds on this module, so it is imported when first needed
+        from forcebridge.runs.reconcile import reconcile_due, reconcile_work
+
+        due: bool = bool(reconcile) or await anyio.to_thread.run_sync(reconcile_due, job)
+        if due:
+            return await supervise(job, lambda j: reconcile_work(j, progress))
     return await supervise(job, lambda j: _sync(j, progress, full))
 
 
@@ -260,6 +270,7 @@ async def _sync_source(job: Job, progress: RunProgress | None, full: bool) -> No
             raise PlanError(problems)
         await intents.resolve(rt, job.loaded.integration_id, org_id, writer)
         how = preparation(rt, job.loaded.integration_id, org_id, config, described.target)
+        owned = Ownership.of(config.mapping, how.mapper.fields)
         differ = how.differ
         mark = await _read_from(job, source, how.fingerprint, full)
         prepared = prepare_all(source.batches(config.batch_size), config.filters.gate(),
@@ -277,7 +288,7 @@ async def _sync_source(job: Job, progress: RunProgress | None, full: bool) -> No
                 counts.unchanged += len(batch.changed)
                 await sink.add(batch.new)
             else:
-                await sink.add(batch.to_send)
+                await sink.add(owned.for_updates(batch.new, batch.changed, mode))
             if progress is not None:
                 progress.advance(counts.read, counts.as_dict())
         await sink.flush()

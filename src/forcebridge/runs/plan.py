@@ -17,6 +17,7 @@ from typing import Any
 import anyio
 
 from forcebridge.runs import org, state
+from forcebridge.runs.reconcile import estimate_calls
 from forcebridge.runs.setup import (
     client_of,
     describe_for,
@@ -49,6 +50,7 @@ class PlanReport:
     would_delete: int = 0
     would_filtered: int = 0
     would_invalid: int = 0
+    reconcile_api_calls: int = 0  # a run with --reconcile, estimated (runs.reconcile)
 
     @property
     def would_send(self) -> int:
@@ -139,6 +141,9 @@ async def plan_integration(rt: Runtime, tenant_id: str, ref: str) -> PlanReport:
                                        source, checked.target, report)
     except SourceError as exc:
         return PlanReport([Problem("source", exc.message)], org_id=org_id)
+    report.reconcile_api_calls = estimate_calls(
+        report.state_records, report.would_send, job.config.bulk_threshold,
+        mirror_deletes=report.would_delete)
     return report
 
 

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import httpx
 
-from forcebridge.salesforce import apex, bulk, collections, query
+from forcebridge.salesforce import apex, bulk, bulk_query, collections, query
 from forcebridge.salesforce.auth import Token, TokenListener
 from forcebridge.salesforce.collections import SaveResult
 from forcebridge.salesforce.credentials import Credentials
@@ -258,6 +258,14 @@ class SalesforceClient:
         return query.stream_records(
             self.session, soql, include_deleted=include_deleted, batch_size=batch_size
         )
+
+    def query_bulk(
+        self, soql: str, *, page_records: int | None = None, poll_interval: float = 0.3,
+    ) -> AsyncGenerator[dict[str, str], None]:
+        """Every row of `soql` through a Bulk API 2.0 query job, as text keyed by the CSV
+        header; for many records (a few calls whatever their number)."""
+        return bulk_query.rows(self.session, soql, poll_interval=poll_interval,
+                               page_records=page_records or bulk_query.PAGE_RECORDS)
 
     async def count(self, soql: str) -> int:
         return await query.count(self.session, soql)

@@ -110,6 +110,7 @@ def public_view(
         "duration_seconds": round((ended - run.started_at).total_seconds(), 3) if ended else None,
         "counts": {name: getattr(run, name) for name in COUNTS},
         "api_calls": run.api_calls,
+        "reconciliation": run.reconciliation,
         "error": log.redact(run.error),
         "events": events,
     }

@@ -57,6 +57,8 @@ class Run(Base):
     deleted: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
     api_calls: Mapped[int] = mapped_column(Integer, default=0)
+    # a reconciling run's findings (runs.reconcile.Reconciliation); None for other runs
+    reconciliation: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     # where the run's process lives: on the same host a dead pid ends the run at once
     host: Mapped[str | None] = mapped_column(String(255), default=None)

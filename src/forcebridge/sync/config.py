@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from croniter import croniter
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from forcebridge.sources.files import CsvSourceSpec, JsonlSourceSpec
 from forcebridge.sources.push import PushSourceSpec
@@ -13,6 +14,7 @@ from forcebridge.sync.filters import AccountFilter
 from forcebridge.sync.mapping import MappingSpec, SyncMode
 
 DEFAULT_BULK_THRESHOLD = 10_000
+RECONCILE_EVERY = {"daily": 24, "weekly": 24 * 7}  # hours between reconciling runs
 
 AnySourceSpec = Annotated[
     SqlSourceSpec | CsvSourceSpec | JsonlSourceSpec | PushSourceSpec,
@@ -36,6 +38,24 @@ class EntitySyncConfig(BaseModel):
         "collections of 200.",
     )
     batch_size: int = Field(default=2000, ge=1, le=50_000, description="Source batch size.")
+    reconcile: str = Field(
+        default="daily",
+        description="When a scheduled run also reads the org back and repairs it: daily, "
+        "weekly, a 5-field cron expression (the first scheduled run after each of its ticks), "
+        "or off. Manual runs reconcile when asked (--reconcile).",
+    )
+
+    @field_validator("reconcile")
+    @classmethod
+    def _reconcile_schedule(cls, value: str) -> str:
+        cleaned = " ".join(value.split())
+        if cleaned in RECONCILE_EVERY or cleaned == "off":
+            return cleaned
+        if len(cleaned.split()) == 5 and croniter.is_valid(cleaned):
+            return cleaned
+        raise ValueError(
+            f"{value!r} is not daily, weekly, off or a cron expression of 5 fields"
+        )
 
     @model_validator(mode="after")
     def _cursor_reads_everything_in_mirror(self) -> EntitySyncConfig:

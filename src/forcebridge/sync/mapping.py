@@ -12,7 +12,14 @@ import zoneinfo
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from forcebridge.sync.namespace import apply_prefix, valid_prefix
 
@@ -34,6 +41,21 @@ class SyncMode(StrEnum):
     @property
     def updates(self) -> bool:
         return self is not SyncMode.INSERT
+
+
+class Owner(StrEnum):
+    """Who owns a mapped field (sync.ownership)."""
+
+    SOURCE = "source"
+    SALESFORCE = "salesforce"
+
+
+class OnConflict(StrEnum):
+    """What reconciliation does with a source-owned field changed in Salesforce."""
+
+    OVERWRITE = "overwrite"
+    KEEP = "keep"
+    EVENT = "event"
 
 
 class _Spec(BaseModel):
@@ -148,6 +170,29 @@ class FieldMapping(_Spec):
     column: str | None = None
     constant: JsonScalar = None
     transform: Transform | None = None
+    owner: Owner = Field(
+        default=Owner.SOURCE,
+        description="source: every change in the source is written; salesforce: written "
+        "when forcebridge creates the record, never overwritten.",
+    )
+    on_conflict: OnConflict = Field(
+        default=OnConflict.OVERWRITE,
+        description="For a source-owned field changed in Salesforce since forcebridge last "
+        "wrote it (found by reconciliation): overwrite it, keep Salesforce's value, or keep "
+        "it and open an event.",
+    )
+
+    @field_validator("on_conflict")
+    @classmethod
+    def _conflict_needs_source_owner(cls, value: OnConflict, info: ValidationInfo
+                                     ) -> OnConflict:
+        # "overwrite" is the default: given explicitly it says nothing more
+        if info.data.get("owner") is Owner.SALESFORCE and value is not OnConflict.OVERWRITE:
+            raise ValueError(
+                f"on_conflict applies to source-owned fields; {info.data.get('field')} is "
+                "owned by salesforce and is never overwritten (remove on_conflict)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _one_source(self) -> FieldMapping:
@@ -211,6 +256,18 @@ class MappingSpec(_Spec):
     @classmethod
     def _check_zone(cls, v: str | None) -> str | None:
         return v if v is None else _zone(v)
+
+    @model_validator(mode="after")
+    def _external_id_owned_by_source(self) -> MappingSpec:
+        ext = self.target.external_id_field
+        for i, m in enumerate(self.mappings):
+            if ext is not None and m.owner is Owner.SALESFORCE \
+                    and m.field.lower() == ext.lower():
+                raise ValueError(
+                    f"mappings[{i}].owner: {m.field} is the external id records are matched "
+                    "on; it must be owned by source"
+                )
+        return self
 
     def resolved_object(self) -> str:
         return self.target.namespace.apply(self.target.object)

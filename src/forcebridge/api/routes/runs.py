@@ -51,15 +51,20 @@ async def start_run(
     wait: bool = Query(default=False, description="Answer when the run ended, with its counts."),
     full: bool = Query(default=False, description="Read every row, also of a SQL source with "
                        "a cursor column (its cursor restarts from this run)."),
+    reconcile: bool = Query(default=False, description="Read back from the org what the "
+                            "integration owns and repair the difference: missing records, "
+                            "drifted fields (per owner), lost links, orphans."),
     who: Principal = Depends(_write),
     rt: Runtime = Depends(runtime),
 ) -> dict[str, Any]:
     """Run now (trigger `api`). `202` with the run while it goes on; poll `GET /runs/{id}`."""
     if wait:
-        run_id = await run_integration(rt, who.tenant_id, ref, trigger="api", full=full)
+        run_id = await run_integration(rt, who.tenant_id, ref, trigger="api", full=full,
+                                       reconcile=reconcile)
         response.status_code = 200
     else:
-        run_id = await background.start_run(rt, who.tenant_id, ref, trigger="api", full=full)
+        run_id = await background.start_run(rt, who.tenant_id, ref, trigger="api", full=full,
+                                            reconcile=reconcile)
     response.headers["Location"] = f"/api/v1/runs/{run_id}"
     return await anyio.to_thread.run_sync(run_history.shown, rt.db, who.tenant_id, run_id)
 

@@ -1,11 +1,11 @@
-"""sync state and cursors belong to the org that confirmed them
+"""sync state and cursors belong to the org that confirmed them; runs keep a reconciliation
 
 Existing rows are assigned to the org the integration's connection was last authorized
 against (`connections.org_id`); where that is unknown (no connection, never authorized) they
 get org id '' and the first run that reaches an org adopts them (runs.org).
 
-Revision ID: 0009_org_state
-Revises: 0008_event_occurrences
+Revision ID: 0010_org_state
+Revises: 0009
 Create Date: 2026-12-03 09:20:00.000000
 """
 
@@ -14,14 +14,19 @@ from alembic import op
 
 from forcebridge.store.types import UTCDateTime
 
-revision = "0009_org_state"
-down_revision = "0008_event_occurrences"
+revision = "0010_org_state"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
-_ORG_OF = (
+# the org id of the connection an integration is attached to, '' when none is known
+_STATE_ORG = (
     "COALESCE((SELECT c.org_id FROM integrations i JOIN connections c ON c.id = i.connection_id "
-    "WHERE i.id = {table}.integration_id), '')"
+    "WHERE i.id = sync_state.integration_id), '')"
+)
+_CURSOR_ORG = (
+    "COALESCE((SELECT c.org_id FROM integrations i JOIN connections c ON c.id = i.connection_id "
+    "WHERE i.id = sync_cursors.integration_id), '')"
 )
 
 
@@ -55,20 +60,22 @@ def _cursor_table(name: str) -> None:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("runs", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("reconciliation", sa.JSON(), nullable=True))
     # new tables copied into, then renamed: the primary key changes, which SQLite cannot alter
     _state_table("sync_state_new")
     op.execute(
-        'INSERT INTO sync_state_new (integration_id, org_id, "key", hash, salesforce_id, '
-        "synced_at, raw_hash) SELECT integration_id, " + _ORG_OF.format(table="sync_state")
-        + ', "key", hash, salesforce_id, synced_at, raw_hash FROM sync_state'
+        'INSERT INTO sync_state_new (integration_id, org_id, "key", hash, salesforce_id, '  # noqa: S608
+        f"synced_at, raw_hash) SELECT integration_id, {_STATE_ORG}, "
+        '"key", hash, salesforce_id, synced_at, raw_hash FROM sync_state'
     )
     op.drop_table("sync_state")
     op.rename_table("sync_state_new", "sync_state")
     _cursor_table("sync_cursors_new")
     op.execute(
-        "INSERT INTO sync_cursors_new (integration_id, org_id, fingerprint, value, run_id, "
-        "updated_at) SELECT integration_id, " + _ORG_OF.format(table="sync_cursors")
-        + ", fingerprint, value, run_id, updated_at FROM sync_cursors"
+        "INSERT INTO sync_cursors_new (integration_id, org_id, fingerprint, value, run_id, "  # noqa: S608
+        f"updated_at) SELECT integration_id, {_CURSOR_ORG}, "
+        "fingerprint, value, run_id, updated_at FROM sync_cursors"
     )
     op.drop_table("sync_cursors")
     op.rename_table("sync_cursors_new", "sync_cursors")
@@ -77,6 +84,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Back to one state per integration: the rows of the org its connection reaches; other
     orgs' state is dropped."""
+    with op.batch_alter_table("runs", schema=None) as batch_op:
+        batch_op.drop_column("reconciliation")
     op.create_table(
         "sync_state_old",
         sa.Column("integration_id", sa.String(length=32), nullable=False),
@@ -89,9 +98,9 @@ def downgrade() -> None:
         sa.PrimaryKeyConstraint("integration_id", "key"),
     )
     op.execute(
-        'INSERT INTO sync_state_old (integration_id, "key", hash, salesforce_id, synced_at, '
+        'INSERT INTO sync_state_old (integration_id, "key", hash, salesforce_id, synced_at, '  # noqa: S608
         'raw_hash) SELECT integration_id, "key", hash, salesforce_id, synced_at, raw_hash '
-        "FROM sync_state WHERE org_id = " + _ORG_OF.format(table="sync_state")
+        f"FROM sync_state WHERE org_id = {_STATE_ORG}"
     )
     op.drop_table("sync_state")
     op.rename_table("sync_state_old", "sync_state")
@@ -106,9 +115,9 @@ def downgrade() -> None:
         sa.PrimaryKeyConstraint("integration_id"),
     )
     op.execute(
-        "INSERT INTO sync_cursors_old (integration_id, fingerprint, value, run_id, updated_at) "
+        "INSERT INTO sync_cursors_old (integration_id, fingerprint, value, run_id, updated_at) "  # noqa: S608
         "SELECT integration_id, fingerprint, value, run_id, updated_at FROM sync_cursors "
-        "WHERE org_id = " + _ORG_OF.format(table="sync_cursors")
+        f"WHERE org_id = {_CURSOR_ORG}"
     )
     op.drop_table("sync_cursors")
     op.rename_table("sync_cursors_old", "sync_cursors")

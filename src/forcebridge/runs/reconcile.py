@@ -1,0 +1,334 @@
+"""Read-back reconciliation: check the org against what the integration wrote, and repair it.
+
+A reconciling run reads back from the org what the integration owns: one query (Bulk API 2.0
+when the org's state holds more than the integration's `bulk_threshold` records, SOQL
+otherwise) of `Id`, the external id, `SystemModstamp` and the compared fields
+(`sync.readback`) of every record with an external id. It keeps them in memory by external
+id, then reads the whole source through the run's own pipeline (filter, map, diff against
+the sync state; no raw-row skip and no cursor: every row is compared) and settles each
+record against the org:
+
+- not in the org: `missing` when the state says it was written; sent again in full (a
+  create), whatever the state says;
+- in the org under another id than the state's, or one the state lost: `relinked`; the
+  state takes the org's id;
+- changed in the source since the last write: written as a normal run writes it;
+- otherwise its compared fields are the org's; a source-owned field that differs was changed
+  in Salesforce since forcebridge wrote it: the record is `drifted`, and each such field is
+  rewritten, kept or kept with a `field_conflict` event by its `on_conflict`
+  (`sync.ownership`); Salesforce-owned fields are never compared as drift.
+
+Org records that the state links to a key the source no longer has are `orphaned`: deleted
+(and forgotten) in mirror mode, counted otherwise. The counts land in the run's
+`reconciliation` next to its usual counts; repairs count as `created` / `updated`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import anyio
+from croniter import croniter
+from sqlalchemy import func, select, update
+
+from forcebridge import log
+from forcebridge.runs import intents, org, state
+from forcebridge.runs.engine import (
+    Job,
+    RunProgress,
+    _cyclic_gc_paused,
+    _delete_chunk,
+    _Reader,
+    intender,
+)
+from forcebridge.runs.setup import describe_for, open_for
+from forcebridge.runs.sink import Sink, keep
+from forcebridge.runs.state import Confirmed
+from forcebridge.runs.writer import Writer, Written
+from forcebridge.salesforce import SalesforceClient
+from forcebridge.salesforce.bulk_query import PAGE_RECORDS
+from forcebridge.salesforce.query import soql_name
+from forcebridge.services import events
+from forcebridge.store.integrations import Integration
+from forcebridge.store.runs import Run
+from forcebridge.store.types import utcnow
+from forcebridge.sync.config import RECONCILE_EVERY
+from forcebridge.sync.diff import Change, Diffed, Differ
+from forcebridge.sync.mapper import Mapper, compile_mapping, find_field
+from forcebridge.sync.mapping import ReferenceTransform, SyncMode
+from forcebridge.sync.ownership import Ownership
+from forcebridge.sync.plan import PlanError, check
+from forcebridge.sync.prepare import prepare_all
+from forcebridge.sync.readback import Compared, compared_fields
+from forcebridge.sync.schema import ObjectSchema
+
+_logger = log.get("runs.reconcile")
+_ID = 18  # bytes of the Salesforce id at the head of an org row's entry
+CONFLICT_CODE = "FIELD_CHANGED_IN_SALESFORCE"
+
+
+@dataclass
+class Reconciliation:
+    """What a reconciling run found (beside the run's own counts)."""
+
+    missing: int = 0
+    drifted: int = 0
+    relinked: int = 0
+    orphaned: int = 0
+    org_records: int = 0  # read back from the org
+    read_with: str = "soql"  # or "bulk"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class _Settled:
+    """One batch settled against the org: what to write, to remember, to report."""
+
+    send: list[Diffed] = field(default_factory=list)
+    confirm: list[Confirmed] = field(default_factory=list)
+    conflicts: list[tuple[Diffed, list[str]]] = field(default_factory=list)
+
+
+SOQL_PAGE = 2000  # records per page of a REST query answer
+BULK_POLLS = 4  # status calls a query job usually takes
+
+
+def estimate_calls(org_records: int, sends: int, bulk_threshold: int, *, mirror_deletes: int = 0
+                   ) -> int:
+    """API calls a reconciling run makes, known beforehand: identity and describe, reading
+    back `org_records` (SOQL pages, or a query job: create, polls, result pages), writing
+    `sends` records (collections of 200, or ingest jobs past `bulk_threshold`) and deleting
+    orphans (200 a call). Missing and drifted records are only known once read: each adds
+    at most a share of one write call."""
+    calls = 2
+    if org_records > bulk_threshold:
+        calls += 1 + BULK_POLLS + -(-org_records // PAGE_RECORDS)
+    else:
+        calls += max(1, -(-org_records // SOQL_PAGE))
+    if sends > bulk_threshold:
+        calls += -(-bulk_threshold // 200) + 7 * -(-(sends - bulk_threshold) // 10_000)
+    else:
+        calls += -(-sends // 200)
+    return calls + -(-mirror_deletes // 200)
+
+
+def reconcile_due(job: Job) -> bool:
+    """Whether a scheduled run of the integration reconciles: its `reconcile` schedule is not
+    off, and no reconciling run started since that schedule last came due (daily, weekly:
+    that many hours ago; cron: its latest tick)."""
+    every = job.loaded.config.reconcile
+    if every == "off":
+        return False
+    with job.rt.db.session() as session:
+        last = session.scalar(
+            select(func.max(Run.started_at)).where(
+                Run.integration_id == job.loaded.integration_id,
+                Run.reconciliation.is_not(None), Run.id != job.run_id,
+            )
+        )
+    if last is None:
+        return True
+    now = utcnow()
+    if last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    if every in RECONCILE_EVERY:
+        return now - last >= timedelta(hours=RECONCILE_EVERY[every])
+    latest: datetime = croniter(every, now).get_prev(datetime)
+    return latest > last
+
+
+async def reconcile_work(job: Job, progress: RunProgress | None) -> None:
+    """The work of a reconciling run (`run_integration(reconcile=True)`)."""
+    found = Reconciliation()
+    try:
+        with _cyclic_gc_paused():
+            await _work(job, progress, found)
+    finally:
+        await anyio.to_thread.run_sync(_keep_found, job, found)
+
+
+def _keep_found(job: Job, found: Reconciliation) -> None:
+    with job.rt.db.begin() as session:
+        session.execute(update(Run).where(Run.id == job.run_id)
+                        .values(reconciliation=found.as_dict()))
+    log.event(_logger, "reconciled", run_id=job.run_id, **found.as_dict())
+
+
+class _Plan:
+    """What reconciling one integration compares and how it writes."""
+
+    def __init__(self, mapper: Mapper, target: ObjectSchema | None, mode: SyncMode) -> None:
+        spec = mapper.spec
+        keys = mapper.fields
+        self.mode = mode
+        self.object = mapper.object_name
+        self.external_id = mapper.external_id_field
+        self.ownership = Ownership.of(spec, keys)
+        references = [k for k, m in zip(keys, spec.mappings, strict=True)
+                      if isinstance(m.transform, ReferenceTransform)]
+        types: dict[str, str | None] = {}
+        for k in keys:
+            found = find_field(target, k) if target is not None else None
+            types[k] = found.type if found is not None else None
+        self.compared: Compared = compared_fields(keys, types, self.external_id, references)
+
+    def soql(self) -> str:
+        assert self.external_id is not None
+        ext = soql_name(self.external_id)
+        names = ["Id", ext, "SystemModstamp", *(soql_name(f) for f in self.compared.fields)]
+        unique = list(dict.fromkeys(names))
+        return f"SELECT {', '.join(unique)} FROM {soql_name(self.object)} WHERE {ext} != null"  # noqa: S608
+
+    def settle(self, records: Sequence[Diffed], index: dict[str, bytes],
+               found: Reconciliation) -> _Settled:
+        """Each record against the org's copy (popped from `index`); pure, no I/O."""
+        out = _Settled()
+        ext = self.external_id
+        assert ext is not None
+        updates = self.mode.updates
+        for d in records:
+            value = d.payload.get(ext)
+            hit = index.pop("" if value is None else str(value), None)
+            if hit is None:
+                if d.change is not Change.NEW:
+                    found.missing += 1
+                out.send.append(Diffed(d.key, d.payload, d.hash, Change.NEW, None, d.line))
+                continue
+            sf_id = hit[:_ID].decode()
+            relinked = d.salesforce_id != sf_id
+            if relinked:
+                found.relinked += 1
+            if d.change is Change.CHANGED and not relinked:
+                if updates:  # insert mode leaves a changed record as it is, as its runs do
+                    out.send.append(Diffed(d.key, self.ownership.for_update(d.payload),
+                                           d.hash, Change.CHANGED, sf_id, d.line))
+                continue
+            overwrite, kept, flagged = self.ownership.drifted(
+                self.compared.differing(d.payload, hit[_ID:]))
+            if overwrite or kept or flagged:
+                found.drifted += 1
+            if flagged:
+                out.conflicts.append((d, flagged))
+            if overwrite and updates:
+                payload = self.ownership.for_update(d.payload, frozenset(kept + flagged))
+                out.send.append(Diffed(d.key, payload, d.hash, Change.CHANGED, sf_id, d.line))
+            elif relinked or d.change is not Change.UNCHANGED:
+                out.confirm.append(Confirmed(d.key, d.hash, sf_id))
+        return out
+
+
+async def _read_org(
+    client: SalesforceClient, plan: _Plan, bulk: bool, found: Reconciliation,
+    poll_seconds: float,
+) -> dict[str, bytes]:
+    """External id -> Salesforce id and the compared fields' digests, for every record of
+    the target that has an external id."""
+    ext = plan.external_id
+    assert ext is not None
+    pack = plan.compared.pack
+    index: dict[str, bytes] = {}
+    rows = client.query_bulk(plan.soql(), poll_interval=poll_seconds) if bulk \
+        else client.query(plan.soql())
+    found.read_with = "bulk" if bulk else "soql"
+    async for row in rows:
+        value = row.get(ext)
+        if value is None or value == "":
+            continue
+        index[str(value)] = str(row["Id"]).encode()[:_ID].ljust(_ID) + pack(row)
+    found.org_records = len(index)
+    return index
+
+
+async def _work(job: Job, progress: RunProgress | None, found: Reconciliation) -> None:
+    config, client, rt = job.loaded.config, job.loaded.client, job.rt
+    mode, counts, iid = config.mode, job.counts, job.loaded.integration_id
+    org_id = await job.reach_org()
+    source = open_for(rt, iid, config)
+    reader = _Reader()
+    prepared = None
+    writer = Writer(client, config.mapping, mode, rt.settings.run_write_attempts,
+                    intend=intender(job))
+    bulk_ok = mode in (SyncMode.UPSERT, SyncMode.MIRROR)
+    sink = Sink(rt, job.ref, writer, counts,
+                bulk_threshold=config.bulk_threshold if bulk_ok else None)
+    try:
+        columns = await reader.call(source.columns)
+        described = await describe_for(client, config)
+        problems = check(config.mapping, mode, described.lookup, columns)
+        if problems:
+            raise PlanError(problems)
+        await intents.resolve(rt, iid, org_id, writer)
+        mapper = compile_mapping(config.mapping, described.target, mode)
+        plan = _Plan(mapper, described.target, mode)
+        # no fingerprint: every row is mapped and compared, none skipped by its raw hash
+        differ = Differ(state.StoredState(rt.db, iid, org_id), scope=mapper.scope,
+                        track_seen=False)
+        held = await anyio.to_thread.run_sync(org.records, rt.db, iid, org_id)
+        index = await _read_org(client, plan, held > config.bulk_threshold, found,
+                                rt.settings.run_bulk_poll_seconds)
+        prepared = prepare_all(source.batches(config.batch_size), config.filters.gate(),
+                               mapper, differ)
+        if progress is not None:
+            progress.started(None)
+        while (batch := await reader.next(prepared)) is not None:
+            counts.read += (batch.filtered + len(batch.errors) + len(batch.new)
+                            + len(batch.changed) + len(batch.unchanged) + batch.skipped)
+            counts.filtered += batch.filtered
+            await sink.invalid(batch.errors)
+            settled = plan.settle(batch.new + batch.changed + batch.unchanged, index, found)
+            counts.unchanged += (len(batch.new) + len(batch.changed) + len(batch.unchanged)
+                                 - len(settled.send))
+            if settled.confirm or settled.conflicts:
+                await anyio.to_thread.run_sync(_remember, job, settled)
+            await sink.add(settled.send)
+            if progress is not None:
+                progress.advance(counts.read, counts.as_dict())
+        await sink.flush()
+        if differ.finished:
+            await _orphans(job, writer, index, found, reader)
+    finally:
+        await sink.cancel()
+        reader.close(prepared)
+
+
+def _remember(job: Job, settled: _Settled) -> None:
+    """Relinked states and conflict events of one batch, in one transaction."""
+    keep(job.rt, job.ref, Written(confirmed=settled.confirm))
+    if not settled.conflicts:
+        return
+    with job.rt.db.begin() as session:
+        integration = session.get(Integration, job.loaded.integration_id)
+        if integration is None:
+            return
+        for record, fields in settled.conflicts:
+            events.record(
+                session, integration=integration, run_id=job.run_id, kind="field_conflict",
+                message=f"{', '.join(fields)} changed in Salesforce since forcebridge last "
+                "wrote it; Salesforce's value is kept (on_conflict: event). Set on_conflict "
+                "to overwrite and reconcile to write the source's value.",
+                record_key=record.key, error_code=CONFLICT_CODE, fields=fields,
+                payload=record.payload,
+            )
+
+
+async def _orphans(job: Job, writer: Writer, index: dict[str, bytes], found: Reconciliation,
+                   reader: _Reader) -> None:
+    """Org records the state links to a key the source no longer has."""
+    left = {hit[:_ID].decode() for hit in index.values()}
+    if not left:
+        return
+    pages = state.pages(job.rt.db, job.loaded.integration_id, job.ref.org_id)
+    try:
+        while (page := await reader.next(pages)) is not None:
+            orphans: list[tuple[str, str | None]] = [(k, i) for k, i in page if i and i in left]
+            found.orphaned += len(orphans)
+            if job.loaded.config.mode is SyncMode.MIRROR:
+                for start_at in range(0, len(orphans), 200):
+                    await _delete_chunk(job, writer, orphans[start_at : start_at + 200])
+    finally:
+        await reader.call(pages.close)
