@@ -251,12 +251,15 @@ def setup(rt: Runtime, base: str, source_url: str, concurrency: int) -> str:
     return tenant_id
 
 
-def timed_run(rt: Runtime, tenant_id: str, base: str, label: str, total: int) -> dict[str, Any]:
+def timed_run(rt: Runtime, tenant_id: str, base: str, label: str, total: int,
+              **options: Any) -> dict[str, Any]:
+    """One run (`options` for `run_integration`, e.g. reconcile=True), timed and counted."""
     from forcebridge.runs import run_integration
 
     calls_before = api_calls(base)
     cpu0, t0 = cpu_seconds(), time.perf_counter()
-    run_id = asyncio.run(run_integration(rt, tenant_id, INTEGRATION, progress=Progress(label, total)))
+    run_id = asyncio.run(run_integration(rt, tenant_id, INTEGRATION,
+                                         progress=Progress(label, total), **options))
     wall, cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
     calls = api_calls(base) - calls_before
     with rt.db.begin() as s:
@@ -264,7 +267,9 @@ def timed_run(rt: Runtime, tenant_id: str, base: str, label: str, total: int) ->
         assert run is not None
         counts = {k: getattr(run, k) for k in
                   ("status", "read", "created", "updated", "unchanged", "failed", "api_calls",
-                   "error")}  # fmt: skip
+                   "error", "reconciliation")}  # fmt: skip
+    if counts["reconciliation"] is None:
+        counts.pop("reconciliation")
     # cpu_s close to wall_s means the sync process itself (not the API) set the pace
     engine_calls = counts.pop("api_calls")
     return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "api_calls": calls,

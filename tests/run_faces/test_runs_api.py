@@ -84,7 +84,8 @@ def test_mirror_deletes_what_the_product_removed(api_org: TestClient, org: Org) 
     assert plan.json() == {"problems": [], "would_create": 0, "would_update": 0,
                            "would_unchanged": 2, "would_delete": 1, "would_filtered": 0,
                            "would_invalid": 0, "would_send": 0,
-                           "org_id": org.emu.org.config.org_id, "state_records": 3}
+                           "org_id": org.emu.org.config.org_id, "state_records": 3,
+                           "reconcile_api_calls": 4}
     run = _run(api_org, org)
     assert run["counts"]["deleted"] == 1 and sorted(_invoices(org)) == ["INV-1", "INV-3"]
 

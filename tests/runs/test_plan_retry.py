@@ -31,7 +31,7 @@ async def test_plan_counts_what_a_run_would_do_and_writes_nothing(world: World) 
     assert report.as_dict() == {
         "problems": [], "would_create": 3, "would_update": 1, "would_unchanged": 12,
         "would_delete": 5, "would_filtered": 1, "would_invalid": 1, "would_send": 4,
-        "org_id": world.emu.org.config.org_id, "state_records": 20,
+        "org_id": world.emu.org.config.org_id, "state_records": 20, "reconcile_api_calls": 5,
     }
     assert len(world.invoices()) == 20 and len(world.state(iid)) == 20
     assert calls_before != world.emu.emulator.usage.header()  # it did describe
