@@ -32,6 +32,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from forcebridge.salesforce import Credentials, SalesforceClient
+from forcebridge.salesforce.bulk import csv_chunks
+from forcebridge_emulator.orgfile import demo_config
 from sync_initial import (
     Runtime,
     Settings,
@@ -42,10 +45,6 @@ from sync_initial import (
     setup,
     timed_run,
 )
-
-from forcebridge.salesforce import Credentials, SalesforceClient
-from forcebridge.salesforce.bulk import csv_chunks
-from forcebridge_emulator.orgfile import demo_config
 
 RESULTS = Path(__file__).resolve().parent / "results" / "reconcile.json"
 SHARE = 0.01
@@ -69,7 +68,7 @@ async def damage(base: str, share: float) -> tuple[int, int]:
     gone: list[dict[str, Any]] = []
     edited: list[dict[str, Any]] = []
     async with _client(base) as client:
-        soql = f"SELECT Id, {EXTERNAL_ID} FROM {OBJECT}"  # noqa: S608
+        soql = f"SELECT Id, {EXTERNAL_ID} FROM {OBJECT}"
         async for row in client.query_bulk(soql):
             n = int(row[EXTERNAL_ID].rsplit("-", 1)[1])
             if n % step == 0:
@@ -89,9 +88,9 @@ async def damage(base: str, share: float) -> tuple[int, int]:
 async def org_check(base: str) -> tuple[int, int]:
     """(records in the org, records whose drifted field still holds the damage)."""
     async with _client(base) as client:
-        total = await client.count(f"SELECT COUNT() FROM {OBJECT}")  # noqa: S608
+        total = await client.count(f"SELECT COUNT() FROM {OBJECT}")
         left = await client.count(
-            f"SELECT COUNT() FROM {OBJECT} WHERE {DRIFTED_FIELD} = -1")  # noqa: S608
+            f"SELECT COUNT() FROM {OBJECT} WHERE {DRIFTED_FIELD} = -1")
     return total, left
 
 
