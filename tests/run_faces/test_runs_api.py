@@ -178,3 +178,17 @@ def test_full_reads_every_row_of_a_source_with_a_cursor_column(
     assert resp.status_code == 200, resp.text
     assert (resp.json()["counts"]["read"], resp.json()["counts"]["updated"]) == (5, 1)
     assert _invoices(org)["INV-2"]["Amount__c"] == 2.0
+
+
+def test_a_run_asked_to_reconcile_repairs_the_org(api_org: TestClient, org: Org) -> None:
+    make_integration(org)
+    _push(api_org, org, "INV-1", "INV-2")
+    assert _run(api_org, org)["reconciliation"] is None
+    for record in list(org.emu.org.iter_records("Invoice__c")):
+        org.emu.org.delete("Invoice__c", record["Id"])
+    resp = api_org.post(f"{API}/integrations/invoices/runs",
+                        params={"wait": "true", "reconcile": "true"}, headers=org.headers)
+    assert resp.status_code == 200, resp.text
+    run = resp.json()
+    assert run["reconciliation"]["missing"] == 2 and run["counts"]["created"] == 2
+    assert sorted(_invoices(org)) == ["INV-1", "INV-2"]

@@ -165,3 +165,22 @@ def test_run_full_reads_past_the_cursor(live: Org, tmp_path: Path) -> None:
     full = json.loads(invoke("run", "invoices", *T, "--json", "--full").stdout)
     assert (incremental["counts"]["read"], full["counts"]["read"]) == (1, 3)
     assert "--full" in invoke("run", "--help").stdout
+
+
+def test_run_reconcile_repairs_the_org_and_shows_what_it_found(live: Org) -> None:
+    make_integration(live)  # a push source: it holds every record, so it reconciles too
+    _push(live, "invoices", [{"number": f"INV-{i}", "amount": "1"} for i in range(4)])
+    assert invoke("run", "invoices", *T).exit_code == 0
+    [gone] = [r for r in live.emu.org.iter_records("Invoice__c")
+              if r["Invoice_Number__c"] == "INV-2"]
+    live.emu.org.delete("Invoice__c", gone["Id"])
+    plan = invoke("plan", "invoices", *T)
+    assert "a run with --reconcile: about" in plan.stdout
+    assert f"org {live.emu.org.config.org_id}" in plan.stdout
+    result = invoke("run", "invoices", *T, "--reconcile")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert re.search(r"missing\W+1\b", result.stdout) and "relinked" in result.stdout
+    assert len(list(live.emu.org.iter_records("Invoice__c"))) == 4
+    shown = json.loads(invoke("run", "invoices", *T, "--json").stdout)
+    assert shown["reconciliation"] is None  # a run not asked to reconcile does not
+    assert "--reconcile" in invoke("run", "--help").stdout

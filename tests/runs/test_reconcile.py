@@ -134,9 +134,10 @@ async def test_records_deleted_and_fields_edited_in_the_org_are_repaired_by_owne
     [conflict] = synced.events("field_conflict")
     assert (conflict.record_key, conflict.fields) == ("INV-000013", ["Issued_On__c"])
 
-    again = await synced.run(reconcile=True)
+    again = await synced.run(reconcile=True)  # kept values still differ: nothing rewritten
     assert again.reconciliation is not None
     assert (again.reconciliation["missing"], again.created, again.updated) == (0, 0, 0)
+    assert len(synced.events("field_conflict")) == 1  # the open one is not opened twice
 
 
 async def test_a_salesforce_owned_field_is_written_on_create_only(

@@ -53,7 +53,7 @@ from forcebridge.salesforce.bulk_query import PAGE_RECORDS
 from forcebridge.salesforce.query import soql_name
 from forcebridge.services import events
 from forcebridge.store.integrations import Integration
-from forcebridge.store.runs import Run
+from forcebridge.store.runs import Event, Run
 from forcebridge.store.types import utcnow
 from forcebridge.sync.config import RECONCILE_EVERY
 from forcebridge.sync.diff import Change, Diffed, Differ
@@ -305,7 +305,14 @@ def _remember(job: Job, settled: _Settled) -> None:
         integration = session.get(Integration, job.loaded.integration_id)
         if integration is None:
             return
+        # a conflict still open from an earlier reconciliation is not opened twice
+        keys = [record.key for record, _ in settled.conflicts]
+        already = set(session.scalars(select(Event.record_key).where(
+            Event.integration_id == integration.id, Event.kind == "field_conflict",
+            Event.status == "open", Event.record_key.in_(keys))))
         for record, fields in settled.conflicts:
+            if record.key in already:
+                continue
             events.record(
                 session, integration=integration, run_id=job.run_id, kind="field_conflict",
                 message=f"{', '.join(fields)} changed in Salesforce since forcebridge last "
