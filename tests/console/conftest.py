@@ -8,23 +8,18 @@ prints, for people to look at.
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from forcebridge.api import create_app
 from forcebridge.runtime import Runtime
 from forcebridge.services import tenants, users
 from forcebridge.settings import Settings
-from tests.salesforce.emulated import Emulated, on_socket
+from tests.salesforce.emulated import Emulated, listening_socket, on_socket, serving
 
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = [
@@ -64,26 +59,9 @@ class Live:
             return Person(t.id, user.id, email)
 
 
-def _serve(app: Any, sock: socket.socket) -> tuple[uvicorn.Server, threading.Thread]:
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    return server, thread
-
-
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[Live]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock, url = listening_socket()
     settings = Settings(
         data_dir=tmp_path / "data",
         database_url=f"sqlite:///{tmp_path / 'console.db'}",
@@ -93,15 +71,11 @@ def live(tmp_path: Path) -> Iterator[Live]:
     )
     rt = Runtime(settings)
     rt.migrate()
-    with on_socket() as emu:
-        server, thread = _serve(create_app(rt), sock)
-        try:
+    try:
+        with on_socket() as emu, serving(create_app(rt), sock, lifespan="on"):
             yield Live(url, rt, emu)
-        finally:
-            server.should_exit = True
-            thread.join(timeout=15)
-            sock.close()
-            rt.close()
+    finally:
+        rt.close()
 
 
 @pytest.fixture(scope="module")

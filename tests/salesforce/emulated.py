@@ -100,20 +100,21 @@ def in_process(org: Org | None = None, faults: str | None = None) -> Emulated:
     return Emulated(app, BASE_URL, SocketlessDrop(app=app))
 
 
-@contextmanager
-def on_socket(org: Org | None = None, faults: str | None = None) -> Iterator[Emulated]:
-    """The emulator served by uvicorn on 127.0.0.1 in a thread, for the duration of the block."""
+def listening_socket() -> tuple[socket.socket, str]:
+    """A TCP socket listening on a free port of 127.0.0.1, and its base URL."""
     # proto=IPPROTO_TCP: only then does asyncio set TCP_NODELAY on accepted connections.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    app = create_app(org or Org.demo(), faults=FaultConfig.parse(faults), base_url=base)
-    config = uvicorn.Config(
-        drop_connections(app), http="h11", log_level="warning", access_log=False, lifespan="off"
-    )
-    server = uvicorn.Server(config)
+    return sock, f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@contextmanager
+def serving(app: Any, sock: socket.socket, **config: Any) -> Iterator[None]:
+    """`app` served by uvicorn on `sock` in a thread, for the duration of the block."""
+    options: dict[str, Any] = {"log_level": "warning", "access_log": False} | config
+    server = uvicorn.Server(uvicorn.Config(app, **options))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -122,8 +123,17 @@ def on_socket(org: Org | None = None, faults: str | None = None) -> Iterator[Emu
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.01)
     try:
-        yield Emulated(app, base, None)
+        yield
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@contextmanager
+def on_socket(org: Org | None = None, faults: str | None = None) -> Iterator[Emulated]:
+    """The emulator served by uvicorn on 127.0.0.1 in a thread, for the duration of the block."""
+    sock, base = listening_socket()
+    app = create_app(org or Org.demo(), faults=FaultConfig.parse(faults), base_url=base)
+    with serving(drop_connections(app), sock, http="h11", lifespan="off"):
+        yield Emulated(app, base, None)
