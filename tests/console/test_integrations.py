@@ -190,3 +190,31 @@ def test_dashboard_charts_what_runs_did(page: Page, live: Live) -> None:
     assert drawn["failures"] == [["events (failures)", 1]]
     expect(page.locator("#api-today")).to_contain_text(f"demo org {api_calls} of")
     shot(page, "dashboard")
+
+
+def test_settings_schedule_preview_connection_and_notify(page: Page, live: Live) -> None:
+    ann = live.person("acme", "ann@acme.example")
+    integration_id = _invoices(live, ann)
+    sign_in(page, live, ann, then=f"/integrations/{integration_id}/settings")
+    preview = page.locator("#schedule-preview")
+    expect(preview).to_contain_text("every hour at :07 UTC")
+    page.fill("#f-schedule", "15 3 1 * *")
+    expect(preview).to_contain_text("on day 1 of every month at 03:15 UTC")  # as it is typed
+    page.fill("#f-schedule", "every tuesday")
+    expect(preview.locator(".error-text")).to_contain_text("is not a cron expression")
+    page.click("button:has-text('Save')")
+    expect(page.locator("#e-schedule")).to_contain_text("is not a cron expression")
+    shot(page, "integration-settings-error")
+
+    page.fill("#f-schedule", "0 9 * * 1-5")
+    page.check("input[name=notify][value='ann@acme.example']")
+    page.select_option("#f-connection", "")
+    page.click("button:has-text('Save')")
+    expect(page.locator("#schedule-words")).to_have_text("every weekday (Monday to Friday) at 09:00 UTC")
+    expect(page.locator("main")).to_contain_text("not connected")
+    expect(page.locator("main")).to_contain_text("ann@acme.example")
+
+    page.click("a:has-text('Settings')")
+    page.select_option("#f-connection", "demo org")  # attached again, checked against the org
+    page.click("button:has-text('Save')")
+    expect(page.locator("dt:has-text('Connection') + dd")).to_have_text("demo org")

@@ -19,6 +19,7 @@ from forcebridge.console.pages import (
     connections,
     events,
     home,
+    integration_settings,
     integrations,
     publishing,
     records,
@@ -33,7 +34,8 @@ from forcebridge.runtime import Runtime
 
 __all__ = ["PAGES", "create_app"]
 PAGES = (
-    sign_in, home, connections, integrations, publishing, runs, events, records, api_clients,
+    sign_in, home, connections, integrations, integration_settings, publishing, runs, events,
+    records, api_clients,
 )  # each module's `router` holds its pages
 
 
