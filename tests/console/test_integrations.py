@@ -218,3 +218,33 @@ def test_settings_schedule_preview_connection_and_notify(page: Page, live: Live)
     page.select_option("#f-connection", "demo org")  # attached again, checked against the org
     page.click("button:has-text('Save')")
     expect(page.locator("dt:has-text('Connection') + dd")).to_have_text("demo org")
+
+
+def test_mapping_editor_offers_the_orgs_fields_and_shows_its_refusal(page: Page, live: Live) -> None:
+    ann = live.person("acme", "ann@acme.example")
+    integration_id = _invoices(live, ann)
+    sign_in(page, live, ann, then=f"/integrations/{integration_id}/mapping")
+    offered = page.locator("#fields option").evaluate_all("els => els.map(e => e.value)")
+    assert {"Amount__c", "Invoice_Number__c", "Status__c"} <= set(offered)
+    assert "Id" not in offered and "CreatedDate" not in offered  # not writable
+    expect(page.locator("#f-external_id_field")).to_have_value("Invoice_Number__c")
+    fields = page.locator("input[name=field]")
+    columns = page.locator("input[name=column]")
+    expect(fields.nth(0)).to_have_value("Invoice_Number__c")
+    fields.nth(3).fill("Nothing__c")
+    columns.nth(3).fill("amount")
+    page.click("button:has-text('Save')")
+    expect(page.locator("#mapping-errors")).to_contain_text("Nothing__c")
+    shot(page, "mapping-editor-error")
+
+    page.locator("input[name=field]").nth(3).fill("")
+    page.locator("input[name=column]").nth(3).fill("")
+    page.fill("#f-allowed", "A-1, A-9")
+    page.click("button:has-text('Save')")
+    expect(page).to_have_url(re.compile(rf"/integrations/{integration_id}\?saved=mapping"))
+    with live.rt.db.begin() as s:
+        config = integrations.get(s, ann.tenant_id, integration_id).config
+    assert config["filters"]["allowed_account_ids"] == ["A-1", "A-9"]
+    assert [m["field"] for m in config["mapping"]["mappings"]] == [
+        "Invoice_Number__c", "Amount__c", "Account__c"]
+    assert config["mapping"]["mappings"][1]["transform"]["type"] == "number"  # kept

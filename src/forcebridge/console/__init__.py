@@ -21,6 +21,7 @@ from forcebridge.console.pages import (
     home,
     integration_settings,
     integrations,
+    mapping_editor,
     publishing,
     records,
     runs,
@@ -34,8 +35,8 @@ from forcebridge.runtime import Runtime
 
 __all__ = ["PAGES", "create_app"]
 PAGES = (
-    sign_in, home, connections, integrations, integration_settings, publishing, runs, events,
-    records, api_clients,
+    sign_in, home, connections, integrations, integration_settings, mapping_editor, publishing,
+    runs, events, records, api_clients,
 )  # each module's `router` holds its pages
 
 
