@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from forcebridge.api import create_app
 from forcebridge.runtime import Runtime
@@ -21,6 +21,8 @@ from forcebridge.services import tenants, users
 from forcebridge.settings import Settings
 from tests.salesforce.emulated import Emulated, listening_socket, on_socket, serving
 
+# a shared machine can be slow: wait up to 20 s for what a page should show
+expect.set_options(timeout=20_000)
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -94,7 +96,7 @@ def page(browser: Browser, live: Live) -> Iterator[Page]:
     context = browser.new_context(
         base_url=live.url, viewport={"width": 1280, "height": 900}, timezone_id="Europe/Paris"
     )
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(20_000)
     tab = context.new_page()
     violations: list[str] = []
     tab.on(
