@@ -19,7 +19,7 @@ install: $(BIN)/python assets
 	$(BIN)/pip install -q -e ./emulator -e .
 
 install-test: $(BIN)/python assets
-	$(BIN)/pip install -q -e ./emulator -e '.[test]'
+	$(BIN)/pip install -q -e './emulator[test]' -e '.[test]'
 
 # The console's front-end packages (htmx, chart.js) from the npm registry, into a git-ignored
 # folder that forcebridge serves; never a CDN, never copies in the repository.
@@ -39,7 +39,7 @@ demo: install
 	$(BIN)/forcebridge demo
 
 lint: install-test
-	$(BIN)/ruff check src emulator/src tests bench
+	$(BIN)/ruff check src emulator/src emulator/tests tests bench
 
 typecheck: install-test
 	$(BIN)/mypy
@@ -48,8 +48,9 @@ typecheck: install-test
 test: install-test system-packages
 	@status=0; \
 	pg_url=$$(scripts/services.sh start) || exit 1; \
-	$(BIN)/ruff check src emulator/src tests bench || status=1; \
+	$(BIN)/ruff check src emulator/src emulator/tests tests bench || status=1; \
 	$(BIN)/mypy || status=1; \
+	$(BIN)/lint-imports || status=1; \
 	FORCEBRIDGE_TEST_POSTGRES_URL=$$pg_url FORCEBRIDGE_TEST_REQUIRE_SERVICES=1 \
 		FORCEBRIDGE_TEST_SCREENSHOTS=$(CURDIR)/build/screenshots \
 		$(BIN)/pytest -q -p no:cacheprovider || status=1; \

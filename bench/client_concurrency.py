@@ -16,8 +16,6 @@ import argparse
 import asyncio
 import json
 import platform
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,28 +23,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 
 from forcebridge.salesforce import ConcurrencyPool, Credentials, SalesforceClient
-from forcebridge_emulator.app import create_app
-from forcebridge_emulator.faults import FaultConfig
-from forcebridge_emulator.org import Org
-from forcebridge_emulator.server import drop_connections
+from forcebridge_emulator import FaultConfig, Org, create_app
+from forcebridge_emulator import testing as emulator_testing
 
 LATENCY_MS = 50
 LEVELS = (1, 5, 25)
 RESULTS = Path(__file__).resolve().parent / "results" / "client_concurrency.json"
-
-
-def listening_socket() -> socket.socket:
-    """A listening TCP socket created with proto=IPPROTO_TCP: asyncio turns Nagle's algorithm
-    off (TCP_NODELAY) only on such sockets, and with it on, every small answer waits ~40 ms for
-    a delayed ACK, which would measure the kernel instead of the client."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    return sock
 
 
 @contextmanager
@@ -57,23 +41,8 @@ def emulator(in_process: bool) -> Iterator[tuple[str, httpx.AsyncBaseTransport |
         app = create_app(Org.demo(), faults=faults, base_url=base)
         yield base, httpx.ASGITransport(app=app), app
         return
-    sock = listening_socket()
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    app = create_app(Org.demo(), faults=faults, base_url=base)
-    config = uvicorn.Config(
-        drop_connections(app), http="h11", log_level="warning", access_log=False, lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    try:
-        yield base, None, app
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with emulator_testing.on_socket(faults=f"latency={LATENCY_MS}") as org:
+        yield org.base_url, None, org.app
 
 
 def credentials(app: Any, base: str) -> Credentials:

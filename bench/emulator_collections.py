@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from forcebridge_emulator.app import create_app
+from forcebridge_emulator import create_app
 
 V = "/services/data/v62.0"
 BASE_URL = "https://emulator.bench"

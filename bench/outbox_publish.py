@@ -17,16 +17,12 @@ import argparse
 import asyncio
 import json
 import platform
-import socket
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
-import uvicorn
 
 from forcebridge.outbox import delivery, publishing
 from forcebridge.runtime import Runtime
@@ -35,10 +31,7 @@ from forcebridge.services.connections import ConnectionInput
 from forcebridge.services.integrations import IntegrationInput
 from forcebridge.settings import Settings
 from forcebridge.store.outbox import OutboxMessage
-from forcebridge_emulator.app import create_app
-from forcebridge_emulator.faults import FaultConfig
-from forcebridge_emulator.org import Org
-from forcebridge_emulator.server import drop_connections
+from forcebridge_emulator import testing as emulator_testing
 
 LATENCY_MS = 100
 CONCURRENCY = 10
@@ -64,34 +57,10 @@ SCENARIOS: list[tuple[str, dict[str, Any], int, int]] = [
 ]
 
 
-def listening_socket() -> socket.socket:
-    """proto=IPPROTO_TCP so asyncio sets TCP_NODELAY (see bench/client_concurrency.py)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(256)
-    return sock
-
-
 @contextmanager
 def emulator() -> Iterator[tuple[str, Any]]:
-    sock = listening_socket()
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    app = create_app(Org.demo(), faults=FaultConfig.parse(f"latency={LATENCY_MS}"), base_url=base)
-    config = uvicorn.Config(
-        drop_connections(app), http="h11", log_level="warning", access_log=False, lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    try:
-        yield base, app
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with emulator_testing.on_socket(faults=f"latency={LATENCY_MS}") as org:
+        yield org.base_url, org.app
 
 
 def setup(rt: Runtime, base: str, app: Any) -> str:

@@ -34,7 +34,7 @@ from typing import Any
 
 from forcebridge.salesforce import Credentials, SalesforceClient
 from forcebridge.salesforce.bulk import csv_chunks
-from forcebridge_emulator.orgfile import demo_config
+from forcebridge_emulator._orgfile import demo_config
 from sync_initial import (
     Runtime,
     Settings,

@@ -58,7 +58,7 @@ from forcebridge.services.connections import ConnectionInput
 from forcebridge.services.integrations import IntegrationInput
 from forcebridge.settings import Settings
 from forcebridge.store.runs import Run
-from forcebridge_emulator.orgfile import demo_config
+from forcebridge_emulator import demo_config
 
 RESULTS = Path(__file__).resolve().parent / "results" / "sync_initial.json"
 V = "/services/data/v62.0"

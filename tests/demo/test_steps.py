@@ -10,7 +10,7 @@ from forcebridge.demo.context import DemoContext
 from forcebridge.demo.steps import run_more
 from forcebridge.runtime import Runtime
 from forcebridge.settings import Settings
-from forcebridge_emulator.org import Org
+from forcebridge_emulator import Org
 
 
 def test_steps_run_in_order_with_the_context(tmp_path: Path) -> None:

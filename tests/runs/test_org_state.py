@@ -19,8 +19,8 @@ from forcebridge.store import migrate
 from forcebridge.store.connections import Connection
 from forcebridge.store.runs import Run
 from forcebridge.store.sync_state import SyncState
-from forcebridge_emulator.org import Org
-from forcebridge_emulator.orgfile import demo_config, parse
+from forcebridge_emulator._org import Org
+from forcebridge_emulator._orgfile import demo_config, parse
 from tests.emulated_org import connect, connected_tenant
 from tests.runs.conftest import invoice_config, invoice_rows, write_csv
 from tests.salesforce.emulated import Emulated, on_socket

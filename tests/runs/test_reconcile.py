@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness.served import Served, serve
 from sqlalchemy import delete, select, update
 
 from forcebridge.runs import plan_integration, run_integration
@@ -23,7 +24,6 @@ from forcebridge.services.integrations import IntegrationInput
 from forcebridge.store.runs import Event, Run
 from forcebridge.store.sync_state import SyncState
 from tests.emulated_org import connected_tenant
-from tests.emulator.served import Served, serve
 from tests.runs.conftest import invoice_config, invoice_rows, write_csv
 from tests.salesforce.emulated import Emulated, on_socket
 

@@ -1,9 +1,9 @@
 """The emulator as the org behind the client tests: in-process, or on a real socket.
 
-In-process, a dropped connection leaves the ASGI app as `ConnectionDropped`; over a socket the
-client sees the connection close without an answer, which httpx reports as
-`RemoteProtocolError`. `SocketlessDrop` makes the in-process transport end the same way, so the
-client code under test meets exactly what it meets on the network (the socket tests check that).
+Both come from `forcebridge_emulator.testing`; in-process, its transport makes a dropped
+connection end as on the network (`RemoteProtocolError`), so the client code under test meets
+exactly what it meets over a socket (the socket tests check that). `listening_socket` and
+`serving` serve another app (the console) beside it.
 """
 
 from __future__ import annotations
@@ -21,25 +21,11 @@ import uvicorn
 from starlette.applications import Starlette
 
 from forcebridge.salesforce import ConcurrencyPool, Credentials, RetryPolicy, SalesforceClient
-from forcebridge_emulator.app import ConnectionDropped, Emulator, create_app
-from forcebridge_emulator.faults import FaultConfig
-from forcebridge_emulator.org import Org
-from forcebridge_emulator.server import drop_connections
+from forcebridge_emulator import FaultConfig, Org
+from forcebridge_emulator import testing as emulator_testing
 
 BASE_URL = "https://emulator.test"
 FAST_RETRY = RetryPolicy(attempts=4, base_delay=0.001, max_delay=0.01)
-
-
-class SocketlessDrop(httpx.ASGITransport):
-    """ASGITransport whose dropped connections look like the network's."""
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        try:
-            return await super().handle_async_request(request)
-        except ConnectionDropped:
-            raise httpx.RemoteProtocolError(
-                "Server disconnected without sending a response.", request=request
-            ) from None
 
 
 @dataclass
@@ -49,9 +35,9 @@ class Emulated:
     transport: httpx.AsyncBaseTransport | None
 
     @property
-    def emulator(self) -> Emulator:
-        emulator: Emulator = self.app.state.emulator
-        return emulator
+    def emulator(self) -> Any:
+        """The org's live state (`forcebridge_emulator.testing.EmulatedOrg.state`)."""
+        return self.app.state.emulator
 
     @property
     def org(self) -> Org:
@@ -96,8 +82,8 @@ class Emulated:
 
 
 def in_process(org: Org | None = None, faults: str | None = None) -> Emulated:
-    app = create_app(org or Org.demo(), faults=FaultConfig.parse(faults), base_url=BASE_URL)
-    return Emulated(app, BASE_URL, SocketlessDrop(app=app))
+    emulated = emulator_testing.in_process(org, faults, base_url=BASE_URL)
+    return Emulated(emulated.app, BASE_URL, emulated.transport)
 
 
 def listening_socket() -> tuple[socket.socket, str]:
@@ -133,7 +119,5 @@ def serving(app: Any, sock: socket.socket, **config: Any) -> Iterator[None]:
 @contextmanager
 def on_socket(org: Org | None = None, faults: str | None = None) -> Iterator[Emulated]:
     """The emulator served by uvicorn on 127.0.0.1 in a thread, for the duration of the block."""
-    sock, base = listening_socket()
-    app = create_app(org or Org.demo(), faults=FaultConfig.parse(faults), base_url=base)
-    with serving(drop_connections(app), sock, http="h11", lifespan="off"):
-        yield Emulated(app, base, None)
+    with emulator_testing.on_socket(org, faults) as emulated:
+        yield Emulated(emulated.app, emulated.base_url, None)

@@ -1,4 +1,4 @@
-"""The client against every recorded real Salesforce answer (sf-recordings/, via tests.recordings).
+"""The client against every recorded real Salesforce answer (sf-recordings/, via recorded.recordings).
 
 Each interaction is replayed through an httpx transport that answers the recorded response;
 the client makes the call that produced it (the recorded request says which: method, path,
@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, unquote
 
 import httpx
 import pytest
+from recorded.recordings import Interaction, iter_interactions
 
 from forcebridge.salesforce import (
     AuthenticationError,
@@ -35,7 +36,6 @@ from forcebridge.salesforce import (
 from forcebridge.salesforce.auth import post_token
 from forcebridge.salesforce.errors import error_from_response
 from forcebridge.salesforce.usage import parse_limit_info
-from tests.recordings import Interaction, iter_interactions
 from tests.salesforce.emulated import FAST_RETRY
 
 pytestmark = pytest.mark.anyio

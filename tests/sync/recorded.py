@@ -13,9 +13,9 @@ from functools import cache
 from typing import Any
 
 import yaml
+from recorded.recordings import RECORDINGS_DIR
 
 from forcebridge.sync.schema import DescribedObject
-from tests.recordings import RECORDINGS_DIR
 
 CASSETTES = RECORDINGS_DIR / "CumulusCI/cumulusci/tests/shared_cassettes"
 

@@ -38,8 +38,8 @@ from forcebridge.services import api_keys, authorization, connections, tenants, 
 from forcebridge.services.connections import ConnectionInput
 from forcebridge.store.models import Tenant
 from forcebridge.sync.namespace import apply_prefix
-from forcebridge_emulator.app import create_app as create_emulator
-from forcebridge_emulator.org import Org
+from forcebridge_emulator import Org
+from forcebridge_emulator import create_app as create_emulator
 
 DEMO_TENANT = "demo"
 DEMO_CONNECTION = "Demo org (emulator)"

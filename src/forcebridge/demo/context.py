@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 
 from forcebridge.runtime import Runtime
-from forcebridge_emulator.org import Org
+from forcebridge_emulator import Org
 
 
 @dataclass
