@@ -9,7 +9,7 @@ export FB_PG_PORT := $(PG_PORT)
 
 ASSETS := build/console
 
-.PHONY: demo test install install-test assets system-packages lint typecheck pytest services-up services-down bench clean
+.PHONY: demo test js-deps install install-test assets system-packages lint typecheck pytest services-up services-down bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,7 +45,11 @@ typecheck: install-test
 	$(BIN)/mypy
 
 # Starts the servers, runs every check, and stops the servers again whatever happened.
-test: install-test system-packages
+# jsforce from npm, for the emulator's compatibility suite (emulator/tests/test_jsforce.py).
+js-deps: system-packages
+	npm ci --prefix emulator/tests/js --no-audit --no-fund --loglevel=error
+
+test: install-test system-packages js-deps
 	@status=0; \
 	pg_url=$$(scripts/services.sh start) || exit 1; \
 	$(BIN)/ruff check src emulator/src emulator/tests tests bench || status=1; \

@@ -29,7 +29,7 @@ async def test_in_process_fixture_answers_over_its_transport(salesforce_org: Emu
 
 
 def test_socket_fixture_serves_tls_with_the_ca_it_names(salesforce_server: EmulatedOrg) -> None:
-    assert salesforce_server.base_url.startswith("https://localhost:")
+    assert salesforce_server.base_url.startswith("https://127.0.0.1:")
     assert salesforce_server.ca_certificate is not None
     trust = ssl.create_default_context(cafile=str(salesforce_server.ca_certificate))
     with httpx.Client(verify=trust) as http:
