@@ -76,6 +76,12 @@ _CERT = typer.Option(
     dir_okay=False,
     help="PEM certificate matching the key.",
 )
+_CA = typer.Option(
+    None,
+    "--ca-bundle",
+    help="PEM file of CA certificates to trust for the org's TLS certificate (a private CA, "
+    "a TLS-inspecting proxy, the emulator's --tls CA); '' for the system's.",
+)
 _CONC = typer.Option(
     None,
     "--concurrency",
@@ -108,6 +114,7 @@ def add(
     security_token: str | None = _TOKEN,
     private_key_file: Path | None = _PKEY,
     certificate_file: Path | None = _CERT,
+    ca_bundle: str | None = _CA,
     concurrency: int | None = _CONC,
     borrow_from: str | None = _BORROW,
     as_json: bool = JsonOption,
@@ -117,7 +124,7 @@ def add(
         name=name, environment=environment, login_url=login_url, auth_flow=auth_flow, api_version=api_version,
         consumer_key=consumer_key, consumer_secret=consumer_secret, username=username, password=password,
         security_token=security_token, private_key=_read(private_key_file), certificate=_read(certificate_file),
-        concurrency=concurrency, borrow_from=borrow_from,
+        ca_bundle=ca_bundle, concurrency=concurrency, borrow_from=borrow_from,
     )  # fmt: skip
     rt = runtime()
     with rt.db.begin() as s:
@@ -144,6 +151,7 @@ def update(
     security_token: str | None = _TOKEN,
     private_key_file: Path | None = _PKEY,
     certificate_file: Path | None = _CERT,
+    ca_bundle: str | None = _CA,
     concurrency: int | None = _CONC,
     borrow_from: str | None = _BORROW,
     as_json: bool = JsonOption,
@@ -153,7 +161,7 @@ def update(
         name=name, environment=environment, login_url=login_url, auth_flow=auth_flow, api_version=api_version,
         consumer_key=consumer_key, consumer_secret=consumer_secret, username=username, password=password,
         security_token=security_token, private_key=_read(private_key_file), certificate=_read(certificate_file),
-        concurrency=concurrency, borrow_from=borrow_from,
+        ca_bundle=ca_bundle, concurrency=concurrency, borrow_from=borrow_from,
     )  # fmt: skip
     rt = runtime()
     with rt.db.begin() as s:

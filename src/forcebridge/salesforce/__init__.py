@@ -16,7 +16,8 @@ Public surface:
   code_verifier, transport=)` -> `Token` (with `refresh_token`).
 - `soql_literal(value)`: the safe way to put a value into SOQL.
 - Errors (all `SalesforceError` with `code`, `message`, `fields`, `status`):
-  `AuthenticationError`, `AuthorizationRevoked`, `LimitExceeded`, `RetryableError`,
+  `AuthenticationError`, `AuthorizationRevoked`, `CertificateError` (the org's TLS certificate
+  is not trusted: see `Credentials.ca_bundle`), `LimitExceeded`, `RetryableError`,
   `OutcomeUnknown` (a lost create: not repeated), `RecordError`.
 """
 
@@ -40,6 +41,7 @@ from forcebridge.salesforce.credentials import (
 from forcebridge.salesforce.errors import (
     AuthenticationError,
     AuthorizationRevoked,
+    CertificateError,
     ErrorDetail,
     LimitExceeded,
     OutcomeUnknown,
@@ -60,6 +62,7 @@ __all__ = [
     "AuthenticationError",
     "AuthorizationRevoked",
     "BulkJob",
+    "CertificateError",
     "ConcurrencyPool",
     "Credentials",
     "CredentialsError",

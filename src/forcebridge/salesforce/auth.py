@@ -29,6 +29,7 @@ from forcebridge.salesforce.credentials import PRODUCTION, SANDBOX, Credentials
 from forcebridge.salesforce.errors import (
     AuthenticationError,
     RetryableError,
+    certificate_error,
     error_from_response,
 )
 
@@ -182,6 +183,9 @@ async def post_token(
             headers={"Accept": "application/json"},
         )
     except httpx.TransportError as exc:
+        untrusted = certificate_error(exc, "token request")
+        if untrusted is not None:
+            raise untrusted from None
         # Re-asking for a token is always safe.
         raise RetryableError(type(exc).__name__, "token request failed: no answer") from None
     if response.status_code >= 400:
@@ -216,7 +220,9 @@ async def exchange_code(
     }
     if credentials.consumer_secret:
         form["client_secret"] = credentials.consumer_secret
-    async with httpx.AsyncClient(transport=transport, timeout=http_timeout) as http:
+    async with httpx.AsyncClient(
+        transport=transport, timeout=http_timeout, verify=credentials.verify()
+    ) as http:
         return await post_token(http, credentials.login_url, form)
 
 

@@ -7,6 +7,7 @@ or end up in a traceback without leaking anything.
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass, field, fields, replace
 from typing import Literal
 
@@ -54,6 +55,9 @@ class Credentials:
     security_token: str = field(default="", repr=False)
     private_key: str = field(default="", repr=False)
     refresh_token: str = field(default="", repr=False)
+    # A PEM file of CA certificates to trust instead of the system's (a private CA, a
+    # TLS-inspecting proxy, `forcebridge-emulator serve --tls`).
+    ca_bundle: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "login_url", self.login_url.rstrip("/"))
@@ -69,6 +73,10 @@ class Credentials:
             raise CredentialsError(f"the {self.flow} flow needs: {', '.join(missing)}")
         if not self.login_url.startswith(("https://", "http://")):
             raise CredentialsError("login_url must be an http(s) URL")
+
+    def verify(self) -> ssl.SSLContext | bool:
+        """What httpx verifies the org's certificate against."""
+        return ssl.create_default_context(cafile=self.ca_bundle) if self.ca_bundle else True
 
     def with_refresh_token(self, refresh_token: str) -> Credentials:
         """A copy holding a new refresh token (after a code exchange or a rotation)."""

@@ -13,6 +13,7 @@ never from our requests, so no token or password can end up in an exception or a
 from __future__ import annotations
 
 import json
+import ssl
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,6 +93,27 @@ class RetryableError(SalesforceError):
 class OutcomeUnknown(RetryableError):
     """A non-idempotent write (a create) was sent but its answer was lost: it may have been
     applied. Not repeated automatically, because repeating could create a duplicate."""
+
+
+class CertificateError(SalesforceError):
+    """The org's TLS certificate was not trusted (a private CA, a TLS-inspecting proxy, the
+    emulator's own certificate): a configuration matter, so retrying cannot help. The message
+    names the verification failure; the connection's `ca_bundle` names the CA to trust."""
+
+
+def certificate_error(exc: BaseException, where: str) -> CertificateError | None:
+    """A CertificateError when `exc` (an httpx transport error) failed TLS verification."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            reason = seen.verify_message or seen.reason or "verification failed"
+            return CertificateError(
+                "CERTIFICATE_UNTRUSTED",
+                f"{where}: the server's TLS certificate is not trusted ({reason}); "
+                "set the connection's ca_bundle to the CA certificate that signed it",
+            )
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 class RecordError(SalesforceError):

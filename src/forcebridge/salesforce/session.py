@@ -26,9 +26,11 @@ from forcebridge.salesforce.auth import Token, TokenCache, TokenListener, fetch_
 from forcebridge.salesforce.credentials import Credentials
 from forcebridge.salesforce.errors import (
     AuthenticationError,
+    CertificateError,
     OutcomeUnknown,
     RetryableError,
     SalesforceError,
+    certificate_error,
     error_from_response,
 )
 from forcebridge.salesforce.limiter import ConcurrencyPool
@@ -74,7 +76,9 @@ class ApiSession:
         self.credentials = credentials
         self.pool = pool or ConcurrencyPool(1)
         self.retry = retry or RetryPolicy()
-        self.http = httpx.AsyncClient(transport=transport, timeout=timeout)
+        self.http = httpx.AsyncClient(
+            transport=transport, timeout=timeout, verify=credentials.verify()
+        )
         self.tokens = TokenCache(credentials, self._login, token=token, on_token=on_token)
         self.usage: ApiUsage | None = None
         self.calls = 0
@@ -183,7 +187,7 @@ class ApiSession:
             except httpx.TransportError as exc:
                 self.pool.release()
                 lost = _lost(exc, where, sent=not isinstance(exc, _NOT_SENT), safe=safe)
-                if isinstance(lost, OutcomeUnknown) or not repeatable:
+                if isinstance(lost, OutcomeUnknown | CertificateError) or not repeatable:
                     raise lost from None
                 if retry + 1 >= self.retry.attempts:
                     raise lost from None
@@ -230,8 +234,13 @@ def _session_dead(error: SalesforceError) -> bool:
     )
 
 
-def _lost(exc: httpx.TransportError, where: str, *, sent: bool, safe: bool) -> RetryableError:
+def _lost(
+    exc: httpx.TransportError, where: str, *, sent: bool, safe: bool
+) -> RetryableError | CertificateError:
     """The error for a call that got no answer. Names only the method and path."""
+    untrusted = certificate_error(exc, where)
+    if untrusted is not None:
+        return untrusted
     kind = "TIMEOUT" if isinstance(exc, httpx.TimeoutException) else "CONNECTION_LOST"
     if sent and not safe:
         return OutcomeUnknown(

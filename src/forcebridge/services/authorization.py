@@ -69,6 +69,7 @@ def credentials_for(conn: Connection, rt: Runtime) -> Credentials:
         security_token=open_(conn.security_token) if conn.security_token else "",
         private_key=open_(conn.private_key) if conn.private_key else "",
         refresh_token=open_(conn.refresh_token) if conn.refresh_token else "",
+        ca_bundle=conn.ca_bundle or "",
     )
 
 

@@ -8,6 +8,7 @@ level allows.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlparse
 
@@ -63,6 +64,13 @@ class ConnectionInput(BaseModel):
     security_token: str | None = None
     private_key: str | None = None
     certificate: str | None = None
+    ca_bundle: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="Path of a PEM file of CA certificates to trust for the org's TLS "
+        "certificate instead of the system's (a private CA, a TLS-inspecting proxy, the "
+        "emulator's --tls certificate); '' to trust the system's again.",
+    )
     concurrency: int | None = Field(default=None, ge=1, le=MAX_CONCURRENCY)
     borrow_from: str | None = Field(
         default=None, description="Name or id of the lender; '' to stop borrowing."
@@ -107,6 +115,21 @@ def _check_certificate(pem: str) -> None:
         x509.load_pem_x509_certificate(pem.encode())
     except ValueError as exc:
         raise InvalidInput.field("certificate", "must be a PEM X.509 certificate") from exc
+
+
+def _check_ca_bundle(path: str) -> str:
+    """The bundle must be readable here and hold at least one PEM certificate."""
+    try:
+        pem = Path(path).read_bytes()
+    except OSError as exc:
+        raise InvalidInput.field("ca_bundle", f"cannot read {path}: {exc.strerror}") from None
+    try:
+        x509.load_pem_x509_certificates(pem)
+    except ValueError:
+        raise InvalidInput.field(
+            "ca_bundle", f"{path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+        ) from None
+    return str(Path(path).resolve())
 
 
 def get(session: Session, tenant_id: str, ref: str) -> Connection:
@@ -198,6 +221,8 @@ def _apply(
         if data.certificate:
             _check_certificate(data.certificate)
         conn.certificate = data.certificate or None
+    if "ca_bundle" in given:
+        conn.ca_bundle = _check_ca_bundle(data.ca_bundle) if data.ca_bundle else None
     for field_name in SECRET_FIELDS:
         if field_name in given:
             value = getattr(data, field_name)
@@ -348,6 +373,7 @@ def public_view(session: Session, conn: Connection) -> dict[str, Any]:
         "consumer_key": conn.consumer_key,
         "username": conn.username,
         "certificate": "set" if conn.certificate else "not set",
+        "ca_bundle": conn.ca_bundle,
         **{f: ("set" if getattr(conn, f) else "not set") for f in SECRET_FIELDS},
         "refresh_token": "set" if conn.refresh_token else "not set",
         "concurrency": conn.concurrency,

@@ -29,6 +29,7 @@ class Connection(Base):
     security_token: Mapped[str | None] = mapped_column(SealedText, default=None)
     private_key: Mapped[str | None] = mapped_column(SealedText, default=None)
     certificate: Mapped[str | None] = mapped_column(Text, default=None)
+    ca_bundle: Mapped[str | None] = mapped_column(String(1000), default=None)
     refresh_token: Mapped[str | None] = mapped_column(SealedText, default=None)
     pending_state: Mapped[str | None] = mapped_column(String(100), default=None, index=True)
     pending_verifier: Mapped[str | None] = mapped_column(SealedText, default=None)

@@ -1,0 +1,24 @@
+"""connections: a CA bundle to trust for the org's TLS certificate
+
+Revision ID: 0009_connection_ca_bundle
+Revises: 0008_event_occurrences
+Create Date: 2026-12-03 10:00:00.000000
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0009_connection_ca_bundle"
+down_revision = "0008_event_occurrences"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("connections") as batch:
+        batch.add_column(sa.Column("ca_bundle", sa.String(length=1000), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("connections") as batch:
+        batch.drop_column("ca_bundle")
