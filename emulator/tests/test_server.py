@@ -3,7 +3,12 @@ that drops the connection after the write was applied, seen by an httpx client."
 
 from __future__ import annotations
 
+import http.client
+import socket
 import ssl
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -13,6 +18,7 @@ from harness.served import Served, serve
 
 from forcebridge_emulator import main
 from forcebridge_emulator._server import make_certificate
+from forcebridge_emulator.testing import on_socket
 
 V = "/services/data/v62.0"
 
@@ -138,3 +144,50 @@ def test_state_file_keeps_records_across_restarts(tmp_path: Path) -> None:
             headers={"Authorization": f"Bearer {token(second, client)}"},
         )
     assert got.status_code == 200 and got.json()["Name"] == "Kept Co"
+
+
+def _reuse_after(base_url: str, idle: float) -> int:
+    """Status of a second request on the same connection after `idle` seconds without traffic."""
+    host, port = base_url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=5)
+    try:
+        conn.request("GET", "/__emulator__/org")
+        first = conn.getresponse()
+        first.read()
+        sock = conn.sock
+        time.sleep(idle)
+        conn.request("GET", "/__emulator__/org")
+        second = conn.getresponse()
+        second.read()
+        assert conn.sock is sock, "the client opened a new connection"
+        return second.status
+    finally:
+        conn.close()
+
+
+def test_idle_connections_stay_open_past_uvicorns_five_seconds() -> None:
+    """A pooled connection idle for 6 s (simple-salesforce waits 5 s before its first Bulk job
+    poll) is still open: the default keep-alive is 75 s."""
+    with on_socket() as org:
+        assert _reuse_after(org.base_url, 6) == 200
+
+
+def test_keep_alive_is_configurable() -> None:
+    with on_socket(keep_alive=1) as org, pytest.raises((http.client.RemoteDisconnected, OSError)):
+        _reuse_after(org.base_url, 2.5)
+
+
+def test_a_port_in_use_ends_serve_with_one_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "forcebridge_emulator", "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert result.stderr == f"forcebridge-emulator: port {port} on 127.0.0.1 is already in use\n"
+    assert "Traceback" not in result.stdout + result.stderr

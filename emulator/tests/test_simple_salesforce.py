@@ -16,9 +16,9 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from harness.served import Served, serve
+from harness.served import Served, serve, tls_session
 from simple_salesforce import Salesforce
-from simple_salesforce.exceptions import SalesforceResourceNotFound
+from simple_salesforce.exceptions import SalesforceMalformedRequest, SalesforceResourceNotFound
 
 
 @pytest.fixture(scope="module")
@@ -137,3 +137,52 @@ def test_bulk2_upsert(sf: Salesforce) -> None:
     back = sf.query_all("SELECT LastName, External_Id__c FROM Contact WHERE LastName LIKE 'Bulk %'")
     assert back["totalSize"] == 25
     assert {r["LastName"] for r in back["records"]} == {f"Bulk {i} v2" for i in range(25)}
+
+
+def test_oauth_password_login_through_its_own_token_request(served: Served) -> None:
+    """`Salesforce(username=, password=, security_token=, consumer_key=, consumer_secret=,
+    domain=)`: the library posts the password grant to https://{domain}.salesforce.com/services/
+    oauth2/token; a domain ending in "#" makes the rest a fragment (see test_soap_login). With
+    a security_token it would log in by SOAP, so the token rides on the password, as OAuth wants."""
+    host = served.base_url.removeprefix("https://")
+    sf = Salesforce(
+        username=served.username,
+        password=served.password + served.security_token,
+        consumer_key=served.consumer_key,
+        consumer_secret=served.consumer_secret,
+        domain=f"{host}/services/oauth2/token#",
+        version="62.0",
+        session=tls_session(served),
+    )
+    assert sf.sf_instance == host
+    assert sf.query("SELECT Id FROM User")["totalSize"] >= 1
+
+
+def test_collections_retrieve_apex_rest_and_limits(sf: Salesforce) -> None:
+    ids = [sf.Account.create({"Name": f"Several {n}"})["id"] for n in (1, 2)]
+    got = sf.restful("composite/sobjects/Account", params={"ids": ",".join(ids), "fields": "Name"})
+    assert [r["Name"] for r in got] == ["Several 1", "Several 2"]
+    posted = sf.restful(
+        "composite/sobjects/Account",
+        method="POST",
+        data=json.dumps({"ids": ids[::-1], "fields": ["Name"]}),
+    )
+    assert [r["Name"] for r in posted] == ["Several 2", "Several 1"]
+
+    assert sf.apexecute("acme/events", method="POST", data={"event": "signed-up"}) is not None
+    limits = sf.limits()
+    assert limits["DailyBulkV2QueryJobs"] == {"Max": 10000, "Remaining": 10000}
+    assert limits["DailyApiRequests"]["Max"] > limits["DailyApiRequests"]["Remaining"]
+
+
+def test_error_bodies_reach_the_client_as_salesforce_sends_them(sf: Salesforce) -> None:
+    with pytest.raises(SalesforceMalformedRequest) as missing:
+        sf.Contact.create({"FirstName": "No last name"})
+    (error,) = missing.value.content
+    assert error["errorCode"] == "REQUIRED_FIELD_MISSING" and error["fields"] == ["LastName"]
+    with pytest.raises(SalesforceMalformedRequest) as malformed:
+        sf.query("SELEC Id FROM Account")
+    assert malformed.value.content[0]["errorCode"] == "MALFORMED_QUERY"
+    with pytest.raises(SalesforceResourceNotFound) as unknown:
+        sf.Account.get("001000000000000AAA")
+    assert unknown.value.content[0]["errorCode"] == "NOT_FOUND"

@@ -26,9 +26,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-import requests
 from harness.http_client import BASE_URL, Client, V, emulator_client
-from harness.served import Served, serve
+from harness.served import Served, serve, tls_session
 from simple_salesforce import Salesforce, SalesforceLogin
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 
@@ -375,15 +374,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     with serve("--tls", "--cert-dir", str(tmp_path_factory.mktemp("tls"))) as info:
         assert info.base_url.startswith("https://127.0.0.1:")
         yield info
-
-
-def tls_session(served: Served) -> requests.Session:
-    session = requests.Session()
-    assert served.cert is not None
-    session.verify = str(served.cert)
-    # REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE would override `verify`; trust only the emulator's cert.
-    session.trust_env = False
-    return session
 
 
 def test_simple_salesforce_login_via_its_scratch_url(served: Served) -> None:

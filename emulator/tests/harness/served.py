@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import requests
+
 # The package's own command line, as `forcebridge-emulator` runs it (no forcebridge needed).
 COMMAND = [sys.executable, "-m", "forcebridge_emulator"]
 
@@ -75,3 +77,13 @@ def serve(*args: str) -> Iterator[Served]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def tls_session(served: Served) -> requests.Session:
+    """A requests session trusting the emulator's CA (as simple-salesforce takes it)."""
+    session = requests.Session()
+    assert served.cert is not None
+    session.verify = str(served.cert)
+    # REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE would override `verify`; trust only the emulator's cert.
+    session.trust_env = False
+    return session
