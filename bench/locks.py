@@ -43,7 +43,7 @@ from forcebridge.services.connections import ConnectionInput
 from forcebridge.services.integrations import IntegrationInput
 from forcebridge.settings import Settings
 from forcebridge.store.runs import Run
-from forcebridge_emulator._orgfile import demo_config
+from forcebridge_emulator import demo_config
 from sync_initial import (
     CONNECTION,
     api_calls,

@@ -38,7 +38,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from forcebridge.runtime import Runtime
 from forcebridge.settings import Settings
-from forcebridge_emulator._orgfile import demo_config
+from forcebridge_emulator import demo_config
 from sync_initial import INTEGRATION, api_calls, change, emulator, generate, setup
 
 RESULTS = Path(__file__).resolve().parent / "results" / "peer_simple_salesforce.json"
