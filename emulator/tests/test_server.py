@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from cryptography import x509
-from harness.served import Served, serve
+from harness.served import Served, password_grant, serve
 
 from forcebridge_emulator import main
 from forcebridge_emulator._server import make_certificate
@@ -26,13 +26,7 @@ V = "/services/data/v62.0"
 def token(served: Served, client: httpx.Client) -> str:
     response = client.post(
         f"{served.base_url}/services/oauth2/token",
-        data={
-            "grant_type": "password",
-            "client_id": served.consumer_key,
-            "client_secret": served.consumer_secret,
-            "username": served.username,
-            "password": served.password + served.security_token,
-        },
+        data=password_grant(vars(served)),
     )
     assert response.status_code == 200, response.text
     access_token: str = response.json()["access_token"]

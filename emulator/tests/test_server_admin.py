@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from harness.http_client import V, emulator_client
+from harness.served import password_grant
 
 from forcebridge_emulator import FaultConfig
 from forcebridge_emulator._server import make_certificate
@@ -21,13 +22,7 @@ async def test_org_info_is_ready_to_use() -> None:
         assert info["token_url"] == "https://emulator.test/services/oauth2/token"
         token = await c.http.post(
             info["token_url"],
-            data={
-                "grant_type": "password",
-                "client_id": info["consumer_key"],
-                "client_secret": info["consumer_secret"],
-                "username": info["username"],
-                "password": info["password"] + info["security_token"],
-            },
+            data=password_grant(info),
         )
         assert token.status_code == 200, token.text
         bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from harness.served import Served, serve, tls_session
+from harness.served import Served, password_grant, serve, tls_session
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceMalformedRequest, SalesforceResourceNotFound
 
@@ -39,13 +39,7 @@ def sf(served: Served) -> Salesforce:
     session.trust_env = False
     token = session.post(
         f"{served.base_url}/services/oauth2/token",
-        data={
-            "grant_type": "password",
-            "client_id": served.consumer_key,
-            "client_secret": served.consumer_secret,
-            "username": served.username,
-            "password": served.password + served.security_token,
-        },
+        data=password_grant(vars(served)),
         timeout=10,
     )
     assert token.status_code == 200, token.text

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from harness.served import password_grant
 
 EMULATOR_DIR = Path(__file__).resolve().parents[1]
 
@@ -35,7 +36,10 @@ def test_pip_install_gives_a_working_serve_without_forcebridge(tmp_path: Path) -
     assert sys.prefix != str(env_dir)
 
     proc = subprocess.Popen(
-        [script, "serve", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [script, "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         assert proc.stdout is not None
@@ -46,13 +50,7 @@ def test_pip_install_gives_a_working_serve_without_forcebridge(tmp_path: Path) -
         info = httpx.get(f"{base}/__emulator__/org", timeout=10).json()
         token = httpx.post(
             info["token_url"],
-            data={
-                "grant_type": "password",
-                "client_id": info["consumer_key"],
-                "client_secret": info["consumer_secret"],
-                "username": info["username"],
-                "password": info["password"] + info["security_token"],
-            },
+            data=password_grant(info),
             timeout=10,
         )
         assert token.status_code == 200, token.text

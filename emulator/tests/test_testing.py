@@ -6,6 +6,7 @@ import ssl
 
 import httpx
 import pytest
+from harness.served import password_grant
 
 from forcebridge_emulator import Org
 from forcebridge_emulator.testing import (
@@ -37,13 +38,7 @@ def test_socket_fixture_serves_tls_with_the_ca_it_names(salesforce_server: Emula
         assert info["ca_certificate"] == str(salesforce_server.ca_certificate)
         token = http.post(
             info["token_url"],
-            data={
-                "grant_type": "password",
-                "client_id": info["consumer_key"],
-                "client_secret": info["consumer_secret"],
-                "username": info["username"],
-                "password": info["password"] + info["security_token"],
-            },
+            data=password_grant(info),
         )
         assert token.status_code == 200, token.text
     with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):

@@ -6,10 +6,11 @@ import queue
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -87,3 +88,15 @@ def tls_session(served: Served) -> requests.Session:
     # REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE would override `verify`; trust only the emulator's cert.
     session.trust_env = False
     return session
+
+
+def password_grant(login: Mapping[str, Any]) -> dict[str, str]:
+    """The OAuth password grant's form for `login` (a Served's fields, the org info of
+    `GET /__emulator__/org`, or `EmulatedOrg.login`)."""
+    return {
+        "grant_type": "password",
+        "client_id": login["consumer_key"],
+        "client_secret": login["consumer_secret"],
+        "username": login["username"],
+        "password": login["password"] + login["security_token"],
+    }
