@@ -1,15 +1,15 @@
 """connections: a CA bundle to trust for the org's TLS certificate
 
-Revision ID: 0010_connection_ca_bundle
-Revises: 0009
+Revision ID: 0011_connection_ca_bundle
+Revises: 0010_org_state
 Create Date: 2026-12-03 10:00:00.000000
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_connection_ca_bundle"
-down_revision = "0009"
+revision = "0011_connection_ca_bundle"
+down_revision = "0010_org_state"
 branch_labels = None
 depends_on = None
 
