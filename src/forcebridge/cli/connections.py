@@ -17,7 +17,7 @@ from forcebridge.cli.output import (
     runtime,
     tenant_id,
 )
-from forcebridge.services import authorization, connections, tenants
+from forcebridge.services import authorization, connection_deletion, connections, tenants
 from forcebridge.services.connections import ConnectionInput
 
 app = typer.Typer(no_args_is_help=True)
@@ -193,13 +193,22 @@ def show(
 
 @app.command("delete")
 def delete(
-    connection: str = typer.Argument(..., help="Connection name or id."), tenant: str = TenantOption
+    connection: str = typer.Argument(..., help="Connection name or id."),
+    tenant: str = TenantOption,
+    force: bool = typer.Option(
+        False, "--force",
+        help="Delete it even though integrations use it: they are disconnected (and stop "
+        "running), each gets an event, and their notification users an email.",
+    ),
 ) -> None:
-    """Delete a connection (refused while others borrow its concurrency)."""
-    with runtime().db.begin() as s:
-        t = tenants.find(s, tenant)
-        connections.delete(s, t.id, connection, actor="cli")
+    """Delete a connection. Refused while integrations use it (they are listed) unless
+    --force, and while other connections borrow its concurrency."""
+    rt = runtime()
+    gone = connection_deletion.delete(rt, tenant_id(rt, tenant), connection, actor="cli",
+                                      force=force)
     console.print(f"deleted connection {connection}")
+    for integration in gone:
+        console.print(f"  disconnected integration {integration.name} ({integration.id})")
 
 
 def _show_outcome(outcome: authorization.Outcome, as_json: bool) -> None:

@@ -338,27 +338,6 @@ def update(
     return conn
 
 
-def delete(session: Session, tenant_id: str, ref: str, *, actor: str = "system") -> None:
-    conn = get(session, tenant_id, ref)
-    borrowers = borrowers_of(session, conn)
-    if borrowers:
-        names = ", ".join(b.name for b in borrowers)
-        raise Conflict(
-            f"connection {conn.name!r} lends its concurrency to: {names}; change them first",
-            details=[{"field": "borrow_from", "reason": f"used by {b.name}"} for b in borrowers],
-        )
-    audit.record(
-        session,
-        actor=actor,
-        action="connection.delete",
-        target_type="connection",
-        target_id=conn.id,
-        tenant_id=tenant_id,
-        detail={"name": conn.name},
-    )
-    session.delete(conn)
-
-
 def public_view(session: Session, conn: Connection) -> dict[str, Any]:
     """What may be shown of a connection: never a secret, only whether each is set."""
     lender = lender_of(session, conn)

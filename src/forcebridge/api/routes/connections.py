@@ -5,13 +5,13 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from forcebridge.api.auth import Principal, principal, runtime
 from forcebridge.console.viewer import COOKIE as CONSOLE_COOKIE
 from forcebridge.runtime import Runtime
-from forcebridge.services import authorization, connections
+from forcebridge.services import authorization, connection_deletion, connections
 from forcebridge.services.connections import ConnectionInput
 
 router = APIRouter(prefix="/connections", tags=["connections"])
@@ -57,10 +57,15 @@ def update_connection(
 
 @router.delete("/{ref}", status_code=204)
 def delete_connection(
-    ref: str, who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
+    ref: str,
+    force: bool = Query(default=False, description="Delete it even though integrations use "
+                        "it: they are disconnected, get an event, and their users an email."),
+    who: Principal = Depends(principal),
+    rt: Runtime = Depends(runtime),
 ) -> Response:
-    with rt.db.begin() as s:
-        connections.delete(s, who.tenant_id, ref, actor=who.actor)
+    """Delete a connection; `409 connection_in_use` (listing the integrations by name and id)
+    while integrations use it, unless `force=true`."""
+    connection_deletion.delete(rt, who.tenant_id, ref, actor=who.actor, force=force)
     return Response(status_code=204)
 
 
