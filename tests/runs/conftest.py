@@ -18,6 +18,7 @@ from sqlalchemy import select
 from forcebridge.runtime import Runtime
 from forcebridge.services import integrations, users
 from forcebridge.services.integrations import IntegrationInput
+from forcebridge.store.integrations import Integration
 from forcebridge.store.runs import Event, Run
 from forcebridge.store.sync_state import SyncState
 from tests.emulated_org import connected_tenant
@@ -42,6 +43,13 @@ class World:
                 IntegrationInput(name=name, kind="entity_sync", connection="org", config=body,
                                  notify=[self.user_id]),
             ).id
+
+    def stored(self, integration_id: str) -> Integration:
+        """The integration as the store holds it now."""
+        with self.rt.db.session() as s:
+            found = s.get(Integration, integration_id)
+            assert found is not None
+            return found
 
     def run(self, run_id: str) -> Run:
         with self.rt.db.session() as s:

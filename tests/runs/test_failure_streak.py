@@ -7,18 +7,10 @@ import pytest
 
 from forcebridge.errors import Conflict
 from forcebridge.runs import FAILURE_STREAK_LIMIT, run_integration
-from forcebridge.store.integrations import Integration
 from tests.mail import smtp_server
 from tests.runs.conftest import World, invoice_rows, write_csv
 
 pytestmark = pytest.mark.anyio
-
-
-def _integration(world: World, iid: str) -> Integration:
-    with world.rt.db.session() as s:
-        found = s.get(Integration, iid)
-        assert found is not None
-        return found
 
 
 async def test_all_rejected_runs_fail_reach_the_limit_and_email_once(live: World) -> None:
@@ -31,12 +23,12 @@ async def test_all_rejected_runs_fail_reach_the_limit_and_email_once(live: World
             run = live.run(await run_integration(live.rt, live.tenant_id, iid))
             assert (run.status, run.failed, run.created + run.updated) == ("failed", 2, 0)
             assert run.error and "no record was written" in run.error
-            assert _integration(live, iid).failure_streak == n
-            assert _integration(live, iid).enabled is (n < FAILURE_STREAK_LIMIT)
+            assert live.stored(iid).failure_streak == n
+            assert live.stored(iid).enabled is (n < FAILURE_STREAK_LIMIT)
             assert not inbox.messages or n == FAILURE_STREAK_LIMIT
         with pytest.raises(Conflict, match="disabled"):
             await run_integration(live.rt, live.tenant_id, iid)
-    found = _integration(live, iid)
+    found = live.stored(iid)
     assert found.disabled_reason and "10 failed runs" in found.disabled_reason
     assert "no record was written" in found.disabled_reason
     [mail] = inbox.messages
@@ -54,22 +46,22 @@ async def test_a_run_that_writes_anything_resets_the_streak(live: World) -> None
     iid = live.integration(reference=True)
     for _ in range(3):
         await run_integration(live.rt, live.tenant_id, iid)
-    assert _integration(live, iid).failure_streak == 3
+    assert live.stored(iid).failure_streak == 3
 
     live.emu.org.insert("Account", {"Name": "Acme", "External_Id__c": "A-1"})
     rows[0]["account"] = "A-1"  # one of the two can be written now
     write_csv(live.files / "invoices.csv", rows)
     run = live.run(await run_integration(live.rt, live.tenant_id, iid))
     assert (run.status, run.created, run.failed, run.error) == ("partial", 1, 1, None)
-    assert _integration(live, iid).failure_streak == 0
+    assert live.stored(iid).failure_streak == 0
 
     # nothing left to send but the rejected one: a run that writes nothing and fails counts
     run = live.run(await run_integration(live.rt, live.tenant_id, iid))
     assert (run.status, run.unchanged, run.failed) == ("failed", 1, 1)
-    assert _integration(live, iid).failure_streak == 1
+    assert live.stored(iid).failure_streak == 1
 
     rows.pop()  # the bad record leaves the source: nothing fails, nothing to write
     write_csv(live.files / "invoices.csv", rows)
     run = live.run(await run_integration(live.rt, live.tenant_id, iid))
     assert (run.status, run.unchanged, run.failed) == ("succeeded", 1, 0)
-    assert _integration(live, iid).failure_streak == 0
+    assert live.stored(iid).failure_streak == 0

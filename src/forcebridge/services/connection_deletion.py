@@ -44,7 +44,7 @@ class Disconnected:
     notify: list[str] = field(default_factory=list)
 
 
-def users_of(session: Session, conn: Connection) -> list[Integration]:
+def _attached_to(session: Session, conn: Connection) -> list[Integration]:
     """The integrations attached to `conn`, by name."""
     return list(session.scalars(
         select(Integration).where(Integration.connection_id == conn.id).order_by(Integration.name)
@@ -93,7 +93,7 @@ def delete(
                          for b in borrowers],
             )
         # through the integrations' front door: a run whose process died is ended on the way
-        using = [integrations.get(session, tenant_id, i.id) for i in users_of(session, conn)]
+        using = [integrations.get(session, tenant_id, i.id) for i in _attached_to(session, conn)]
         _refuse_unless_forced(conn, using, force)
         name = conn.name
         message = (f"connection {name!r} ({conn.id}) was deleted by {actor}: the integration "
