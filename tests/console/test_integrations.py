@@ -248,3 +248,40 @@ def test_mapping_editor_offers_the_orgs_fields_and_shows_its_refusal(page: Page,
     assert [m["field"] for m in config["mapping"]["mappings"]] == [
         "Invoice_Number__c", "Amount__c", "Account__c"]
     assert config["mapping"]["mappings"][1]["transform"]["type"] == "number"  # kept
+
+
+def test_form_mapping_offers_createable_fields_and_needs_the_required_ones(page: Page, live: Live) -> None:
+    ann = live.person("acme", "ann@acme.example")
+    with live.rt.db.begin() as s:
+        connect(s, live.rt, ann.tenant_id, live.emu)
+        form_id = integrations.create(
+            s, live.rt.vault, ann.tenant_id,
+            IntegrationInput(name="web leads", kind="inbound_form", connection="demo org", config={
+                "object": "Lead", "mappings": [
+                    {"field": "LastName", "column": "last_name"},
+                    {"field": "Company", "column": "company"},
+                ]}),
+        ).id
+    sign_in(page, live, ann, then=f"/integrations/{form_id}")
+    page.click("a:has-text('Mapping')")
+    expect(page.locator("#required-fields")).to_contain_text("LastName")
+    expect(page.locator("#required-fields")).to_contain_text("Company")
+    offered = page.locator("#fields option").evaluate_all("els => els.map(e => e.value)")
+    assert "Email" in offered and "Id" not in offered and "CreatedDate" not in offered
+    page.locator("input[name=field]").nth(1).fill("")
+    page.locator("input[name=column]").nth(1).fill("")
+    page.locator("input[name=field]").nth(2).fill("Email")
+    page.locator("input[name=column]").nth(2).fill("email")
+    page.click("button:has-text('Save')")
+    expect(page.locator("#mapping-errors")).to_contain_text("Company")
+    shot(page, "form-mapping-required")
+
+    # what was typed stays: LastName, Email, then empty rows
+    expect(page.locator("input[name=field]").nth(1)).to_have_value("Email")
+    page.locator("input[name=field]").nth(2).fill("Company")
+    page.locator("input[name=column]").nth(2).fill("company")
+    page.click("button:has-text('Save')")
+    expect(page).to_have_url(re.compile(rf"/integrations/{form_id}\?saved=mapping"))
+    with live.rt.db.begin() as s:
+        config = integrations.get(s, ann.tenant_id, form_id).config
+    assert [m["field"] for m in config["mappings"]] == ["LastName", "Email", "Company"]

@@ -1,7 +1,9 @@
-"""The entity-sync editor: target object and external id, namespace, mode, account filters,
-and field mappings, with objects and fields suggested from the org's live describe (only
-those the mode can write; required ones marked). Saving goes through the integration
-service, which checks the mapping against the org and names every problem."""
+"""The mapping editor of entity syncs and inbound forms: target object (and, for a sync, the
+external id, namespace, mode and account filters) and field mappings, with objects and fields
+suggested from the org's live describe (only those the mode can write, for a form only
+createable ones; required ones listed). Saving goes through the integration service, which
+checks the mapping against the org (a form must map every required field) and names every
+problem."""
 
 from __future__ import annotations
 
@@ -53,9 +55,20 @@ async def _suggestions(request: Request, who: Viewer, view: dict[str, Any], sobj
     return found
 
 
-def _rows(config: dict[str, Any]) -> list[dict[str, Any]]:
+EDITABLE = ("entity_sync", "inbound_form")
+
+
+def _mappings(config: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    if kind == "inbound_form":
+        found: list[dict[str, Any]] = config.setdefault("mappings", [])
+    else:
+        found = config.setdefault("mapping", {}).setdefault("mappings", [])
+    return found
+
+
+def _rows(config: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     rows = []
-    for m in config.get("mapping", {}).get("mappings", []):
+    for m in _mappings(copy.deepcopy(config), kind):
         rest = {k: v for k, v in m.items() if k not in ("field", "column") and v is not None}
         rows.append({"field": m.get("field", ""), "column": m.get("column") or "",
                      "rest": json.dumps(rest) if rest else ""})
@@ -67,14 +80,19 @@ async def _page(request: Request, who: Viewer, ref: str, config: dict[str, Any] 
     rt = viewers.runtime(request)
     with rt.db.begin() as s:
         view = integrations.public_view(s, integrations.get(s, who.tenant_id, ref), rt.vault)
-    if view["kind"] != "entity_sync":
-        raise InvalidInput.field("integration", f"{view['name']!r} is not an entity sync")
+    if view["kind"] not in EDITABLE:
+        raise InvalidInput.field("integration", f"{view['name']!r} has no field mapping to edit")
     shown = config or view["config"]
-    target = shown.get("mapping", {}).get("target", {})
-    mode = str(shown.get("mode") or "upsert")
+    if view["kind"] == "inbound_form":
+        target = {"object": shown.get("object"), "namespace": shown.get("namespace")}
+        mode = "insert"  # a form only creates: createable fields
+    else:
+        target = shown.get("mapping", {}).get("target", {})
+        mode = str(shown.get("mode") or "upsert")
     return render(
         request, "integrations/mapping.html", who, status_code=status_code, i=view, c=shown,
-        target=target, rows=_rows(shown), modes=[m.value for m in SyncMode], mode=mode,
+        target=target, rows=_rows(shown, view["kind"]), modes=[m.value for m in SyncMode],
+        mode=mode,
         s=await _suggestions(request, who, view, str(target.get("object") or ""), mode),
         errors=errors or [], error_fields={e["field"] for e in errors or []},
     )
@@ -85,22 +103,31 @@ async def editor(request: Request, ref: str) -> Response:
     return await _page(request, viewers.current(request), ref)
 
 
-def _config(current: dict[str, Any], form: FormData) -> dict[str, Any]:
+def _config(current: dict[str, Any], form: FormData, kind: str) -> dict[str, Any]:
     """The stored config with what the form edits replaced; the rest (source, transforms,
-    batch sizes) kept as it is."""
+    batch sizes, a form's auth) kept as it is."""
     config = copy.deepcopy(current)
+    rows = _rows_of(form)
+    if kind == "inbound_form":
+        config["object"] = str(form.get("object") or "").strip()
+        config["mappings"] = rows
+        return config
     mapping = config.setdefault("mapping", {})
     target = mapping.setdefault("target", {})
     target["object"] = str(form.get("object") or "").strip()
     target["external_id_field"] = str(form.get("external_id_field") or "").strip() or None
-    kind = str(form.get("namespace_kind") or "none")
-    target["namespace"] = {"kind": kind, "prefix": str(form.get("namespace_prefix") or "").strip()
+    target["namespace"] = {"kind": str(form.get("namespace_kind") or "none"), "prefix": str(form.get("namespace_prefix") or "").strip()
                            or None}
     config["mode"] = str(form.get("mode") or "upsert")
     config["filters"] = {
         "allowed_account_ids": _ids(str(form.get("allowed") or "")),
         "restricted_account_ids": _ids(str(form.get("restricted") or "")),
     }
+    mapping["mappings"] = rows
+    return config
+
+
+def _rows_of(form: FormData) -> list[dict[str, Any]]:
     rows = []
     for field, column, rest in zip(form.getlist("field"), form.getlist("column"),
                                    form.getlist("rest"), strict=False):
@@ -112,8 +139,7 @@ def _config(current: dict[str, Any], form: FormData) -> dict[str, Any]:
         if column:
             row["column"] = column
         rows.append(row)
-    mapping["mappings"] = rows
-    return config
+    return rows
 
 
 @router.post("/integrations/{ref}/mapping")
@@ -122,7 +148,7 @@ async def save(request: Request, ref: str) -> Response:
     rt = viewers.runtime(request)
     with rt.db.begin() as s:
         current = integrations.public_view(s, integrations.get(s, who.tenant_id, ref), rt.vault)
-    config = _config(current["config"], form)
+    config = _config(current["config"], form, current["kind"])
     # a SQL source's URL comes back masked as shown; the service keeps the stored one
     try:
         saved = await integration_saves.save(
