@@ -18,9 +18,10 @@ collections. At most `BULK_JOBS_IN_FLIGHT` jobs are open at once (memory stays f
 Parent locks (`runs.parents`, `Settings.run_group_by_parent`): bulk records are routed into
 `BULK_JOBS_IN_FLIGHT` lanes by parent, so jobs of different lanes share no parent and run side
 by side; a job's records are sorted by parent, so the org's internal batches of one job hold
-disjoint parents; and a job starts only when no job in flight references any of its parents (Salesforce holds a parent's lock
-for the whole of a batch's transaction, so a clash there makes batches wait and fail; a
-collections call's transaction is short enough for the org's lock wait to absorb a clash).
+disjoint parents; and a job starts only when no job in flight references any of its parents.
+Salesforce holds a parent's lock for the whole of a batch's transaction, so a clash there makes
+batches wait and fail; a collections call's transaction is short enough for the org's lock
+wait to absorb a clash, so collections chunks are not held back.
 Records that still fail `UNABLE_TO_LOCK_ROW` are set aside and written again at the end of the
 run, one chunk at a time, before they could become events.
 """
