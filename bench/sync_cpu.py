@@ -27,6 +27,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from pydantic import SecretStr
 
 from forcebridge.sources import (
     CsvSource,
@@ -34,6 +35,7 @@ from forcebridge.sources import (
     JsonlSource,
     JsonlSourceSpec,
     Source,
+    SqlDatabase,
     SqlSource,
     SqlSourceSpec,
 )
@@ -91,9 +93,12 @@ def make_sources(folder: Path, n: int) -> dict[str, Source]:
     engine.dispose()
     keys = {"key_column": "id", "account_column": "account"}
     return {
-        "sqlite": SqlSource(SqlSourceSpec.model_validate({"url": url, "table": "balances", **keys})),
-        "csv": CsvSource(CsvSourceSpec(path=folder / "rows.csv", **keys)),
-        "jsonl": JsonlSource(JsonlSourceSpec(path=folder / "rows.jsonl", **keys)),
+        "sqlite": SqlSource(
+            SqlSourceSpec.model_validate({"name": "rows", "table": "balances", **keys}),
+            SqlDatabase("rows", SecretStr(url))),
+        "csv": CsvSource(CsvSourceSpec(name="rows", path="rows.csv", **keys), folder / "rows.csv"),
+        "jsonl": JsonlSource(JsonlSourceSpec(name="rows", path="rows.jsonl", **keys),
+                             folder / "rows.jsonl"),
     }
 
 

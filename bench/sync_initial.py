@@ -51,10 +51,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from forcebridge.runtime import Runtime
-from forcebridge.services import authorization, connections, integration_saves, tenants
+from forcebridge.services import (
+    authorization,
+    connections,
+    data_sources,
+    integration_saves,
+    tenants,
+)
 from forcebridge.services.connections import ConnectionInput
+from forcebridge.services.data_sources import DataSourceInput
 from forcebridge.services.integrations import IntegrationInput
 from forcebridge.settings import Settings
 from forcebridge.store.runs import Run
@@ -72,6 +80,7 @@ EXTRA_CALLS = 5
 BULK_ROUND_TRIPS = 7  # create, upload, close, one status, successful/failed/unprocessed results
 INTEGRATION = "bench balances"
 CONNECTION = "bench org"
+SOURCE = "bench billing"
 
 MAPPING: dict[str, Any] = {
     "target": {"object": "Balance__c", "external_id_field": "External_Id__c",
@@ -216,19 +225,20 @@ class Progress:
                   flush=True)  # fmt: skip
 
 
-def source_config(source_url: str, cursor: bool) -> dict[str, Any]:
-    source = {"kind": "sql", "url": source_url, "table": "balances", "key_column": "id",
+def source_config(cursor: bool) -> dict[str, Any]:
+    """The integration's config, reading the data source SOURCE granted in `setup`."""
+    source = {"kind": "sql", "name": SOURCE, "table": "balances", "key_column": "id",
               "account_column": "account_id"}
     if cursor:
         source["cursor_column"] = "updated_at"
     return {"source": source, "mapping": MAPPING}
 
 
-def reconfigure(rt: Runtime, tenant_id: str, source_url: str, cursor: bool) -> None:
+def reconfigure(rt: Runtime, tenant_id: str, cursor: bool) -> None:
     """The same integration with or without the cursor column (the mapping is unchanged, so
     the raw-row hashes of the sync state stay valid)."""
     data = IntegrationInput(name=INTEGRATION, kind="entity_sync", connection=CONNECTION,
-                            config=source_config(source_url, cursor), schedule="")
+                            config=source_config(cursor), schedule="")
     asyncio.run(integration_saves.save(rt, tenant_id, data, ref=INTEGRATION, actor="bench"))
 
 
@@ -244,9 +254,12 @@ def setup(rt: Runtime, base: str, source_url: str, concurrency: int) -> str:
             username=user.username, password=user.password,
             security_token=user.security_token, concurrency=concurrency,
         ), actor="bench")  # fmt: skip
+        data_sources.create(rt, s, DataSourceInput(name=SOURCE, kind="sql",
+                                                   url=SecretStr(source_url)), actor="bench")
+        data_sources.grant(s, SOURCE, tenant_id, actor="bench")
     asyncio.run(authorization.authorize(rt, tenant_id, CONNECTION))
     data = IntegrationInput(name=INTEGRATION, kind="entity_sync", connection=CONNECTION,
-                            config=source_config(source_url, cursor=True), schedule="")
+                            config=source_config(cursor=True), schedule="")
     asyncio.run(integration_saves.save(rt, tenant_id, data, actor="bench"))
     return tenant_id
 
@@ -369,7 +382,7 @@ def run(
             if initial["status"] == "succeeded":
                 changed = change(source, share, 0, "2025-01-01 00:00:00")
                 resync = timed_run(rt, tenant_id, base, "re-sync", records)
-                reconfigure(rt, tenant_id, source_url, cursor=False)
+                reconfigure(rt, tenant_id, cursor=False)
                 if change(source, share, 1, "2025-02-01 00:00:00") != changed:
                     raise RuntimeError("the second change touched another number of rows")
                 full = timed_run(rt, tenant_id, base, "full", records)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from forcebridge.demo import billing
 from forcebridge.demo.integrations import INTEGRATIONS
 from forcebridge.services.integrations import parse_config
-from forcebridge.sources.sql import SqlSource
+from forcebridge.sources.sql import SqlDatabase, SqlSource
 from forcebridge.sync.config import EntitySyncConfig
 from forcebridge.sync.mapper import compile_mapping
 from forcebridge.sync.plan import check, referenced_objects
@@ -29,13 +30,14 @@ async def test_every_mapping_fits_the_demo_org_and_maps_every_row(tmp_path: Path
     path = tmp_path / "billing.db"
     billing.seed(path, billing.Sizes(accounts=10))
     for item in INTEGRATIONS:
-        config = parse_config("entity_sync", item.config(billing.url(path)))
+        config = parse_config("entity_sync", item.config("billing"))
         assert isinstance(config, EntitySyncConfig)
         target = config.mapping.resolved_object()
         [schema] = await _describes({target})
         parents = referenced_objects(config.mapping, schema)
         lookup = lookup_from([schema, *await _describes(parents)])
-        source = SqlSource(config.source)  # type: ignore[arg-type]
+        database = SqlDatabase("billing", SecretStr(billing.url(path)))
+        source = SqlSource(config.source, database)  # type: ignore[arg-type]
         assert check(config.mapping, config.mode, lookup, source.columns()) == [], item.name
         mapper = compile_mapping(config.mapping, lookup(target))
         for batch in source.batches(100):

@@ -19,6 +19,7 @@ from forcebridge.runtime import Runtime
 from forcebridge.services import api_keys, users
 from tests.conftest import bearer
 from tests.emulated_org import connected_tenant
+from tests.granted import grant_files
 from tests.salesforce.emulated import Emulated
 
 
@@ -45,7 +46,8 @@ def org(runtime: Runtime, emu: Emulated, tmp_path: Path) -> Org:
         tenant_id = connected_tenant(s, runtime, emu)
         users.create(s, tenant_id, "Ops", "ops@acme.example")
         key = api_keys.create(s, tenant_id, "integrations").secret
-        return Org(runtime, emu, tenant_id, bearer(key), files)
+    grant_files(runtime, tenant_id, files)
+    return Org(runtime, emu, tenant_id, bearer(key), files)
 
 
 @pytest.fixture
@@ -55,10 +57,11 @@ def api_org(org: Org) -> Iterator[TestClient]:
 
 
 def invoice_config(files: Path, **changes: Any) -> dict[str, Any]:
-    """An entity sync of invoices.csv into the demo org's Invoice__c that works as it is."""
+    """An entity sync of invoices.csv (in the file root 'files', at `files`) into the demo
+    org's Invoice__c that works as it is."""
     config: dict[str, Any] = {
-        "source": {"kind": "csv", "path": str(files / "invoices.csv"), "key_column": "number",
-                   "account_column": "account"},
+        "source": {"kind": "csv", "name": "files", "path": "invoices.csv",
+                   "key_column": "number", "account_column": "account"},
         "mapping": {
             "target": {"object": "Invoice__c", "external_id_field": "Invoice_Number__c"},
             "mappings": [

@@ -97,7 +97,7 @@ def test_a_managed_namespace_is_applied_to_objects_and_fields(
     (org.files / "balances.jsonl").write_text(
         '{"id": "B-1", "account": "A-1", "amount": 10.5, "as_of": "2024-01-31"}\n')
     config: dict[str, Any] = {
-        "source": {"kind": "jsonl", "path": str(org.files / "balances.jsonl"), "key_column": "id"},
+        "source": {"kind": "jsonl", "name": "files", "path": "balances.jsonl", "key_column": "id"},
         "mapping": {
             "target": {"object": "Balance__c", "external_id_field": "External_Id__c",
                        "namespace": {"kind": "managed", "prefix": "acme"}},

@@ -18,7 +18,7 @@ def test_an_error_of_the_config_as_a_whole_names_config() -> None:
 
 def test_a_nested_error_names_its_path_without_pydantic_wording() -> None:
     raw = {
-        "source": {"kind": "sql", "url": "sqlite://", "table": "a", "query": "select 1",
+        "source": {"kind": "sql", "name": "db", "table": "a", "query": "select 1",
                    "key_column": "id"},
         "mapping": {"target": {"object": "Account"}},
     }

@@ -9,13 +9,12 @@ import anyio
 import pytest
 import yaml
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 
 from forcebridge.cli.declarative import expand
 from forcebridge.errors import ForcebridgeError, InvalidInput
 from forcebridge.services import integration_files, integrations
-from forcebridge.store.integrations import Integration
 from forcebridge.sync.config import EntitySyncConfig
+from tests.granted import grant_sql
 from tests.integrations.conftest import Org, invoice_config
 
 SQL_URL = "postgresql+psycopg://sync:s3cr3t-pw@db.internal:5432/billing"
@@ -46,9 +45,11 @@ def names_in_db(org: Org) -> list[str]:
 
 def sample(org: Org) -> dict[str, Any]:
     """One integration of every kind and source, as a user would write the file."""
-    push = invoice_config(org.files, source={"kind": "push", "key_column": "number"},
+    push = invoice_config(org.files, source={"kind": "push", "key_column": "number",
+                                             "account_column": "account"},
                           mode="mirror", filters={"restricted_account_ids": ["A-9"]})
-    sql = invoice_config(org.files, source={"kind": "sql", "url": SQL_URL, "table": "invoices",
+    billing = grant_sql(org.rt, org.tenant_id, SQL_URL, name="billing")
+    sql = invoice_config(org.files, source={"kind": "sql", "name": billing, "table": "invoices",
                                             "key_column": "number"})
     return {"integrations": [
         {"name": "invoices", "kind": "entity_sync", "connection": "demo org",
@@ -130,16 +131,16 @@ def test_export_then_apply_is_a_no_op(org: Org, api_org: TestClient) -> None:
                  headers=org.headers)
     exported = export(org)
     text = yaml.safe_dump(exported, sort_keys=False)
-    assert "s3cr3t-pw" not in text and "sync:***@db.internal" in text
+    assert "s3cr3t-pw" not in text and "db.internal" not in text
     before = api_org.get("/api/v1/integrations", headers=org.headers).json()
     assert apply(org, yaml.safe_load(text)) == [(d["name"], "unchanged")
                                                 for d in exported["integrations"]]
     assert api_org.get("/api/v1/integrations", headers=org.headers).json() == before
-    with org.rt.db.begin() as s:  # the masked password matched: the stored one is kept
+    with org.rt.db.begin() as s:  # the file names the data source, which is kept
         sql = integrations.config_of(integrations.get(s, org.tenant_id, "billing db"),
                                      org.rt.vault)
         assert isinstance(sql, EntitySyncConfig)
-        assert sql.source.url.get_secret_value() == SQL_URL  # type: ignore[union-attr]
+        assert sql.source.name == "billing"  # type: ignore[union-attr]
     by_name = {d["name"]: d for d in exported["integrations"]}
     assert by_name["events"]["enabled"] is False
     assert by_name["billing db"]["schedule"] is None and by_name["billing db"]["connection"] is None
@@ -150,23 +151,19 @@ def test_export_then_apply_is_a_no_op(org: Org, api_org: TestClient) -> None:
     assert export(org, ["events"])["integrations"] == [by_name["events"]]
 
 
-def test_a_masked_password_is_only_accepted_where_it_matches(org: Org) -> None:
+def test_a_file_with_an_inline_url_or_path_is_refused_naming_what_is_granted(org: Org) -> None:
     apply(org, sample(org))
-    exported = export(org, ["billing db"])
-    masked = exported["integrations"][0]["config"]["source"]["url"]
-    moved = copy.deepcopy(exported)
-    moved["integrations"][0]["config"]["source"]["url"] = masked.replace("db.internal", "db2")
-    error = refused(org, moved)
+    exported = export(org, ["billing db", "invoices"])
+    inline = copy.deepcopy(exported)
+    inline["integrations"][0]["config"]["source"]["url"] = SQL_URL
+    error = refused(org, inline)
     assert [d["field"] for d in error.details] == ["integrations[0].config.source.url"]
-    fresh = copy.deepcopy(exported)
-    fresh["integrations"][0]["name"] = "elsewhere"
-    assert refused(org, fresh).details[0]["field"] == "integrations[0].config.source.url"
-    new_password = copy.deepcopy(exported)
-    new_password["integrations"][0]["config"]["source"]["url"] = SQL_URL.replace("s3cr3t", "n3w")
-    assert apply(org, new_password) == [("billing db", "updated")]
-    with org.rt.db.begin() as s:
-        row = s.scalar(select(Integration).where(Integration.name == "billing db"))
-        assert row is not None and "n3w-pw" in org.rt.vault.open(row.source_url or "")
+    assert "SQL data sources granted to this tenant: billing" in error.details[0]["reason"]
+    absolute = copy.deepcopy(exported)
+    absolute["integrations"][1]["config"]["source"]["path"] = str(org.files / "invoices.csv")
+    error = refused(org, absolute)
+    assert [d["field"] for d in error.details] == ["integrations[1].config.source.path"]
+    assert apply(org, exported) == [("billing db", "unchanged"), ("invoices", "unchanged")]
 
 
 def test_environment_references_are_expanded_by_path() -> None:

@@ -26,6 +26,7 @@ from forcebridge.store.runs import Run
 from forcebridge.store.types import utcnow
 from tests.conftest import bearer
 from tests.emulated_org import connected_tenant
+from tests.granted import grant_files, grant_sql
 from tests.salesforce.emulated import Emulated
 
 
@@ -40,12 +41,15 @@ class Org:
 
 
 @pytest.fixture
-def org(runtime: Runtime, emu: Emulated) -> Org:
+def org(runtime: Runtime, emu: Emulated, tmp_path: Path) -> Org:
+    """A connected tenant, granted the file root 'files' (tmp_path/files)."""
     runtime.salesforce_transport = emu.transport
     with runtime.db.begin() as s:
         tenant_id = connected_tenant(s, runtime, emu)
         key = api_keys.create(s, tenant_id, "runs").secret
-        return Org(runtime, emu, tenant_id, bearer(key))
+    (tmp_path / "files").mkdir(exist_ok=True)
+    grant_files(runtime, tenant_id, tmp_path / "files")
+    return Org(runtime, emu, tenant_id, bearer(key))
 
 
 @pytest.fixture
@@ -100,14 +104,15 @@ def push_config(**changes: Any) -> dict[str, Any]:
     return config
 
 
-def cursor_source(db: Path, rows: int) -> dict[str, Any]:
-    """A SQLite `invoices` table of `rows` rows with an `updated_at` cursor column, as the
-    source of an integration's config."""
+def cursor_source(org: Org, db: Path, rows: int) -> dict[str, Any]:
+    """A SQLite `invoices` table of `rows` rows with an `updated_at` cursor column, granted
+    to the org's tenant as data source 'billing', as the source of an integration's config."""
     with sqlite3.connect(db) as conn:
         conn.execute("CREATE TABLE invoices (number TEXT, amount TEXT, updated_at TEXT)")
         conn.executemany("INSERT INTO invoices VALUES (?, '1.00', ?)",
                          [(f"INV-{i}", f"2024-01-0{i}") for i in range(1, rows + 1)])
-    return {"kind": "sql", "url": f"sqlite:///{db}", "table": "invoices",
+    name = grant_sql(org.rt, org.tenant_id, f"sqlite:///{db}", name="billing")
+    return {"kind": "sql", "name": name, "table": "invoices",
             "key_column": "number", "cursor_column": "updated_at"}
 
 

@@ -54,7 +54,7 @@ def test_push_refused_for_a_non_push_source_and_other_tenants(
     api_org: TestClient, org: Org, other_tenant: tuple[str, dict[str, str]]
 ) -> None:
     make_integration(org, "from csv", {
-        "source": {"kind": "csv", "path": "/tmp/x.csv", "key_column": "number"},
+        "source": {"kind": "csv", "name": "files", "path": "x.csv", "key_column": "number"},
         "mapping": invoice_mapping(),
     })
     resp = api_org.post(f"{API}/integrations/from csv/records",

@@ -107,7 +107,7 @@ def test_push_refuses_the_whole_call_naming_the_record(org: Org) -> None:
 
 
 def test_push_and_remove_refused_for_other_sources(org: Org, tmp_path: object) -> None:
-    csv_config = {"source": {"kind": "csv", "path": "/tmp/x.csv", "key_column": "number"},
+    csv_config = {"source": {"kind": "csv", "name": "files", "path": "x.csv", "key_column": "number"},
                   "mapping": invoice_mapping()}
     iid = make_integration(org, "from csv", csv_config)
     for act in (lambda: _push(org, iid, [{"number": "1"}]), lambda: _remove(org, iid, ["1"])):

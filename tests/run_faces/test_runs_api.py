@@ -167,7 +167,7 @@ def test_full_reads_every_row_of_a_source_with_a_cursor_column(
     api_org: TestClient, org: Org, tmp_path: Path,
 ) -> None:
     db = tmp_path / "billing.db"
-    source = cursor_source(db, 5)
+    source = cursor_source(org, db, 5)
     make_integration(org, config={"source": source, "mapping": invoice_mapping()})
     assert _run(api_org, org)["counts"]["read"] == 5
     with sqlite3.connect(db) as conn:  # changed without the cursor moving

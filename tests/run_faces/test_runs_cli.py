@@ -158,7 +158,7 @@ def test_progress_bar_follows_a_run(live: Org) -> None:
 
 def test_run_full_reads_past_the_cursor(live: Org, tmp_path: Path) -> None:
     db = tmp_path / "billing.db"
-    source = cursor_source(db, 3)
+    source = cursor_source(live, db, 3)
     make_integration(live, config={"source": source, "mapping": invoice_mapping()})
     assert invoke("run", "invoices", *T, "--json").exit_code == 0
     incremental = json.loads(invoke("run", "invoices", *T, "--json").stdout)

@@ -22,6 +22,7 @@ from forcebridge.store.integrations import Integration
 from forcebridge.store.runs import Event, Run
 from forcebridge.store.sync_state import SyncState
 from tests.emulated_org import connected_tenant
+from tests.granted import grant_files
 from tests.salesforce.emulated import Emulated, on_socket
 
 
@@ -84,7 +85,9 @@ def world(runtime: Runtime, emu: Emulated, tmp_path: Path) -> World:
     with runtime.db.begin() as s:
         tenant_id = connected_tenant(s, runtime, emu, connection="org", concurrency=4)
         user = users.create(s, tenant_id, "Ops", "ops@acme.example")
-        return World(runtime, emu, tenant_id, user.id, files)
+        user_id = user.id
+    grant_files(runtime, tenant_id, files)
+    return World(runtime, emu, tenant_id, user_id, files)
 
 
 @pytest.fixture
@@ -97,7 +100,9 @@ def live(runtime: Runtime, tmp_path: Path) -> Iterator[World]:
             tenant_id = connected_tenant(s, runtime, emu, connection="org", concurrency=4)
             user = users.create(s, tenant_id, "Ops", "ops@acme.example")
             users.create(s, tenant_id, "Not notified", "other@acme.example")
-        yield World(runtime, emu, tenant_id, user.id, files)
+            user_id = user.id
+        grant_files(runtime, tenant_id, files)
+        yield World(runtime, emu, tenant_id, user_id, files)
 
 
 def write_csv(path: Path, rows: Iterable[dict[str, Any]]) -> None:
@@ -113,7 +118,8 @@ def invoice_rows(n: int, start: int = 0, account: str = "") -> list[dict[str, An
 
 
 def invoice_config(path: Path, *, reference: bool = False, **changes: Any) -> dict[str, Any]:
-    """Invoices from a CSV into the demo org's Invoice__c, matched on Invoice_Number__c."""
+    """Invoices from a CSV (in the file root 'files') into the demo org's Invoice__c, matched
+    on Invoice_Number__c."""
     mappings: list[dict[str, Any]] = [
         {"field": "Invoice_Number__c", "column": "number"},
         {"field": "Amount__c", "column": "amount", "transform": {"type": "number", "scale": 2}},
@@ -125,7 +131,7 @@ def invoice_config(path: Path, *, reference: bool = False, **changes: Any) -> di
         mappings.append({"field": "Account__c", "column": "account",
                          "transform": {"type": "reference", "external_id_field": "External_Id__c"}})
     config: dict[str, Any] = {
-        "source": {"kind": "csv", "path": str(path), "key_column": "number",
+        "source": {"kind": "csv", "name": "files", "path": path.name, "key_column": "number",
                    "account_column": "account"},
         "mapping": {"target": {"object": "Invoice__c", "external_id_field": "Invoice_Number__c"},
                     "mappings": mappings},

@@ -15,6 +15,7 @@ from forcebridge.errors import InvalidInput
 from forcebridge.runs import cursor, run_integration
 from forcebridge.services import integrations
 from forcebridge.services.integrations import IntegrationInput
+from tests.granted import grant_sql
 from tests.runs.conftest import World, invoice_config
 
 pytestmark = pytest.mark.anyio
@@ -37,7 +38,8 @@ def change(path: Path, sets: str, where: str, *args: Any) -> None:
 
 def sql_config(world: World, db: Path, **changes: Any) -> dict[str, Any]:
     config = invoice_config(world.files / "unused.csv")
-    config["source"] = {"kind": "sql", "url": f"sqlite:///{db}", "table": "invoices",
+    name = grant_sql(world.rt, world.tenant_id, f"sqlite:///{db}", name="billing")
+    config["source"] = {"kind": "sql", "name": name, "table": "invoices",
                         "key_column": "number", "account_column": "account",
                         "cursor_column": "updated_at"}
     config.update(changes)

@@ -69,7 +69,7 @@ async def test_plan_and_check_config_report_every_problem(world: World) -> None:
     assert await check_config(world.rt, world.tenant_id, None,
                               EntitySyncConfig.model_validate(raw)) == []
     # a source that cannot be read yet does not stop a save, but plan names it
-    raw["source"]["path"] = str(world.files / "later.csv")
+    raw["source"]["path"] = "later.csv"
     ok = {**raw, "mapping": invoice_config(world.files / "x.csv")["mapping"]}
     assert await check_config(world.rt, world.tenant_id, conn_id,
                               EntitySyncConfig.model_validate(ok)) == []

@@ -17,6 +17,7 @@ from forcebridge.services.integrations import IntegrationInput
 from forcebridge.store.integrations import Integration
 from forcebridge.store.runs import Run
 from tests.emulated_org import connected_tenant
+from tests.granted import grant_files
 from tests.salesforce.emulated import Emulated
 
 NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -28,8 +29,9 @@ def at(hour: int, minute: int = 0, second: int = 0) -> datetime:
 
 
 def accounts_config(path: Path) -> dict[str, Any]:
+    """Accounts from the CSV at `path`, in the file root 'files' (its directory)."""
     return {
-        "source": {"kind": "csv", "path": str(path), "key_column": "id"},
+        "source": {"kind": "csv", "name": "files", "path": path.name, "key_column": "id"},
         "mapping": {
             "target": {"object": "Account", "external_id_field": "External_Id__c"},
             "mappings": [
@@ -99,6 +101,8 @@ def acme(runtime: Runtime, emu: Emulated, tmp_path: Path) -> Tenant:
     csv = tmp_path / "accounts.csv"
     csv.write_text("id,name\nA-1,Acme\nA-2,Globex\n")
     with runtime.db.begin() as s:
-        return Tenant(runtime, emu, connected_tenant(s, runtime, emu), csv)
+        tenant_id = connected_tenant(s, runtime, emu)
+    grant_files(runtime, tenant_id, csv.parent)
+    return Tenant(runtime, emu, tenant_id, csv)
 
 

@@ -10,11 +10,13 @@ from forcebridge.sources import CsvSource, CsvSourceSpec, JsonlSource, JsonlSour
 
 
 def csv_source(path: Path, **kw: object) -> CsvSource:
-    return CsvSource(CsvSourceSpec.model_validate({"path": path, "key_column": "id", **kw}))
+    spec = {"name": "files", "path": path.name, "key_column": "id", **kw}
+    return CsvSource(CsvSourceSpec.model_validate(spec), path)
 
 
 def jsonl_source(path: Path, **kw: object) -> JsonlSource:
-    return JsonlSource(JsonlSourceSpec.model_validate({"path": path, "key_column": "id", **kw}))
+    spec = {"name": "files", "path": path.name, "key_column": "id", **kw}
+    return JsonlSource(JsonlSourceSpec.model_validate(spec), path)
 
 
 def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
@@ -80,14 +82,14 @@ def test_csv_malformed(tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path, "bad.csv", text)
     with pytest.raises(SourceError, match=message) as info:
         list(csv_source(path).batches())
-    assert str(path) in info.value.message
+    assert f"CSV file {path.name} of data source 'files'" in info.value.message
 
 
 def test_csv_missing_account_column_and_file(tmp_path: Path) -> None:
     path = write(tmp_path, "a.csv", "id\n1\n")
     with pytest.raises(SourceError, match="no account-id column 'acct'"):
         list(csv_source(path, account_column="acct").batches())
-    with pytest.raises(SourceError, match=r"nothing.csv: cannot open: No such file"):
+    with pytest.raises(SourceError, match=r"nothing.csv of data source 'files': cannot open: No such file"):
         list(csv_source(tmp_path / "nothing.csv").batches())
 
 

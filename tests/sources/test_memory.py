@@ -9,10 +9,11 @@ from pathlib import Path
 import orjson
 import pytest
 import sqlalchemy as sa
+from pydantic import SecretStr
 
 from forcebridge.sources import CsvSource, CsvSourceSpec, JsonlSource, JsonlSourceSpec, SqlSource
 from forcebridge.sources.base import Source
-from forcebridge.sources.sql import SqlSourceSpec
+from forcebridge.sources.sql import SqlDatabase, SqlSourceSpec
 
 ROWS = 200_000
 LIMIT = 4_000_000  # bytes; the files are ~15 MB and the rows as dicts would take ~150 MB
@@ -55,21 +56,22 @@ def peak_while_streaming(src: Source) -> tuple[int, int]:
 
 def test_csv_streams_flat(files: Path) -> None:
     count, peak = peak_while_streaming(
-        CsvSource(CsvSourceSpec(path=files / "big.csv", key_column="id")))
+        CsvSource(CsvSourceSpec(name="files", path="big.csv", key_column="id"), files / "big.csv"))
     assert count == ROWS
     assert peak < LIMIT, peak
 
 
 def test_jsonl_streams_flat(files: Path) -> None:
     count, peak = peak_while_streaming(
-        JsonlSource(JsonlSourceSpec(path=files / "big.jsonl", key_column="id")))
+        JsonlSource(JsonlSourceSpec(name="files", path="big.jsonl", key_column="id"),
+                    files / "big.jsonl"))
     assert count == ROWS
     assert peak < LIMIT, peak
 
 
 def test_sqlite_streams_flat(files: Path) -> None:
-    spec = SqlSourceSpec.model_validate(
-        {"url": f"sqlite:///{files / 'big.db'}", "table": "big", "key_column": "id"})
-    count, peak = peak_while_streaming(SqlSource(spec))
+    spec = SqlSourceSpec.model_validate({"name": "db", "table": "big", "key_column": "id"})
+    database = SqlDatabase("db", SecretStr(f"sqlite:///{files / 'big.db'}"))
+    count, peak = peak_while_streaming(SqlSource(spec, database))
     assert count == ROWS
     assert peak < LIMIT, peak

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
-from forcebridge.sources import SourceError, SqlSource, SqlSourceSpec, open_source
+from forcebridge.sources import SourceError, SqlDatabase, SqlSource, SqlSourceSpec, open_source
 from forcebridge.sources.sql import display_url
 
 
@@ -57,8 +58,13 @@ def pg_customers(postgres_url: str) -> str:
     return _fill_customers(postgres_url)
 
 
+def database(url: str, **kw: Any) -> SqlDatabase:
+    return SqlDatabase("db", SecretStr(url), **kw)
+
+
 def source(url: str, **kw: object) -> SqlSource:
-    return SqlSource(SqlSourceSpec.model_validate({"url": url, "key_column": "id", **kw}))
+    return SqlSource(SqlSourceSpec.model_validate({"name": "db", "key_column": "id", **kw}),
+                     database(url))
 
 
 def test_table_streams_in_batches(customers: str) -> None:
@@ -90,9 +96,9 @@ def test_open_source_from_a_dict_spec(customers: str) -> None:
     from forcebridge.sources import SourceSpec
 
     spec = TypeAdapter(SourceSpec).validate_python(
-        {"kind": "sql", "url": customers, "table": "customers", "key_column": "id"}
+        {"kind": "sql", "name": "db", "table": "customers", "key_column": "id"}
     )
-    assert sum(len(b) for b in open_source(spec).batches()) == 25
+    assert sum(len(b) for b in open_source(spec, database(customers)).batches()) == 25
 
 
 def test_missing_table(customers: str) -> None:
@@ -108,7 +114,7 @@ def test_missing_key_and_account_columns(customers: str) -> None:
 
 
 def test_bad_query(customers: str) -> None:
-    with pytest.raises(SourceError, match=r"SQL query on .*: .*(syntax|SELEC)"):
+    with pytest.raises(SourceError, match=r"SQL query of data source 'db': .*(syntax|SELEC)"):
         list(source(customers, query="SELEC id FROM customers").batches())
     with pytest.raises(SourceError, match="nope"):
         list(source(customers, query="SELECT nope FROM customers").batches())
@@ -131,17 +137,17 @@ def test_unreachable_server_hides_the_password() -> None:
     with pytest.raises(SourceError) as info:
         list(src.batches())
     assert "s3cretpw" not in str(info.value)
-    assert "postgresql+psycopg://sync:***@127.0.0.1:1/products" in str(info.value)
-    assert "s3cretpw" not in repr(src.spec)
+    assert "SQL table customers of data source 'db'" in str(info.value)
+    assert "s3cretpw" not in repr(src.spec) and "s3cretpw" not in repr(src.database)
     assert display_url("%%%") == "<unparseable URL>"
 
 
 def test_table_xor_query() -> None:
     with pytest.raises(ValidationError, match="exactly one of table or query"):
-        SqlSourceSpec.model_validate({"url": "sqlite://", "key_column": "id"})
+        SqlSourceSpec.model_validate({"name": "db", "key_column": "id"})
     with pytest.raises(ValidationError, match="exactly one of table or query"):
         SqlSourceSpec.model_validate(
-            {"url": "sqlite://", "key_column": "id", "table": "t", "query": "SELECT 1"}
+            {"name": "db", "key_column": "id", "table": "t", "query": "SELECT 1"}
         )
 
 
@@ -220,7 +226,7 @@ def test_driver_errors_name_the_source(customers: str) -> None:
     query = "SELECT id, nope FROM customers"
     with pytest.raises(SourceError) as err:
         list(source(customers, query=query).batches())
-    assert err.value.message.startswith("SQL query on ")
+    assert err.value.message.startswith("SQL query of data source 'db': ")
     assert "nope" in err.value.message
 
 
@@ -242,12 +248,12 @@ def test_a_cursor_column_reads_from_where_it_is_told_and_tracks_the_highest(
     database_url: str,
 ) -> None:
     url = _changes(database_url)
-    every = SqlSource(SqlSourceSpec(url=url, table="changes", key_column="id",
-                                    cursor_column="updated_at"))
+    every = SqlSource(SqlSourceSpec(name="db", table="changes", key_column="id",
+                                    cursor_column="updated_at"), database(url))
     assert [r.key for b in every.batches(4) for r in b] == ["1", "2", "3", "4", "5", "6"]
     highest = every.highest
     assert str(highest).startswith("2024-01-05 10:00:00")  # as the driver gives it
-    since = SqlSource(every.spec, since=every.highest)
+    since = SqlSource(every.spec, every.database, since=every.highest)
     # the row at the highest value again (written in the same instant) and the empty one
     assert sorted(r.key for b in since.batches() for r in b) == ["5", "6"]
     engine = sa.create_engine(url)
@@ -255,18 +261,18 @@ def test_a_cursor_column_reads_from_where_it_is_told_and_tracks_the_highest(
         conn.execute(sa.text("UPDATE changes SET name = 'new', updated_at = :u WHERE id = 2"),
                      {"u": "2024-02-01 09:00:00"})
     engine.dispose()
-    again = SqlSource(every.spec, since=highest)
+    again = SqlSource(every.spec, every.database, since=highest)
     assert sorted(r.key for b in again.batches() for r in b) == ["2", "5", "6"]
     assert str(again.highest).startswith("2024-02-01 09:00:00")
-    query = SqlSource(SqlSourceSpec(url=url, query="SELECT id, updated_at FROM changes "
+    query = SqlSource(SqlSourceSpec(name="db", query="SELECT id, updated_at FROM changes "
                                     "WHERE name <> 'none:x';\n", key_column="id",
-                                    cursor_column="updated_at"), since=highest)
+                                    cursor_column="updated_at"), database(url), since=highest)
     assert sorted(r.key for b in query.batches() for r in b) == ["2", "5", "6"]
 
 
 def test_a_missing_cursor_column_is_named(customers: str) -> None:
-    bad = SqlSource(SqlSourceSpec(url=customers, table="customers", key_column="id",
-                                  cursor_column="updated"))
+    bad = SqlSource(SqlSourceSpec(name="db", table="customers", key_column="id",
+                                  cursor_column="updated"), database(customers))
     with pytest.raises(SourceError, match="no cursor column 'updated'"):
         list(bad.batches())
 
@@ -278,8 +284,8 @@ def test_a_cursor_column_of_mixed_types_is_refused_by_name(tmp_path: Path) -> No
         conn.execute(sa.text("CREATE TABLE changes (id INTEGER PRIMARY KEY, version)"))
         conn.execute(sa.text("INSERT INTO changes VALUES (1, 5), (2, 'six')"))
     engine.dispose()
-    mixed = SqlSource(SqlSourceSpec(url=url, table="changes", key_column="id",
-                                    cursor_column="version"))
+    mixed = SqlSource(SqlSourceSpec(name="db", table="changes", key_column="id",
+                                    cursor_column="version"), database(url))
     with pytest.raises(SourceError, match="cursor column 'version' holds values that cannot be "
                                           "compared"):
         list(mixed.batches())

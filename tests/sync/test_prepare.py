@@ -27,7 +27,8 @@ SPEC = MappingSpec.model_validate({
 
 def run(path: Path, state: dict[str, SyncedState], restricted: list[str] | None = None,
         ) -> tuple[list[PreparedBatch], Differ]:
-    source = CsvSource(CsvSourceSpec(path=path, key_column="id", account_column="account"))
+    source = CsvSource(CsvSourceSpec(name="files", path=path.name, key_column="id",
+                                     account_column="account"), path)
     gate = AccountFilter(restricted_account_ids=restricted or []).gate()
     mapper = compile_mapping(SPEC)
     differ = Differ(DictState(state), scope=mapper.scope)
@@ -70,7 +71,7 @@ def test_two_runs_then_mirror(tmp_path: Path) -> None:
 def test_a_failing_source_never_reaches_mirror_deletion(tmp_path: Path) -> None:
     path = tmp_path / "broken.csv"
     path.write_text("id,account,amount\nB1,A1,10\nB2,A1\n")
-    source = CsvSource(CsvSourceSpec(path=path, key_column="id"))
+    source = CsvSource(CsvSourceSpec(name="files", path=path.name, key_column="id"), path)
     differ = Differ(DictState({"B1": SyncedState("x"), "B9": SyncedState("y")}))
     with pytest.raises(SourceError, match="line 3"):
         for _ in prepare_all(source.batches(1), AccountFilter().gate(), compile_mapping(SPEC),

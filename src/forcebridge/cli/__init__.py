@@ -40,6 +40,10 @@ class _Root(LazyGroup):
             _C + "integrations:app",
             "Define integrations: entity syncs, inbound forms, event publishing.",
         ),
+        "sources": Lazy(
+            _C + "sources:app",
+            "Register databases and file roots (data sources) and grant them to tenants.",
+        ),
         "runs": Lazy(_C + "runs:app", "What each run of an integration did."),
         "events": Lazy(
             _C + "events:app", "Failures kept until resolved: list, show, resolve, retry."

@@ -30,10 +30,10 @@ class DemoIntegration:
     external_id: str
     mappings: list[dict[str, Any]]
 
-    def config(self, database_url: str) -> dict[str, Any]:
-        """The EntitySyncConfig (as a dict) reading `self.table` at `database_url`."""
+    def config(self, source: str) -> dict[str, Any]:
+        """The EntitySyncConfig (as a dict) reading `self.table` of the data source `source`."""
         return {
-            "source": {"kind": "sql", "url": database_url, "table": self.table,
+            "source": {"kind": "sql", "name": source, "table": self.table,
                        "key_column": "id",
                        "account_column": "id" if self.table == "accounts" else "account_id"},
             "mapping": {
@@ -43,10 +43,10 @@ class DemoIntegration:
             },
         }  # fmt: skip
 
-    def input(self, database_url: str, *, connection: str, notify: list[str]) -> IntegrationInput:
+    def input(self, source: str, *, connection: str, notify: list[str]) -> IntegrationInput:
         return IntegrationInput(
             name=self.name, kind="entity_sync", connection=connection,
-            config=self.config(database_url), notify=notify,
+            config=self.config(source), notify=notify,
         )  # fmt: skip
 
 

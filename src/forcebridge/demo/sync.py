@@ -9,13 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import anyio
+from pydantic import SecretStr
+
 from forcebridge.demo.integrations import INTEGRATIONS
 from forcebridge.errors import NotFound
 from forcebridge.runtime import Runtime
-from forcebridge.services import integration_saves
+from forcebridge.services import data_sources, integration_saves
 from forcebridge.services import integrations as integrations_service
 from forcebridge.services import runs as run_history
+from forcebridge.services.data_sources import DataSourceInput
 from forcebridge.store.runs import Run
+
+SOURCE = "billing"
 
 
 @dataclass(frozen=True)
@@ -50,13 +56,29 @@ def reset(rt: Runtime, tenant_id: str, names: list[str] | None = None) -> None:
                 continue
 
 
+def grant_billing(rt: Runtime, tenant_id: str, database_url: str) -> str:
+    """Register the billing database as a data source granted to the demo tenant, as an
+    operator would on the server (`forcebridge sources add ... --grant`); its name."""
+    url = SecretStr(database_url)
+    with rt.db.begin() as s:
+        try:
+            source = data_sources.update(rt, s, SOURCE, DataSourceInput(url=url), actor="demo")
+        except NotFound:
+            source = data_sources.create(
+                rt, s, DataSourceInput(name=SOURCE, kind="sql", url=url), actor="demo")
+        data_sources.grant(s, source.id, tenant_id, actor="demo")
+        return source.name
+
+
 async def create_all(
     rt: Runtime, tenant_id: str, database_url: str, *, connection: str, notify: list[str]
 ) -> list[str]:
-    """Save the four integrations (each checked against the org first); their names."""
+    """Grant the billing database to the tenant, then save the four integrations reading it
+    (each checked against the org first); their names."""
+    source = await anyio.to_thread.run_sync(grant_billing, rt, tenant_id, database_url)
     names = []
     for item in INTEGRATIONS:
-        data = item.input(database_url, connection=connection, notify=notify)
+        data = item.input(source, connection=connection, notify=notify)
         view = await integration_saves.save(rt, tenant_id, data, actor="demo")
         names.append(str(view["name"]))
     return names

@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 
 from forcebridge import log
-from forcebridge.sources.sql import SqlSourceSpec, display_url
+from forcebridge.sources.sql import SqlDatabase, SqlSourceSpec, display_url
 from forcebridge.store.db import Database
 from forcebridge.store.sync_state import SyncCursor
 from forcebridge.store.types import utcnow
@@ -33,14 +33,15 @@ from forcebridge.sync.config import EntitySyncConfig
 _logger = log.get("runs.cursor")
 
 
-def fingerprint(config: EntitySyncConfig, mapping_fingerprint: str) -> str:
-    """What the stored cursor value is valid for (the URL's password is left out)."""
+def fingerprint(config: EntitySyncConfig, database: SqlDatabase, mapping_fingerprint: str) -> str:
+    """What the stored cursor value is valid for: the source's database too, so a data
+    source pointed at another database starts over (the URL's password is left out)."""
     source = config.source
     assert isinstance(source, SqlSourceSpec)
     facts = {
         "mapping": mapping_fingerprint,
-        "source": {**source.model_dump(mode="json", exclude={"url"}),
-                   "url": display_url(source.url.get_secret_value())},
+        "source": {**source.model_dump(mode="json"),
+                   "url": display_url(database.url.get_secret_value())},
         "filters": config.filters.model_dump(mode="json"),
     }
     blob = orjson.dumps(facts, option=orjson.OPT_SORT_KEYS)

@@ -254,7 +254,7 @@ async def _sync_source(job: Job, progress: RunProgress | None, full: bool) -> No
     config, client, rt = job.loaded.config, job.loaded.client, job.rt
     mode, counts = config.mode, job.counts
     org_id = await job.reach_org()
-    source = open_for(rt, job.loaded.integration_id, config)
+    source = open_for(rt, job.loaded.tenant_id, job.loaded.integration_id, config)
     reader = _Reader()
     prepared: Iterator[PreparedBatch] | None = None
     writer = Writer(client, config.mapping, mode, rt.settings.run_write_attempts,
@@ -324,7 +324,7 @@ async def _read_from(
     every other source."""
     if not (isinstance(source, SqlSource) and source.spec.cursor_column):
         return None
-    mark = cursor.fingerprint(job.loaded.config, mapping_fingerprint)
+    mark = cursor.fingerprint(job.loaded.config, source.database, mapping_fingerprint)
     if not full:
         source.since = await anyio.to_thread.run_sync(
             cursor.load, job.rt.db, job.loaded.integration_id, job.ref.org_id, mark

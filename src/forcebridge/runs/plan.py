@@ -29,7 +29,7 @@ from forcebridge.runs.setup import (
 from forcebridge.runtime import Runtime
 from forcebridge.salesforce import SalesforceClient, SalesforceError
 from forcebridge.services import integrations as integrations_service
-from forcebridge.sources import Source, SourceError
+from forcebridge.sources import MissingColumn, Source, SourceError
 from forcebridge.sync.config import EntitySyncConfig
 from forcebridge.sync.mapping import SyncMode
 from forcebridge.sync.plan import Problem, check
@@ -73,8 +73,17 @@ class _Checked:
 def _columns(source: Source) -> tuple[list[str] | None, Problem | None]:
     try:
         return source.columns(), None
+    except MissingColumn as exc:
+        return None, Problem(exc.field, exc.message)
     except SourceError as exc:
         return None, Problem("source", exc.message)
+
+
+def source_problems(source: Source) -> list[Problem]:
+    """What a save refuses in a readable source: a key, account-id or cursor column it does
+    not have. One that cannot be read yet (a file not there) is no reason to refuse a save."""
+    _, problem = _columns(source)
+    return [problem] if problem is not None and problem.field != "source" else []
 
 
 async def _check(
@@ -88,7 +97,7 @@ async def _check(
         return _Checked([Problem("connection", f"cannot describe the org: {exc.code}: "
                                                f"{exc.message}")])
     problems = check(config.mapping, config.mode, described.lookup, columns)
-    if unreadable is not None and strict_source:
+    if unreadable is not None and (strict_source or unreadable.field != "source"):
         problems.insert(0, unreadable)
     return _Checked(problems, described.target)
 
@@ -105,8 +114,9 @@ async def check_config(
             return client_of(rt, session, tenant_id, connection_id)
 
     sf = await anyio.to_thread.run_sync(client)
+    source = await anyio.to_thread.run_sync(open_for, rt, tenant_id, "", config)
     async with sf:
-        checked = await _check(sf, config, open_for(rt, "", config), strict_source=False)
+        checked = await _check(sf, config, source, strict_source=False)
     return checked.problems
 
 
@@ -120,7 +130,12 @@ async def plan_integration(rt: Runtime, tenant_id: str, ref: str) -> PlanReport:
             return loaded(rt, session, integration)
 
     job = await anyio.to_thread.run_sync(load)
-    source = open_for(rt, job.integration_id, job.config)
+    try:
+        source = await anyio.to_thread.run_sync(open_for, rt, tenant_id, job.integration_id,
+                                                job.config)
+    except SourceError as exc:
+        await job.client.aclose()
+        return PlanReport([Problem("source", exc.message)])
     async with job.client:
         try:
             org_id = await org.reached(job.client)

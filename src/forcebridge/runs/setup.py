@@ -16,7 +16,7 @@ from forcebridge.errors import Conflict
 from forcebridge.runs import state
 from forcebridge.runtime import Runtime
 from forcebridge.salesforce import RecordError, SalesforceClient, SObjectSchema
-from forcebridge.services import authorization, connections
+from forcebridge.services import authorization, connections, data_sources
 from forcebridge.services import integrations as integrations_service
 from forcebridge.sources import Source, open_source
 from forcebridge.sources.push import PushSource, PushSourceSpec
@@ -64,11 +64,17 @@ async def describe_for(client: SalesforceClient, config: EntitySyncConfig) -> De
     return Described(target, lookup_from(schemas))
 
 
-def open_for(rt: Runtime, integration_id: str, config: EntitySyncConfig) -> Source:
-    """The integration's source; nothing is read until its batches are iterated."""
+def open_for(
+    rt: Runtime, tenant_id: str, integration_id: str, config: EntitySyncConfig
+) -> Source:
+    """The integration's source, located now among the data sources granted to its tenant
+    (`SourceRefused` when it is no longer reachable); nothing is read until its batches are
+    iterated."""
     if isinstance(config.source, PushSourceSpec):
         return PushSource(rt.db, integration_id, config.source)
-    return open_source(config.source)
+    with rt.db.session() as session:
+        located = data_sources.locate(rt, session, tenant_id, config.source)
+    return open_source(config.source, located)
 
 
 @dataclass

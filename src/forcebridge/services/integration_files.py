@@ -7,9 +7,9 @@ matches is left unchanged, so applying an export changes nothing. The whole docu
 validated and checked against the orgs before anything is written; every error names
 `integrations[i].field`.
 
-`export` writes each config compactly (defaults left out, as long as it reads back the same)
-with a SQL source's password masked as `***`; `apply` keeps the stored password when the
-masked URL matches the stored one.
+`export` writes each config compactly (defaults left out, as long as it reads back the same);
+an entity sync's source is written as the data source it names, so an exported file holds no
+URL and no secret.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from forcebridge.services import integration_saves
 from forcebridge.services import integrations as service
 from forcebridge.services.integration_saves import Action, Change
 from forcebridge.services.integrations import CONFIG_MODELS, IntegrationInput
-from forcebridge.sources.sql import display_url
 from forcebridge.store.integrations import Integration
 from forcebridge.vault import Vault
 
@@ -131,10 +130,8 @@ def _compact(value: Any) -> Any:
 
 
 def exported_config(integration: Integration, vault: Vault) -> dict[str, Any]:
-    """The config as a file shows it: compact, a SQL URL's password masked."""
+    """The config as a file shows it: compact."""
     raw = dict(integration.config)
-    if integration.source_url:
-        raw["source"] = {**raw["source"], "url": display_url(vault.open(integration.source_url))}
     model = CONFIG_MODELS[integration.kind]
     try:
         typed = model.model_validate(raw)

@@ -4,8 +4,9 @@ The one way the API, the CLI and `forcebridge apply` create and update integrati
 is three steps so that no database transaction stays open across Salesforce calls:
 
 1. build each change in its own transaction and roll it back: every rule of the integration
-   service runs (name clash, connection, schedule, users, the kind's config), and we learn the
-   integration as the save would leave it;
+   service runs (name clash, connection, schedule, users, the kind's config, an entity sync's
+   data source located among those granted to the tenant), and we learn the integration as
+   the save would leave it;
 2. outside any transaction, run the kind's checks against the connection's org (describe,
    source columns) for each change that attaches a connection or changes what is checked;
 3. if nothing was refused, apply every change again in one transaction.
@@ -25,10 +26,13 @@ from typing import Any, Literal
 import anyio
 
 from forcebridge.errors import ForcebridgeError, InvalidInput
+from forcebridge.runs import plan as run_plan
+from forcebridge.runs.setup import open_for
 from forcebridge.runtime import Runtime
 from forcebridge.services import integration_checks
 from forcebridge.services import integrations as service
 from forcebridge.services.integrations import Fingerprint, IntegrationInput, KindConfig
+from forcebridge.sync.config import EntitySyncConfig
 from forcebridge.sync.plan import PlanError, Problem
 
 Action = Literal["created", "updated", "unchanged"]
@@ -80,16 +84,30 @@ def _draft(rt: Runtime, tenant_id: str, change: Change) -> _Draft:
                 after = Fingerprint.of(integration, rt.vault)
                 action = "unchanged" if after == before else "updated"
                 check = integration.connection_id is not None and after.checked != before.checked
+            config = service.config_of(integration, rt.vault)
+            if action != "unchanged" and isinstance(config, EntitySyncConfig):
+                _check_source(rt, tenant_id, integration.connection_id, config)
             return _Draft(
                 change=change,
                 action=action,
                 kind=integration.kind,
                 connection_id=integration.connection_id,
-                config=service.config_of(integration, rt.vault) if check else None,
+                config=config if check else None,
                 view=service.public_view(session, integration, rt.vault),
             )
         finally:
             session.rollback()
+
+
+def _check_source(
+    rt: Runtime, tenant_id: str, connection_id: str | None, config: EntitySyncConfig
+) -> None:
+    """Locate the source among those granted to the tenant (`SourceRefused` otherwise) and,
+    without a connection to run the org checks (which read the columns too), refuse a key,
+    account-id or cursor column the source does not have."""
+    source = open_for(rt, tenant_id, "", config)
+    if connection_id is None and (problems := run_plan.source_problems(source)):
+        raise PlanError(problems)
 
 
 def _prefixed(exc: ForcebridgeError, prefix: str) -> ForcebridgeError:

@@ -5,9 +5,9 @@ connection and notification users). The faces never call `create`/`update` direc
 through `services.integration_saves.save`, which also runs the kind's checks against the org's
 live describe (`services.integration_checks`) before anything is committed.
 
-A SQL source's URL may carry a password, so it is sealed in its own column and never stored
-in `config`; `config_of` puts it back for a run, `public_view` shows it with the password
-masked.
+An entity sync's source names a data source the operator granted to the tenant
+(`services.data_sources`); a URL or an absolute path given inline is refused, so the config
+holds no secret and is shown as stored.
 """
 
 from __future__ import annotations
@@ -21,21 +21,18 @@ import pydantic
 from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
 from forcebridge.errors import Conflict, InvalidInput, NotFound
 from forcebridge.forms import hooks
 from forcebridge.forms.config import InboundFormConfig
 from forcebridge.outbox.config import EventPublishConfig
-from forcebridge.services import audit, validation
+from forcebridge.services import audit, data_sources, validation
 from forcebridge.services import connections as connections_service
-from forcebridge.sources.sql import SqlSourceSpec, display_url
 from forcebridge.store.integrations import Integration
 from forcebridge.store.models import User
 from forcebridge.store.types import new_id, utcnow
-from forcebridge.sync.config import EntitySyncConfig
+from forcebridge.sync.config import EntitySyncConfig, filter_problems
 from forcebridge.vault import Vault
 
 Kind = Literal["entity_sync", "inbound_form", "event_publish"]
@@ -47,7 +44,6 @@ CONFIG_MODELS: dict[str, type[BaseModel]] = {
     "event_publish": EventPublishConfig,
 }
 SCHEDULED_KINDS = frozenset({"entity_sync"})
-MASKED = "***"
 
 
 class IntegrationInput(BaseModel):
@@ -104,6 +100,9 @@ def parse_config(kind: str, raw: dict[str, Any]) -> KindConfig:
         ]
         raise InvalidInput.from_details(details) from None
     assert isinstance(parsed, EntitySyncConfig | InboundFormConfig | EventPublishConfig)
+    if isinstance(parsed, EntitySyncConfig) and (problems := filter_problems(parsed)):
+        raise InvalidInput.from_details(
+            [{"field": f"config.{field}", "reason": reason} for field, reason in problems])
     return parsed
 
 
@@ -145,40 +144,8 @@ def list_all(session: Session, tenant_id: str, kind: str | None = None) -> list[
 
 
 def config_of(integration: Integration, vault: Vault) -> KindConfig:
-    """The typed configuration, with sealed secrets (a SQL source's URL) opened."""
-    raw = dict(integration.config)
-    if integration.kind == "entity_sync" and integration.source_url:
-        raw["source"] = {**raw["source"], "url": vault.open(integration.source_url)}
-    return parse_config(integration.kind, raw)
-
-
-def _store_config(integration: Integration, vault: Vault, config: KindConfig) -> None:
-    dumped = config.model_dump(mode="json", exclude_defaults=False)
-    if isinstance(config, EntitySyncConfig) and isinstance(config.source, SqlSourceSpec):
-        url = config.source.url.get_secret_value()
-        if MASKED in url and integration.source_url:
-            # a file written by `export` masks the password: keep the one stored
-            stored = vault.open(integration.source_url)
-            if display_url(stored).replace(MASKED, "") == url.replace(MASKED, ""):
-                url = stored
-        if _password(url) == MASKED:
-            raise InvalidInput.field(
-                "config.source.url",
-                "the password is masked (***) and no stored URL matches it: give the real "
-                "password, e.g. through ${DB_PASSWORD} in a file for `forcebridge apply`",
-            )
-        integration.source_url = vault.seal(url)
-        dumped["source"]["url"] = None
-    else:
-        integration.source_url = None
-    integration.config = dumped
-
-
-def _password(url: str) -> str | None:
-    try:
-        return make_url(url).password
-    except ArgumentError:
-        return None
+    """The typed configuration (`vault` opens what a kind keeps sealed)."""
+    return parse_config(integration.kind, dict(integration.config))
 
 
 def _users(session: Session, tenant_id: str, refs: list[str]) -> list[str]:
@@ -234,7 +201,12 @@ def _apply(
     if "config" in given:
         if data.config is None:
             raise InvalidInput.field("config", "is required")
-        _store_config(integration, vault, parse_config(integration.kind, data.config))
+        if integration.kind == "entity_sync":
+            data_sources.refuse_inline(session, integration.tenant_id, data.config.get("source"))
+        parsed = parse_config(integration.kind, data.config)
+        if isinstance(parsed, EntitySyncConfig):
+            data_sources.check_granted(session, integration.tenant_id, parsed.source)
+        integration.config = parsed.model_dump(mode="json", exclude_defaults=False)
     if "schedule" in given:
         if integration.kind not in SCHEDULED_KINDS and data.schedule:
             raise InvalidInput.field(
@@ -291,14 +263,13 @@ def disable(
 class Fingerprint:
     """What a user can change, secrets opened: equal before and after a save means a no-op."""
 
-    checked: tuple[Any, ...]  # what the org checks see: connection, config, source URL
+    checked: tuple[Any, ...]  # what the org checks see: connection, config
     other: tuple[Any, ...]
 
     @classmethod
     def of(cls, integration: Integration, vault: Vault) -> Fingerprint:
-        url = vault.open(integration.source_url) if integration.source_url else None
         return cls(
-            checked=(integration.connection_id, integration.config, url),
+            checked=(integration.connection_id, integration.config),
             other=(
                 integration.name, integration.schedule, list(integration.notify_user_ids),
                 integration.enabled, integration.disabled_reason,
@@ -376,11 +347,8 @@ def notify_emails(session: Session, integration: Integration) -> list[str]:
 
 
 def public_view(session: Session, integration: Integration, vault: Vault) -> dict[str, Any]:
-    """What may be shown: the config with a SQL URL's password masked, never a secret."""
+    """What may be shown: the config (which holds no secret) and the integration's state."""
     config = dict(integration.config)
-    if integration.source_url:
-        url = display_url(vault.open(integration.source_url))
-        config["source"] = {**config["source"], "url": url}
     conn = connection_name(session, integration)
     return {
         "id": integration.id,

@@ -23,6 +23,22 @@ class SourceError(ForcebridgeError):
     status = 422
 
 
+class MissingColumn(SourceError):
+    """A column the spec names (key, account id, cursor) is not among the source's columns;
+    `field` is the spec's field (`source.key_column`, ...), so a save can name it."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class SourceRefused(SourceError):
+    """The source named is not one the tenant may read, or leads outside what it was granted;
+    `details` name the field (`config.source.*`) and what is allowed."""
+
+    code = "source_refused"
+
+
 class SourceRecord:
     """One source row: its key, the account it belongs to, all its columns, where it came from.
 

@@ -1,4 +1,8 @@
-"""Records from CSV and JSON Lines files, read line by line.
+"""Records from CSV and JSON Lines files inside a granted file root, read line by line.
+
+The spec names the data source (a directory the operator granted) and a path relative to
+it; the file opened is that path resolved inside the root (`sources.confinement.inside`),
+handed to the source by whoever located it.
 
 A malformed line stops the source with a `SourceError` naming the file and the line number:
 a file that cannot be parsed cannot be trusted to say which records left it, and mirror mode
@@ -17,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from forcebridge.sources.base import (
     DEFAULT_BATCH_SIZE,
     Batches,
+    MissingColumn,
     SourceError,
     SourceRecord,
     key_text,
@@ -29,7 +34,9 @@ class CsvSourceSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["csv"] = "csv"
-    path: Path
+    name: str = Field(min_length=1, max_length=200,
+                      description="A file root the operator granted to the tenant.")
+    path: str = Field(min_length=1, description="The file, relative to the root.")
     key_column: str = Field(min_length=1)
     account_column: str | None = None
     delimiter: str = Field(default=",", min_length=1, max_length=1)
@@ -43,18 +50,23 @@ class JsonlSourceSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["jsonl"] = "jsonl"
-    path: Path
+    name: str = Field(min_length=1, max_length=200,
+                      description="A file root the operator granted to the tenant.")
+    path: str = Field(min_length=1, description="The file, relative to the root.")
     key_column: str = Field(min_length=1, description="The key's field in each object.")
     account_column: str | None = None
 
 
 class CsvSource:
-    def __init__(self, spec: CsvSourceSpec) -> None:
+    """`spec`'s file, found at `path` (the spec's path resolved inside its root)."""
+
+    def __init__(self, spec: CsvSourceSpec, path: Path) -> None:
         self.spec = spec
+        self.path = path
 
     @property
     def description(self) -> str:
-        return f"CSV file {self.spec.path}"
+        return f"CSV file {self.spec.path} of data source {self.spec.name!r}"
 
     def columns(self) -> list[str]:
         """The header row, checked as `batches` checks it."""
@@ -66,13 +78,13 @@ class CsvSource:
         return list(first[0].values) if first else self._header_only()
 
     def _header_only(self) -> list[str]:
-        with open(self.spec.path, encoding=self.spec.encoding, newline="") as handle:
+        with open(self.path, encoding=self.spec.encoding, newline="") as handle:
             return next(csv.reader(handle, delimiter=self.spec.delimiter), [])
 
     def batches(self, size: int = DEFAULT_BATCH_SIZE) -> Batches:
         spec = self.spec
         try:
-            handle = open(spec.path, encoding=spec.encoding, newline="")
+            handle = open(self.path, encoding=spec.encoding, newline="")
         except OSError as exc:
             raise SourceError(f"{self.description}: cannot open: {exc.strerror}") from None
         reader = csv.reader(handle, delimiter=spec.delimiter, strict=True)
@@ -123,23 +135,27 @@ def _header_positions(
     if duplicates:
         raise SourceError(f"{description}: duplicate columns in the header: {duplicates}")
 
-    def position(column: str, role: str) -> int:
+    def position(column: str, role: str, field: str) -> int:
         if column not in header:
-            raise SourceError(f"{description}: no {role} column {column!r} in the header "
-                              f"(columns: {', '.join(header)})")
+            raise MissingColumn(f"{description}: no {role} column {column!r} in the header "
+                                f"(columns: {', '.join(header)})", field=f"source.{field}")
         return header.index(column)
 
-    key_at = position(spec.key_column, "key")
-    return key_at, position(spec.account_column, "account-id") if spec.account_column else None
+    key_at = position(spec.key_column, "key", "key_column")
+    account = spec.account_column
+    return key_at, position(account, "account-id", "account_column") if account else None
 
 
 class JsonlSource:
-    def __init__(self, spec: JsonlSourceSpec) -> None:
+    """`spec`'s file, found at `path` (the spec's path resolved inside its root)."""
+
+    def __init__(self, spec: JsonlSourceSpec, path: Path) -> None:
         self.spec = spec
+        self.path = path
 
     @property
     def description(self) -> str:
-        return f"JSONL file {self.spec.path}"
+        return f"JSONL file {self.spec.path} of data source {self.spec.name!r}"
 
     def columns(self) -> list[str] | None:
         """JSON objects need not share keys: no fixed column set."""
@@ -148,7 +164,7 @@ class JsonlSource:
     def batches(self, size: int = DEFAULT_BATCH_SIZE) -> Batches:
         key, account = self.spec.key_column, self.spec.account_column
         try:
-            handle = open(self.spec.path, "rb")
+            handle = open(self.path, "rb")
         except OSError as exc:
             raise SourceError(f"{self.description}: cannot open: {exc.strerror}") from None
         with handle:

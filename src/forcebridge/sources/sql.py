@@ -1,4 +1,10 @@
-"""Records from any database SQLAlchemy reaches: a table or a query, streamed.
+"""Records from a granted SQL data source: a table or a query, streamed, read-only.
+
+The spec names the data source; the database it stands for (`SqlDatabase`: URL, role,
+timeout, tables) comes from the operator's registration, never from the tenant. Every read
+is one read-only transaction with a statement timeout: on PostgreSQL `SET TRANSACTION READ
+ONLY`, `statement_timeout` and, when the operator named one, `SET LOCAL ROLE`; on SQLite
+`PRAGMA query_only`, an authorizer refusing ATTACH, and a progress handler as the timeout.
 
 Rows come straight from the driver's cursor by `fetchmany` (PostgreSQL: a named, server-side
 cursor; SQLite steps its cursor lazily; other databases: SQLAlchemy's `yield_per`), so memory
@@ -9,12 +15,15 @@ the reason.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Generator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
-from sqlalchemy import MetaData, Table, create_engine, select, text
+from sqlalchemy import MetaData, Table, create_engine, event, select, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, NoSuchTableError, SQLAlchemyError
 from sqlalchemy.sql import Executable, Select
@@ -22,6 +31,7 @@ from sqlalchemy.sql import Executable, Select
 from forcebridge.sources.base import (
     DEFAULT_BATCH_SIZE,
     Batches,
+    MissingColumn,
     SourceError,
     SourceRecord,
     key_text,
@@ -45,7 +55,8 @@ class SqlSourceSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["sql"] = "sql"
-    url: SecretStr = Field(description="SQLAlchemy URL; may hold a password, so kept secret.")
+    name: str = Field(min_length=1, max_length=200,
+                      description="A SQL data source the operator granted to the tenant.")
     table: str | None = Field(default=None, description="Table name, optionally schema.table.")
     query: str | None = None
     key_column: str = Field(min_length=1)
@@ -65,6 +76,44 @@ class SqlSourceSpec(BaseModel):
         return self
 
 
+DEFAULT_TIMEOUT_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class SqlDatabase:
+    """A granted SQL data source as the operator registered it: never the tenant's to set."""
+
+    name: str
+    url: SecretStr
+    role: str | None = None
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    tables: tuple[str, ...] = field(default=())
+
+
+class _Deadline:
+    """SQLite's statement timeout: its progress handler interrupts a step past the deadline."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+
+    def restart(self) -> None:
+        self.at = time.monotonic() + self.seconds
+
+    def __call__(self) -> int:
+        return 1 if time.monotonic() > self.at else 0
+
+
+def _sqlite_authorizer(action: int, arg1: Any, arg2: Any, *_: Any) -> int:
+    # query_only refuses writes; an attached file would be read past them
+    if action in (sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH):
+        return sqlite3.SQLITE_DENY
+    if action == sqlite3.SQLITE_PRAGMA and str(arg1).lower() in ("query_only", "writable_schema") \
+            and arg2 is not None:
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
+
+
 def display_url(url: str) -> str:
     """The URL with its password masked; unparseable URLs are not shown at all."""
     try:
@@ -81,15 +130,17 @@ class SqlSource:
     read so far, as the driver gave it, for the caller to keep as the next run's `since`.
     """
 
-    def __init__(self, spec: SqlSourceSpec, since: Any = None) -> None:
+    def __init__(self, spec: SqlSourceSpec, database: SqlDatabase, since: Any = None) -> None:
         self.spec = spec
+        self.database = database
         self.since = since
         self.highest: Any = None
+        self._deadline = _Deadline(database.timeout_seconds)
 
     @property
     def description(self) -> str:
         what = f"table {self.spec.table}" if self.spec.table else "query"
-        return f"SQL {what} on {display_url(self.spec.url.get_secret_value())}"
+        return f"SQL {what} of data source {self.database.name!r}"
 
     def _fail(self, reason: str) -> SourceError:
         secret = self._password()
@@ -99,13 +150,13 @@ class SqlSource:
 
     def _password(self) -> str | None:
         try:
-            return make_url(self.spec.url.get_secret_value()).password
+            return make_url(self.database.url.get_secret_value()).password
         except ArgumentError:
             return None
 
     def _url(self) -> URL:
         try:
-            url = make_url(self.spec.url.get_secret_value())
+            url = make_url(self.database.url.get_secret_value())
         except ArgumentError:
             raise self._fail("not a valid SQLAlchemy URL") from None
         db = url.database
@@ -145,8 +196,11 @@ class SqlSource:
         except (ArgumentError, NoSuchModuleError) as exc:
             raise self._fail(f"cannot use this URL: {exc}") from None
         dbapi_error: Any = getattr(engine.dialect.loaded_dbapi, "Error", SQLAlchemyError)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", self._sqlite_read_only)
         try:
             with engine.connect() as conn:
+                self._read_only(conn)
                 if engine.dialect.driver in _RAW_DRIVERS:
                     chunks = self._driver_rows(conn, size)
                 else:
@@ -188,11 +242,35 @@ class SqlSource:
             raise
         except SQLAlchemyError as exc:
             orig: Any = getattr(exc, "orig", None)
-            raise self._fail(str(orig or exc).strip().splitlines()[0]) from None
+            raise self._fail(self._reason(orig or exc)) from None
         except dbapi_error as exc:
-            raise self._fail(str(exc).strip().splitlines()[0]) from None
+            raise self._fail(self._reason(exc)) from None
         finally:
             engine.dispose()
+
+    def _reason(self, exc: BaseException) -> str:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if reason == "interrupted" or "statement timeout" in reason:
+            return (f"the read took longer than the data source's statement timeout "
+                    f"({self.database.timeout_seconds:g} s)")
+        return reason
+
+    def _sqlite_read_only(self, dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA query_only = ON")
+        dbapi_connection.set_authorizer(_sqlite_authorizer)
+        dbapi_connection.set_progress_handler(self._deadline, 1000)
+
+    def _read_only(self, conn: Connection) -> None:
+        """Start the read-only transaction every read runs in (SQLite: set on connect)."""
+        self._deadline.restart()
+        if conn.dialect.name != "postgresql":
+            return
+        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+        millis = max(1, int(self.database.timeout_seconds * 1000))
+        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {millis}")
+        if self.database.role:
+            role = conn.dialect.identifier_preparer.quote(self.database.role)
+            conn.exec_driver_sql(f"SET LOCAL ROLE {role}")
 
     def _driver_rows(self, conn: Connection, size: int) -> Generator[Any, None, None]:
         """The column names, then lists of row tuples, read straight from the driver's cursor
@@ -237,6 +315,7 @@ class SqlSource:
                 if processors:
                     part = [_processed(row, processors) for row in part]
                 yield part
+                self._deadline.restart()
                 part = cursor.fetchmany(size)
         finally:
             cursor.close()
@@ -292,11 +371,14 @@ class SqlSource:
             yield rows
 
     def _positions(self, keys: list[str]) -> tuple[int, int | None]:
-        def position(column: str, role: str) -> int:
+        def position(column: str, role: str, field: str) -> int:
             if column not in keys:
-                raise self._fail(f"no {role} column {column!r} (columns: {', '.join(keys)})")
+                reason = self._fail(f"no {role} column {column!r} (columns: {', '.join(keys)})")
+                raise MissingColumn(reason.message, field=f"source.{field}")
             return keys.index(column)
 
-        key_at = position(self.spec.key_column, "key")
+        key_at = position(self.spec.key_column, "key", "key_column")
         account = self.spec.account_column
-        return key_at, position(account, "account-id") if account else None
+        if self.spec.cursor_column:
+            position(self.spec.cursor_column, "cursor", "cursor_column")
+        return key_at, position(account, "account-id", "account_column") if account else None

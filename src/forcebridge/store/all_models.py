@@ -4,6 +4,7 @@ from forcebridge.store import (  # noqa: F401
     api_clients,
     connections,
     console,
+    data_sources,
     form_posts,
     integrations,
     models,

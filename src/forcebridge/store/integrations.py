@@ -1,9 +1,9 @@
 """The integrations table: what to sync, publish or receive, for one tenant.
 
 Every kind shares the columns here; what differs per kind lives in `config` (JSON validated by
-the kind's pydantic model) plus the sealed secrets a kind needs (a SQL source's URL, a hook's
-secret). `running_run_id` is the run lock: set by one conditional UPDATE, so two processes can
-never run one integration at once.
+the kind's pydantic model) plus the sealed secrets a kind needs (a hook's secret).
+`running_run_id` is the run lock: set by one conditional UPDATE, so two processes can never
+run one integration at once.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ class Integration(Base):
         ForeignKey("connections.id", ondelete="SET NULL"), default=None, index=True
     )
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    source_url: Mapped[str | None] = mapped_column(SealedText, default=None)
     schedule: Mapped[str | None] = mapped_column(String(100), default=None)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     disabled_reason: Mapped[str | None] = mapped_column(Text, default=None)

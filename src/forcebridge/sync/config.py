@@ -67,3 +67,15 @@ class EntitySyncConfig(BaseModel):
                 "or use mode upsert"
             )
         return self
+
+
+def filter_problems(config: EntitySyncConfig) -> list[tuple[str, str]]:
+    """(field, reason) for account filters that could not be applied: without an account
+    column every record's account is unknown, and a restricted account's rows would be sent."""
+    if config.filters.passes_all or config.source.account_column:
+        return []
+    return [
+        ("filters", "allowed and restricted account ids need source.account_column, the "
+                    "column holding each record's account id; this source has none"),
+        ("source.account_column", "is required when filters lists account ids"),
+    ]
