@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+import uuid
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -289,3 +291,64 @@ def test_a_cursor_column_of_mixed_types_is_refused_by_name(tmp_path: Path) -> No
     with pytest.raises(SourceError, match="cursor column 'version' holds values that cannot be "
                                           "compared"):
         list(mixed.batches())
+
+
+@pytest.mark.parametrize("query", [
+    "DELETE FROM customers RETURNING id",
+    "INSERT INTO customers (id, name) VALUES (99, 'x') RETURNING id",
+    "UPDATE customers SET name = 'changed' RETURNING id",
+])
+def test_a_query_cannot_write(customers: str, query: str) -> None:
+    with pytest.raises(SourceError):
+        list(source(customers, query=query).batches())
+    engine = sa.create_engine(customers)
+    with engine.connect() as conn:
+        count, changed = conn.execute(sa.text(
+            "SELECT count(*), sum(CASE WHEN name = 'changed' THEN 1 ELSE 0 END) FROM customers"
+        )).one()
+    engine.dispose()
+    assert (count, changed or 0) == (25, 0)
+
+
+def test_sqlite_cannot_attach_another_file(customers: str, tmp_path: Path) -> None:
+    if not customers.startswith("sqlite"):
+        pytest.skip("ATTACH is SQLite's")  # PostgreSQL has no way to open another file
+    other = tmp_path / "other.db"
+    with pytest.raises(SourceError, match="not authorized"):
+        list(source(customers, query=f"ATTACH DATABASE '{other}' AS other").batches())
+    assert not other.exists()
+
+
+def test_a_read_past_the_statement_timeout_is_stopped(customers: str) -> None:
+    slow = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+            "SELECT max(x) AS id FROM c" if customers.startswith("sqlite")
+            else "SELECT 1 AS id, pg_sleep(30)")
+    spec = SqlSourceSpec(name="db", query=slow, key_column="id")
+    started = time.monotonic()
+    with pytest.raises(SourceError, match=r"longer than the data source's statement timeout "
+                                          r"\(0.5 s\)"):
+        list(SqlSource(spec, database(customers, timeout_seconds=0.5)).batches())
+    assert time.monotonic() - started < 10
+
+
+def test_postgres_reads_run_as_the_role_the_operator_named(pg_customers: str) -> None:
+    role = f"reader_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(pg_customers)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE ROLE "{role}" NOLOGIN'))
+    try:
+        as_role = SqlSource(SqlSourceSpec(name="db", table="customers", key_column="id"),
+                            database(pg_customers, role=role))
+        with pytest.raises(SourceError, match="permission denied"):
+            list(as_role.batches())
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'GRANT SELECT ON customers TO "{role}"'))
+        assert sum(len(b) for b in as_role.batches()) == 25
+        cte = "WITH d AS (DELETE FROM customers RETURNING id) SELECT id FROM d"
+        with pytest.raises(SourceError):
+            list(source(pg_customers, query=cte).batches())
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP OWNED BY "{role}"'))
+            conn.execute(sa.text(f'DROP ROLE "{role}"'))
+        engine.dispose()
