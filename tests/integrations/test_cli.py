@@ -21,6 +21,7 @@ from forcebridge.errors import ForcebridgeError, InvalidInput, NotFound
 from forcebridge.runtime import Runtime
 from forcebridge.services import users
 from forcebridge.settings import Settings
+from forcebridge.sync.plan import PlanError
 from tests.emulated_org import connected_tenant
 from tests.granted import grant_files
 from tests.integrations.conftest import invoice_config
@@ -177,3 +178,29 @@ def test_apply_and_export_round_trip(live: Live, monkeypatch: pytest.MonkeyPatch
     assert failure(missing, InvalidInput).details == [{
         "field": "integrations[1].config.source.table",
         "reason": "environment variable BILLING_TABLE is not set"}]
+
+
+def test_filters_and_columns_that_cannot_work_are_refused_at_save_by_cli_and_apply(
+    live: Live,
+) -> None:
+    (live.files / "invoices.csv").write_text("number,account,amount,status,issued\n")
+    no_account = invoice_config(live.files, filters={"restricted_account_ids": ["A-9"]})
+    no_account["source"] = {**no_account["source"], "account_column": None}
+    misspelled = invoice_config(live.files)
+    misspelled["source"] = {**misspelled["source"], "account_column": "acount"}
+    for config, kind, fields in [
+        (no_account, InvalidInput, ["config.filters", "config.source.account_column"]),
+        (misspelled, PlanError, ["source.account_column"]),
+    ]:
+        path = write(live.files / "config.yaml", config)
+        for connection in ([], ["--connection", "demo org"]):
+            bad = run(integrations_cli.app, "create", "-n", "x", "-k", "entity_sync", "-f",
+                      str(path), *connection, *T)
+            assert [d["field"] for d in failure(bad, kind).details] == fields
+        document = write(live.files / "all.yaml", {"integrations": [
+            {"name": "x", "kind": "entity_sync", "connection": "demo org", "config": config}]})
+        bad = run(declarative.apply, "apply", "-f", str(document), *T)
+        assert [d["field"] for d in failure(bad, kind).details] == [
+            f"integrations[0].{f}" for f in fields]
+    assert "source.account_column" in failure(bad, PlanError).details[0]["field"]
+    assert "no account-id column 'acount'" in failure(bad, PlanError).details[0]["reason"]

@@ -15,8 +15,8 @@ from forcebridge.runtime import Runtime
 from forcebridge.services import data_sources, integrations
 from forcebridge.settings import Settings
 from forcebridge.sources import SqlDatabase
-from forcebridge.store.integrations import Integration
 from forcebridge.store import migrate
+from forcebridge.store.integrations import Integration
 from forcebridge.store.types import new_id, utcnow
 from forcebridge.sync.config import EntitySyncConfig
 
@@ -24,7 +24,7 @@ MAPPING = {"target": {"object": "Invoice__c", "external_id_field": "Invoice_Numb
            "mappings": [{"field": "Invoice_Number__c", "column": "number"}]}
 
 
-def _integration(table: sa.Table, tenant_id: str, name: str, source: dict[str, Any],
+def _integration(tenant_id: str, name: str, source: dict[str, Any],
                  source_url: str | None = None) -> dict[str, Any]:
     now = utcnow()
     return {"id": new_id(), "tenant_id": tenant_id, "name": name, "kind": "entity_sync",
@@ -46,14 +46,14 @@ def old_store(rt: Runtime, files: Path) -> None:
                                          {"id": globex, "name": "globex", "created_at": utcnow()}])
         csv = {"kind": "csv", "key_column": "number"}
         conn.execute(integrations_t.insert(), [
-            _integration(integrations_t, acme, "Billing DB",
+            _integration(acme, "Billing DB",
                          {"kind": "sql", "url": None, "table": "invoices",
                           "key_column": "number"}, rt.vault.seal(billing)),
-            _integration(integrations_t, acme, "invoices", {**csv, "path": str(files / "a.csv")}),
-            _integration(integrations_t, acme, "more", {**csv, "path": str(files / "b.csv")}),
-            _integration(integrations_t, globex, "invoices",
+            _integration(acme, "invoices", {**csv, "path": str(files / "a.csv")}),
+            _integration(acme, "more", {**csv, "path": str(files / "b.csv")}),
+            _integration(globex, "invoices",
                          {**csv, "path": str(files / "sub" / "c.csv")}),
-            _integration(integrations_t, globex, "pushed",
+            _integration(globex, "pushed",
                          {"kind": "push", "key_column": "number"}),
         ])
 

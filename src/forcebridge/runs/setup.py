@@ -74,7 +74,7 @@ def open_for(
         return PushSource(rt.db, integration_id, config.source)
     with rt.db.session() as session:
         located = data_sources.locate(rt, session, tenant_id, config.source)
-    return open_source(config.source, located)
+    return open_source(config.source, located, filtered=not config.filters.passes_all)
 
 
 @dataclass

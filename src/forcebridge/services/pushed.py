@@ -65,11 +65,14 @@ def _check_count(items: Sequence[Any], field: str) -> None:
 def push(session: Session, integration: Integration, records: list[dict[str, Any]]) -> int:
     """Store records for the integration's next run; returns how many were stored.
 
-    Each record must carry the source's key column (`records.{i}.{key_column}` otherwise);
+    Each record must carry the source's key column (`records.{i}.{key_column}` otherwise),
+    and its account column when the integration filters by account;
     the whole call is refused when one record is bad, so a product never has to guess which
     half was kept. Within one call, as across calls, the last record of a key wins.
     """
     spec = spec_of(integration)
+    filters = integration.config.get("filters") or {}
+    filtered = bool(filters.get("allowed_account_ids") or filters.get("restricted_account_ids"))
     _check_count(records, "records")
     latest: dict[str, dict[str, Any]] = {}
     now = utcnow()
@@ -78,6 +81,12 @@ def push(session: Session, integration: Integration, records: list[dict[str, Any
             raise InvalidInput.field(f"records.{i}", "must be an object of column values")
         key = _key(values.get(spec.key_column), f"records.{i}.{spec.key_column}")
         account = values.get(spec.account_column) if spec.account_column else None
+        if filtered and spec.account_column not in values:
+            raise InvalidInput.field(
+                f"records.{i}.{spec.account_column}",
+                "is required: this integration filters records by account, and a record "
+                "without its account column cannot be filtered (send null for no account)",
+            )
         latest.pop(key, None)  # re-insert so the dict keeps the order of the last post
         latest[key] = {
             "integration_id": integration.id,

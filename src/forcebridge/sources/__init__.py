@@ -26,17 +26,19 @@ SourceSpec = Annotated[SqlSourceSpec | CsvSourceSpec | JsonlSourceSpec, Field(di
 
 
 def open_source(
-    spec: SqlSourceSpec | CsvSourceSpec | JsonlSourceSpec, located: SqlDatabase | Path
+    spec: SqlSourceSpec | CsvSourceSpec | JsonlSourceSpec, located: SqlDatabase | Path,
+    *, filtered: bool = False,
 ) -> Source:
     """The `Source` for a spec and where it was located (the granted database, or the file
-    inside the granted root); nothing is opened until its batches are iterated."""
+    inside the granted root); nothing is opened until its batches are iterated. `filtered`:
+    the integration filters by account, so every record must carry its account column."""
     if isinstance(spec, SqlSourceSpec):
         assert isinstance(located, SqlDatabase)
         return SqlSource(spec, located)
     assert isinstance(located, Path)
     if isinstance(spec, CsvSourceSpec):
         return CsvSource(spec, located)
-    return JsonlSource(spec, located)
+    return JsonlSource(spec, located, require_account=filtered)
 
 
 __all__ = [

@@ -147,11 +147,17 @@ def _header_positions(
 
 
 class JsonlSource:
-    """`spec`'s file, found at `path` (the spec's path resolved inside its root)."""
+    """`spec`'s file, found at `path` (the spec's path resolved inside its root).
 
-    def __init__(self, spec: JsonlSourceSpec, path: Path) -> None:
+    JSON objects need not share keys, so no save can check the account column; with
+    `require_account` (the integration filters by account) an object without it stops the
+    read, rather than pass a record whose account no filter could see.
+    """
+
+    def __init__(self, spec: JsonlSourceSpec, path: Path, require_account: bool = False) -> None:
         self.spec = spec
         self.path = path
+        self.require_account = require_account and spec.account_column is not None
 
     @property
     def description(self) -> str:
@@ -180,6 +186,11 @@ class JsonlSource:
                 if not isinstance(values, dict):
                     raise SourceError(f"{self.description}: line {number} is "
                                       f"{type(values).__name__}, not a JSON object")
+                if self.require_account and account not in values:
+                    raise MissingColumn(
+                        f"{self.description}: line {number} has no account-id field "
+                        f"{account!r}, so the integration's account filters cannot be applied",
+                        field="source.account_column")
                 batch.append(SourceRecord(
                     key_text(values.get(key)),
                     key_text(values.get(account)) if account else None,
