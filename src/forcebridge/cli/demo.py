@@ -127,7 +127,8 @@ def _entity_sync(ctx: DemoContext, changes: int) -> bool:
     run sent exactly the changed rows."""
     database = ctx.data_dir / "billing.db"
     rows = billing.seed(database)
-    console.print(f"Billing database (SQLite, seeded afresh): {database}")
+    console.print(f"Billing database (SQLite, seeded afresh): {database}, granted to the "
+                  f"demo tenant as data source {demo_sync.SOURCE!r} (integrations name it)")
     seeded = Table()
     seeded.add_column("table", style="bold")
     seeded.add_column("rows", justify="right")
