@@ -1,7 +1,7 @@
 """granted data sources: inline SQL URLs and file paths become sources granted to their tenant
 
-Revision ID: 0007_granted_sources
-Revises: 0006
+Revision ID: 0008_granted_sources
+Revises: 0007
 Create Date: 2026-12-03 09:10:00.000000
 
 Every entity sync that gave its own SQL URL or file path is turned into one that names a
@@ -23,8 +23,8 @@ from alembic import op
 
 from forcebridge.store.types import IdColumn, SealedText, UTCDateTime, new_id, utcnow
 
-revision = "0007_granted_sources"
-down_revision = "0006"
+revision = "0008_granted_sources"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
