@@ -58,11 +58,15 @@ def old_store(rt: Runtime, files: Path) -> None:
         ])
 
 
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    (tmp_path / "files" / "sub").mkdir(parents=True)
+    return tmp_path / "files"
+
+
 def test_the_upgrade_turns_inline_sources_into_granted_ones(
-    settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+    settings: Settings, files: Path, caplog: pytest.LogCaptureFixture,
 ) -> None:
-    files = tmp_path / "files"
-    (files / "sub").mkdir(parents=True)
     rt = Runtime(settings)
     try:
         old_store(rt, files)
@@ -98,20 +102,21 @@ def test_the_upgrade_turns_inline_sources_into_granted_ones(
             assert data_sources.locate(rt, s, acme_id, first.source) == files / "a.csv"  # type: ignore[arg-type]
         migrate.downgrade(rt.db, "0006")  # and back: the inline sources return
         with rt.db.engine.connect() as conn:
-            rows = conn.execute(sa.text("SELECT name, config, source_url FROM integrations "
-                                        "ORDER BY name")).all()
-        assert any(r.source_url for r in rows)
+            rows = conn.execute(sa.text("SELECT name, config, source_url FROM integrations")).all()
+        [sql] = [r for r in rows if r.name == "Billing DB"]
+        assert rt.vault.open(sql.source_url) == f"sqlite:///{files / 'billing.db'}"
+        assert "acme-billing-db" not in str(sql.config)
+        paths = sorted(str(c).count(str(files)) for c in (r.config for r in rows))
+        assert paths == [0, 0, 1, 1, 1]  # the three files again by their absolute path
     finally:
         rt.close()
 
 
 def test_db_upgrade_says_which_sources_were_converted(
-    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    settings: Settings, files: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from forcebridge.cli import app
 
-    files = tmp_path / "files"
-    (files / "sub").mkdir(parents=True)
     rt = Runtime(settings)
     try:
         old_store(rt, files)
