@@ -38,8 +38,15 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from forcebridge.runtime import Runtime
-from forcebridge.services import authorization, connections, integration_saves, tenants
+from forcebridge.services import (
+    authorization,
+    connections,
+    data_sources,
+    integration_saves,
+    tenants,
+)
 from forcebridge.services.connections import ConnectionInput
+from forcebridge.services.data_sources import DataSourceInput
 from forcebridge.services.integrations import IntegrationInput
 from forcebridge.settings import Settings
 from forcebridge.store.runs import Run
@@ -112,9 +119,13 @@ def one_sync(contacts: int, accounts: int, grouped: bool) -> dict[str, Any]:
                     password=user.password, security_token=user.security_token,
                     concurrency=10,
                 ), actor="bench")  # fmt: skip
+                data_sources.create(rt, s, DataSourceInput(
+                    name="bench files", kind="files", root=str(folder)), actor="bench")
+                data_sources.grant(s, "bench files", tenant_id, actor="bench")
             asyncio.run(authorization.authorize(rt, tenant_id, CONNECTION))
             config = {
-                "source": {"kind": "csv", "path": str(source), "key_column": "id"},
+                "source": {"kind": "csv", "name": "bench files", "path": source.name,
+                           "key_column": "id"},
                 "mapping": {
                     "target": {"object": "Contact", "external_id_field": "External_Id__c"},
                     "mappings": [

@@ -56,6 +56,23 @@ def old_store(rt: Runtime, files: Path) -> None:
             _integration(globex, "pushed",
                          {"kind": "push", "key_column": "number"}),
         ])
+        # what hangs off an integration must survive its table being altered
+        sync_state = sa.Table("sync_state", meta, autoload_with=rt.db.engine)
+        [first] = conn.execute(sa.select(integrations_t.c.id).where(
+            integrations_t.c.name == "invoices", integrations_t.c.tenant_id == acme)).all()
+        conn.execute(sync_state.insert(), _filled(sync_state, integration_id=first.id, key="K-1",
+                                                  hash="h", salesforce_id="a00"))
+
+
+def _filled(table: sa.Table, **values: object) -> dict[str, object]:
+    """`values` with every other non-nullable column of `table` given a plain value."""
+    filler: dict[str, object] = {}
+    for column in table.columns:
+        if not column.nullable and column.name not in values:
+            python = getattr(column.type, "python_type", str)
+            filler[column.name] = {int: 0, bool: True}.get(python, utcnow()
+                                                          if "at" in column.name else "x")
+    return filler | values
 
 
 @pytest.fixture
@@ -72,6 +89,8 @@ def test_the_upgrade_turns_inline_sources_into_granted_ones(
         old_store(rt, files)
         with caplog.at_level(logging.WARNING, logger="forcebridge.migrations"):
             migrate.upgrade(rt.db)
+        with rt.db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT key FROM sync_state")).scalars().all() == ["K-1"]
         logged = [r.getMessage() for r in caplog.records if r.name == "forcebridge.migrations"]
         assert len(logged) == 3 and all("converted an inline source" in m for m in logged)
         with rt.db.session() as s:

@@ -1,7 +1,7 @@
 """granted data sources: inline SQL URLs and file paths become sources granted to their tenant
 
-Revision ID: 0008_granted_sources
-Revises: 0007
+Revision ID: 0010_granted_sources
+Revises: 0009
 Create Date: 2026-12-03 09:10:00.000000
 
 Every entity sync that gave its own SQL URL or file path is turned into one that names a
@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sqlite3
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,8 +24,8 @@ from alembic import op
 
 from forcebridge.store.types import IdColumn, SealedText, UTCDateTime, new_id, utcnow
 
-revision = "0008_granted_sources"
-down_revision = "0007"
+revision = "0010_granted_sources"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
@@ -84,8 +85,18 @@ def upgrade() -> None:
         op.f("ix_data_source_grants_tenant_id"), "data_source_grants", ["tenant_id"], unique=False
     )
     _convert(op.get_bind())
-    with op.batch_alter_table("integrations") as batch:
-        batch.drop_column("source_url")
+    _drop_source_url(op.get_bind())
+
+
+def _drop_source_url(conn: sa.Connection) -> None:
+    """Drop the column in place. On SQLite a batch rebuild would drop the integrations table,
+    and with foreign keys on, that cascades to every run, event and sync state."""
+    if conn.dialect.name == "sqlite":
+        if sqlite3.sqlite_version_info < (3, 35):
+            raise RuntimeError("upgrading needs SQLite 3.35 or newer (ALTER TABLE DROP COLUMN)")
+        op.execute("ALTER TABLE integrations DROP COLUMN source_url")
+    else:
+        op.drop_column("integrations", "source_url")
 
 
 def _convert(conn: sa.Connection) -> None:
@@ -141,8 +152,7 @@ def _convert(conn: sa.Connection) -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("integrations") as batch:
-        batch.add_column(sa.Column("source_url", SealedText(), nullable=True))
+    op.add_column("integrations", sa.Column("source_url", SealedText(), nullable=True))
     conn = op.get_bind()
     sources = {r.name: r for r in conn.execute(sa.select(_sources)).all()}
     for row in conn.execute(
