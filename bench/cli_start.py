@@ -26,7 +26,8 @@ from pathlib import Path
 BIN = Path(sys.executable).parent
 TARGETS = {"help": 2.0, "runs_list": 3.0}
 CONFIG = {
-    "source": {"kind": "csv", "path": "HOME/invoices.csv", "key_column": "number"},
+    "source": {"kind": "csv", "name": "bench files", "path": "invoices.csv",
+               "key_column": "number"},
     "mapping": {
         "target": {"object": "Invoice__c", "external_id_field": "Invoice_Number__c"},
         "mappings": [{"field": "Invoice_Number__c", "column": "number"},
@@ -54,8 +55,9 @@ def main() -> None:
         cli = str(BIN / "forcebridge")
         # a database at head with one tenant and one integration to list runs of
         Path(home, "invoices.csv").write_text("number,amount\nINV-1,12.50\n")
-        Path(home, "invoices.json").write_text(json.dumps(CONFIG).replace("HOME", home))
+        Path(home, "invoices.json").write_text(json.dumps(CONFIG))
         for argv in (["tenants", "create", "acme"],
+                     ["sources", "add", "bench files", "--root", home, "--grant", "acme"],
                      ["integrations", "create", "-n", "invoices", "-k", "entity_sync", "-t",
                       "acme", "-f", str(Path(home, "invoices.json"))]):
             subprocess.run([cli, *argv], env=env, check=True, capture_output=True)

@@ -248,7 +248,7 @@ async def _work(job: Job, progress: RunProgress | None, found: Reconciliation) -
     config, client, rt = job.loaded.config, job.loaded.client, job.rt
     mode, counts, iid = config.mode, job.counts, job.loaded.integration_id
     org_id = await job.reach_org()
-    source = open_for(rt, iid, config)
+    source = open_for(rt, job.loaded.tenant_id, iid, config)
     reader = _Reader()
     prepared = None
     writer = Writer(client, config.mapping, mode, rt.settings.run_write_attempts,

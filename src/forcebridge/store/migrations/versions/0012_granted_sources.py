@@ -1,7 +1,7 @@
 """granted data sources: inline SQL URLs and file paths become sources granted to their tenant
 
-Revision ID: 0010_granted_sources
-Revises: 0009
+Revision ID: 0012_granted_sources
+Revises: 0011_connection_ca_bundle
 Create Date: 2026-12-03 09:10:00.000000
 
 Every entity sync that gave its own SQL URL or file path is turned into one that names a
@@ -24,8 +24,8 @@ from alembic import op
 
 from forcebridge.store.types import IdColumn, SealedText, UTCDateTime, new_id, utcnow
 
-revision = "0010_granted_sources"
-down_revision = "0009"
+revision = "0012_granted_sources"
+down_revision = "0011_connection_ca_bundle"
 branch_labels = None
 depends_on = None
 
