@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import SecretStr
+from sqlalchemy.orm import Session
 
 from forcebridge.runtime import Runtime
 from forcebridge.services import data_sources
@@ -30,3 +31,13 @@ def grant_sql(rt: Runtime, tenant_id: str, url: str, name: str = "db", **kw: obj
     """A SQL database at `url` granted to the tenant (shared when already registered)."""
     return _register(rt, tenant_id,
                      DataSourceInput(name=name, kind="sql", url=SecretStr(url), **kw))
+
+
+def grant_files_in(session: Session, rt: Runtime, tenant_id: str, root: Path,
+                   name: str = "files") -> str:
+    """As `grant_files`, inside the caller's transaction (the tenant may be new in it)."""
+    found = session.query(DataSource).filter_by(name=name).one_or_none()
+    source = found or data_sources.create(
+        rt, session, DataSourceInput(name=name, kind="files", root=str(root)))
+    data_sources.grant(session, source.id, tenant_id)
+    return source.name

@@ -27,6 +27,7 @@ from forcebridge.store.runs import Run
 from forcebridge.store.types import utcnow
 from tests.conftest import bearer
 from tests.emulated_org import connected_tenant
+from tests.granted import grant_files_in
 from tests.mail import Inbox, smtp_server
 from tests.runs.conftest import invoice_config, invoice_rows, write_csv
 from tests.salesforce.emulated import on_socket
@@ -55,6 +56,7 @@ def used(runtime: Runtime, tmp_path: Path) -> Iterator[Used]:
             ops = users.create(s, tenant_id, "Ops", "ops@acme.example").id
             billing = users.create(s, tenant_id, "Billing", "billing@acme.example").id
             users.create(s, tenant_id, "Nobody", "nobody@acme.example")
+            grant_files_in(s, runtime, tenant_id, tmp_path)
             for name, notify, conn in (("invoices", [ops], "org"),
                                        ("payments", [ops, billing], "org"),
                                        ("spare", [ops], None)):

@@ -22,6 +22,7 @@ from forcebridge.store.sync_state import SyncState
 from forcebridge_emulator._org import Org
 from forcebridge_emulator._orgfile import demo_config, parse
 from tests.emulated_org import connect, connected_tenant
+from tests.granted import grant_files_in
 from tests.runs.conftest import invoice_config, invoice_rows, write_csv
 from tests.salesforce.emulated import Emulated, on_socket
 
@@ -75,6 +76,7 @@ def moved(runtime: Runtime, tmp_path: Path) -> Iterator[Moved]:
         with runtime.db.begin() as s:
             tenant_id = connected_tenant(s, runtime, a, connection="a")
             connect(s, runtime, tenant_id, b, "b")
+            grant_files_in(s, runtime, tenant_id, tmp_path)
             iid = integrations.create(
                 s, runtime.vault, tenant_id,
                 IntegrationInput(name="invoices", kind="entity_sync", connection="a",

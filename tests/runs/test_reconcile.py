@@ -24,6 +24,7 @@ from forcebridge.services.integrations import IntegrationInput
 from forcebridge.store.runs import Event, Run
 from forcebridge.store.sync_state import SyncState
 from tests.emulated_org import connected_tenant
+from tests.granted import grant_files
 from tests.runs.conftest import invoice_config, invoice_rows, write_csv
 from tests.salesforce.emulated import Emulated, on_socket
 
@@ -56,6 +57,7 @@ class Synced:
 
 
 def add_integration(rt: Runtime, tenant_id: str, csv: Path, **config: Any) -> str:
+    grant_files(rt, tenant_id, csv.parent)
     with rt.db.begin() as s:
         return integrations.create(
             s, rt.vault, tenant_id,
