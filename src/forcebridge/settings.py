@@ -47,6 +47,11 @@ class Settings(BaseSettings):
         "default: http://<bind_host>:<bind_port>.",
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    tenant: str | None = Field(
+        default=None,
+        description="The CLI's default tenant (name or id) when a command gets no --tenant; "
+        "unset, the only tenant is the default when there is exactly one.",
+    )
     api_client_token_ttl_seconds: int = Field(
         default=3600,
         ge=1,

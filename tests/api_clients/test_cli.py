@@ -54,7 +54,7 @@ def test_create_list_rotate_revoke(cli: Cli, tmp_path: Path) -> None:
         ).stdout
     )  # fmt: skip
     assert created["client_id"].startswith("fbc_") and created["client_secret"].startswith("fbcs_")
-    assert created["scopes"] == "events:write records:write"
+    assert created["scopes"] == ["events:write", "records:write"]
     assert created["token_url"].endswith("/oauth/token")
     listed = json.loads(cli("api-clients", "list", "-t", "Acme", "--json").stdout)
     assert [c["client_id"] for c in listed] == [created["client_id"]]

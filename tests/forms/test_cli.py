@@ -69,7 +69,7 @@ def test_url_posts_replay_and_rotate(live: tuple[Emulated, Runtime]) -> None:
     refused = _post(rt, hook["url"], {"surname": "Lamarr", "company": "MGM"})
     assert refused.status == "rejected"
     [row] = ok("posts", "web leads", "--status", "rejected")
-    assert row["id"] == refused.post_id and row["ignored"] == "surname"
+    assert row["id"] == refused.post_id and row["ignored"] == ["surname"]
 
     # fix the mapping, then replay every rejected post
     fixed = {**LEAD_FORM, "mappings": [{"field": "LastName", "column": "surname"},
@@ -92,7 +92,7 @@ def test_url_posts_replay_and_rotate(live: tuple[Emulated, Runtime]) -> None:
     assert _post(rt, rotated["url"], {"surname": "X", "company": "Y"}).status == "created"
 
     fields = {f["name"]: f for f in ok("fields", "web leads")}
-    assert fields["LastName"]["required"] and fields["LastName"]["mapped_from"] == "surname"
+    assert fields["LastName"]["required"] and fields["LastName"]["mapped_from"] == ["surname"]
 
 
 def test_replay_needs_ids_or_all_rejected(live: tuple[Emulated, Runtime]) -> None:

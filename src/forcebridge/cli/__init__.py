@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
+import typer.core
+from rich.text import Text
 
 from forcebridge.cli.lazy import Lazy, LazyGroup
 from forcebridge.cli.output import console_err
@@ -67,6 +70,17 @@ class _Root(LazyGroup):
     }
 
 
+_shown_type = typer.core.TyperOption.display_type_rich
+
+
+def _flag_without_type(self: typer.core.TyperOption, ctx: Any) -> str | None:
+    """Help shows a flag (`--json`, `--notify/--no-notify`) bare: it takes no value, so a
+    `<bool>` beside it only misleads."""
+    return None if self.is_flag else _shown_type(self, ctx)
+
+
+typer.core.TyperOption.display_type_rich = _flag_without_type  # type: ignore[method-assign]
+
 app = typer.Typer(
     name="forcebridge",
     cls=_Root,
@@ -97,10 +111,11 @@ def main() -> None:
         lines = [f"{d.get('field', '')}: {d.get('reason', '')}" for d in exc.details]
         if lines and exc.message == "; ".join(lines):
             # the message is only the details joined: one per line reads better
-            console_err.print("[red]error:[/red] " + lines[0])
-            lines = lines[1:]
+            first, lines = lines[0], lines[1:]
         else:
-            console_err.print(f"[red]error:[/red] {exc.message}")
+            first = exc.message
+        # never wrapped: a message may end in a command to paste
+        console_err.print(Text.assemble(("error: ", "red"), first), soft_wrap=True)
         for line in lines:
-            console_err.print(f"  {line}")
+            console_err.print(Text(f"  {line}"), soft_wrap=True)
         sys.exit(1)

@@ -30,13 +30,11 @@ COLUMNS = (
     "last_used_at",
     "revoked_at",
 )
-RefArgument = typer.Argument(..., help="The client's id or its client id (fbc_...).")
+RefArgument = typer.Argument(..., help="The client's name, id or client id (fbc_...).")
 
 
 def _row(client: Any) -> dict[str, Any]:
-    row = as_row(client, COLUMNS)
-    row["scopes"] = " ".join(client.scopes)
-    return row
+    return {**as_row(client, COLUMNS), "scopes": list(client.scopes)}
 
 
 def _with_secret(issued: IssuedClient, rt: Runtime) -> dict[str, Any]:
@@ -57,7 +55,7 @@ def _show_secret(row: dict[str, Any], *, as_json: bool) -> None:
 @app.command("create")
 def create(
     name: str = typer.Argument(..., help="What calls with it, e.g. 'Acme org Named Credential'."),
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     scope: list[str] = typer.Option(
         ...,
         "--scope",
@@ -75,7 +73,7 @@ def create(
 
 
 @app.command("list")
-def list_(tenant: str = TenantOption, as_json: bool = JsonOption) -> None:
+def list_(tenant: str | None = TenantOption, as_json: bool = JsonOption) -> None:
     """List a tenant's API clients (never their secrets)."""
     with runtime().db.begin() as s:
         t = tenants.find(s, tenant)
@@ -88,7 +86,7 @@ def list_(tenant: str = TenantOption, as_json: bool = JsonOption) -> None:
 
 
 @app.command("rotate")
-def rotate(ref: str = RefArgument, tenant: str = TenantOption, as_json: bool = JsonOption) -> None:
+def rotate(ref: str = RefArgument, tenant: str | None = TenantOption, as_json: bool = JsonOption) -> None:
     """Issue a new secret: the old one fails at once, issued tokens live until they expire."""
     rt = runtime()
     with rt.db.begin() as s:
@@ -98,7 +96,7 @@ def rotate(ref: str = RefArgument, tenant: str = TenantOption, as_json: bool = J
 
 
 @app.command("revoke")
-def revoke(ref: str = RefArgument, tenant: str = TenantOption) -> None:
+def revoke(ref: str = RefArgument, tenant: str | None = TenantOption) -> None:
     """Revoke a client: its secret fails at once, issued tokens live until they expire."""
     with runtime().db.begin() as s:
         t = tenants.find(s, tenant)

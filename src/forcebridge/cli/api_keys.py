@@ -22,7 +22,7 @@ COLUMNS = ("id", "name", "prefix", "admin", "created_at", "last_used_at", "revok
 @app.command("create")
 def create(
     name: str = typer.Argument(..., help="What the key is for, e.g. 'billing backend'."),
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     admin: bool = typer.Option(False, "--admin", help="May manage tenants through the API."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -37,7 +37,7 @@ def create(
 
 
 @app.command("list")
-def list_(tenant: str = TenantOption, as_json: bool = JsonOption) -> None:
+def list_(tenant: str | None = TenantOption, as_json: bool = JsonOption) -> None:
     """List a tenant's API keys (prefixes only)."""
     with runtime().db.begin() as s:
         t = tenants.find(s, tenant)
@@ -51,7 +51,7 @@ def list_(tenant: str = TenantOption, as_json: bool = JsonOption) -> None:
 
 @app.command("revoke")
 def revoke(
-    key_id: str = typer.Argument(..., help="The key's id."), tenant: str = TenantOption
+    key_id: str = typer.Argument(..., help="The key's name, id or prefix (fbk_...)."), tenant: str | None = TenantOption
 ) -> None:
     """Revoke an API key at once."""
     with runtime().db.begin() as s:

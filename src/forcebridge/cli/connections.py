@@ -16,6 +16,7 @@ from forcebridge.cli.output import (
     emit_one,
     runtime,
     tenant_id,
+    url,
 )
 from forcebridge.services import authorization, connection_deletion, connections, tenants
 from forcebridge.services.connections import ConnectionInput
@@ -98,7 +99,7 @@ _BORROW = typer.Option(
 @app.command("add")
 def add(
     name: str = typer.Argument(..., help="A clear, distinguishable name, unique in the tenant."),
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     environment: str = typer.Option(
         "production", "--environment", "-e", help="production, sandbox or custom."
     ),
@@ -138,7 +139,7 @@ def add(
 @app.command("update")
 def update(
     connection: str = typer.Argument(..., help="Connection name or id."),
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     name: str | None = typer.Option(None, "--name", help="New name."),
     environment: str | None = _ENV,
     login_url: str | None = _LOGIN,
@@ -171,7 +172,7 @@ def update(
 
 
 @app.command("list")
-def list_(tenant: str = TenantOption, as_json: bool = JsonOption) -> None:
+def list_(tenant: str | None = TenantOption, as_json: bool = JsonOption) -> None:
     """List a tenant's connections with their status."""
     with runtime().db.begin() as s:
         t = tenants.find(s, tenant)
@@ -182,7 +183,7 @@ def list_(tenant: str = TenantOption, as_json: bool = JsonOption) -> None:
 @app.command("show")
 def show(
     connection: str = typer.Argument(..., help="Connection name or id."),
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Show one connection (secrets only as set / not set)."""
@@ -194,7 +195,7 @@ def show(
 @app.command("delete")
 def delete(
     connection: str = typer.Argument(..., help="Connection name or id."),
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     force: bool = typer.Option(
         False, "--force",
         help="Delete it even though integrations use it: they are disconnected (and stop "
@@ -212,24 +213,29 @@ def delete(
 
 
 def _show_outcome(outcome: authorization.Outcome, as_json: bool) -> None:
+    """The connection; the URL to open (web-server flow) whole on its own line; exit 1 when
+    the connection is not authorized and no URL is waiting to be opened."""
     row = dict(outcome.connection)
-    if outcome.authorization_url:
-        row["authorization_url"] = outcome.authorization_url
-    emit_one(row, as_json=as_json)
     if as_json:
-        return
-    if outcome.authorization_url:
-        console.print(
-            "Open the authorization URL in a browser; Salesforce then calls back this server."
-        )
-    elif row["status"] != "authorized":
+        if outcome.authorization_url:
+            row["authorization_url"] = outcome.authorization_url
+        emit_one(row, as_json=True)
+    else:
+        emit_one(row, as_json=False)
+        if outcome.authorization_url:
+            console.print()
+            url(
+                "Open this URL in a browser and log in; Salesforce then calls back this server:",
+                outcome.authorization_url,
+            )
+    if not outcome.authorization_url and row["status"] != "authorized":
         raise typer.Exit(1)
 
 
 @app.command("authorize")
 def authorize(
     connection: str = typer.Argument(..., help="Connection name or id."),
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Save & authorize: log in, record the org identity (web-server flow: print the URL to open)."""
@@ -242,7 +248,7 @@ def authorize(
 @app.command("test")
 def test(
     connection: str = typer.Argument(..., help="Connection name or id."),
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Authenticate with the stored credentials now and update the status."""

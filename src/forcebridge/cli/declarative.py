@@ -70,7 +70,7 @@ def apply(
     file: Path = typer.Option(
         ..., "-f", "--file", exists=True, dir_okay=False, help="YAML file of integrations."
     ),
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Validate and check against the orgs; change nothing."
     ),
@@ -90,7 +90,7 @@ def apply(
 
 
 def export(
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     output: Path | None = typer.Option(
         None, "--output", "-o", dir_okay=False, help="Write here instead of standard output."
     ),

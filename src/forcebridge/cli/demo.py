@@ -19,12 +19,13 @@ import anyio
 import httpx
 import typer
 from rich.panel import Panel
-from rich.table import Table
+from rich.text import Text
 from sqlalchemy import select
 
-from forcebridge.cli.output import console, runtime
+from forcebridge.cli.listing import Listing
+from forcebridge.cli.output import console, runtime, table
 from forcebridge.cli.serve import serve_runtime
-from forcebridge.demo import billing
+from forcebridge.demo import billing, next_steps
 from forcebridge.demo import sync as demo_sync
 from forcebridge.demo.context import DemoContext
 from forcebridge.demo.integrations import INTEGRATIONS, NAMESPACE
@@ -94,7 +95,7 @@ def demo(
     sent_only_changes = _entity_sync(context, changes)
     run_more(context)
     if not serve:
-        _next_steps(rt, issued.secret)
+        _next_steps(rt, tenant_name, issued.secret)
     if not sent_only_changes:
         raise typer.Exit(1)
     if serve:
@@ -129,12 +130,7 @@ def _entity_sync(ctx: DemoContext, changes: int) -> bool:
     rows = billing.seed(database)
     console.print(f"Billing database (SQLite, seeded afresh): {database}, granted to the "
                   f"demo tenant as data source {demo_sync.SOURCE!r} (integrations name it)")
-    seeded = Table()
-    seeded.add_column("table", style="bold")
-    seeded.add_column("rows", justify="right")
-    for table, count in rows.items():
-        seeded.add_row(table, str(count))
-    console.print(seeded)
+    table(Listing(("table", "rows"), [[t, str(n)] for t, n in rows.items()], right=("rows",)))
 
     demo_sync.reset(ctx.rt, ctx.tenant_id)
     # one event loop for every Salesforce call: the connection's pool belongs to it
@@ -182,31 +178,24 @@ async def _sync_twice(
 
 def _print_integrations(names: list[str]) -> None:
     prefix = str(NAMESPACE["prefix"])
-    table = Table(title=f"Entity sync integrations (namespace: managed package {prefix})")
-    for column in ("integration", "source table", "Salesforce object", "matched on", "mappings"):
-        table.add_column(column)
-    for item, name in zip(INTEGRATIONS, names, strict=True):
-        table.add_row(
-            name, item.table, apply_prefix(item.object, prefix),
-            apply_prefix(item.external_id, prefix), str(len(item.mappings)),
-        )  # fmt: skip
-    console.print(table)
+    table(Listing(
+        ("integration", "source table", "Salesforce object", "matched on", "mappings"),
+        [[name, item.table, apply_prefix(item.object, prefix),
+          apply_prefix(item.external_id, prefix), str(len(item.mappings))]
+         for item, name in zip(INTEGRATIONS, names, strict=True)],
+        f"Entity sync integrations (namespace: managed package {prefix})", right=("mappings",),
+    ))  # fmt: skip
 
 
 def _print_runs(title: str, runs: list[RunSummary]) -> None:
-    table = Table(title=title)
-    table.add_column("integration", style="bold")
-    table.add_column("status")
-    for column in ("read", "created", "updated", "unchanged", "failed", "API calls", "seconds"):
-        table.add_column(column, justify="right")
-    for r in runs:
-        style = "green" if r.status == "succeeded" else "red"
-        table.add_row(
-            r.integration, f"[{style}]{r.status}[/{style}]", str(r.read), str(r.created),
-            str(r.updated), str(r.unchanged), str(r.failed), str(r.api_calls),
-            f"{r.seconds:.2f}",
-        )  # fmt: skip
-    console.print(table)
+    counts = ("read", "created", "updated", "unchanged", "failed", "API calls", "seconds")
+    table(Listing(
+        ("integration", "status", *counts),
+        [[r.integration, Text(r.status, style="green" if r.status == "succeeded" else "red"),
+          str(r.read), str(r.created), str(r.updated), str(r.unchanged), str(r.failed),
+          str(r.api_calls), f"{r.seconds:.2f}"] for r in runs],
+        title, right=counts,
+    ))  # fmt: skip
     for r in runs:
         if r.error:
             console.print(f"[red]{r.integration}: {r.error}[/red]")
@@ -269,29 +258,22 @@ def _print(
             title="forcebridge demo: store",
         )
     )
-    identity = Table(
-        title=f"Connection {conn['name']!r}: {conn['auth_flow']}, status {conn['status']}"
-    )
-    identity.add_column("org identity", style="bold")
-    identity.add_column("value")
-    for label, key_ in (("org id", "org_id"), ("user", "salesforce_username"), ("user id", "salesforce_user_id"),
-                        ("instance", "instance_url"), ("authorized at", "authorized_at"), ("reason", "status_reason")):  # fmt: skip
-        if conn.get(key_):
-            identity.add_row(label, str(conn[key_]))
-    console.print(identity)
-    account = Table(title="Account describe (live, through the connection)")
-    account.add_column("question", style="bold")
-    account.add_column("answer")
-    for label, value in describe.items():
-        account.add_row(label, str(value))
-    console.print(account)
+    shown = (("org id", "org_id"), ("user", "salesforce_username"), ("user id", "salesforce_user_id"),
+             ("instance", "instance_url"), ("authorized at", "authorized_at"), ("reason", "status_reason"))  # fmt: skip
+    table(Listing(
+        ("org identity", "value"),
+        [[label, str(conn[key_])] for label, key_ in shown if conn.get(key_)],
+        f"Connection {conn['name']!r}: {conn['auth_flow']}, status {conn['status']}",
+    ))  # fmt: skip
+    table(Listing(
+        ("question", "answer"), [[label, str(value)] for label, value in describe.items()],
+        "Account describe (live, through the connection)",
+    ))  # fmt: skip
 
 
-def _next_steps(rt: Runtime, key: str) -> None:
+def _next_steps(rt: Runtime, tenant: str, key: str) -> None:
     settings = rt.settings
     base = f"http://{settings.bind_host}:{settings.bind_port}"
-    console.print(
-        f"Next:  forcebridge serve    then  curl -H 'Authorization: Bearer {key}' {base}/api/v1/integrations\n"
-        f"       forcebridge demo --serve   keeps this org and opens the web console on its data\n"
-        f"       forcebridge emulator serve --tls   runs the same org on a socket for any Salesforce client."
-    )
+    console.print("[bold]Next[/bold]")
+    for step in next_steps.closing(tenant, key, base):
+        console.print(Text(f"  {step.label}: {step.line}"), soft_wrap=True, highlight=False)

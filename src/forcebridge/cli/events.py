@@ -18,7 +18,9 @@ from forcebridge.cli.output import (
     emit,
     emit_one,
     runtime,
+    suggest,
     tenant_id,
+    tenant_name,
 )
 from forcebridge.cli.runs import summary
 from forcebridge.services import events, retries
@@ -32,13 +34,14 @@ COLUMNS = ("id", "integration", "status", "record_key", "error_code", "message",
 _IDS = typer.Argument(..., help="Event ids (several allowed).")
 
 
-def _short(row: dict[str, Any], width: int = 60) -> dict[str, Any]:
-    """A row for a table: short id (`events show` takes it), the message's first line, how
-    many times it was seen and when last."""
-    message = row.get("message") or ""
-    first = message.splitlines()[0] if message else ""
-    if len(first) > width or first != message:
-        first = first[: width - 1] + "…"
+def _short(row: dict[str, Any]) -> dict[str, Any]:
+    """A row for a table: short id (`events show` takes it), the message's first line whole
+    (a word in it may be an API name; `events show` has the rest), how many times it was
+    seen and when last."""
+    lines = (row.get("message") or "").splitlines()
+    first = lines[0] if lines else ""
+    if len(lines) > 1:
+        first += " (more: events show)"
     last = row.get("last_seen_at")
     return {**row, "id": row["id"][:SHORT_ID], "message": first,
             "seen": row.get("occurrences") or 1,
@@ -47,7 +50,7 @@ def _short(row: dict[str, Any], width: int = 60) -> dict[str, Any]:
 
 @app.command("list")
 def list_events(
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     integration: str | None = typer.Option(None, "--integration", "-i", help="Name or id."),
     status: str = typer.Option("open", "--status", help="open, resolved, retried or all."),
     kind: str | None = typer.Option(None, "--kind", help="e.g. record_rejected, run_failed."),
@@ -68,13 +71,18 @@ def list_events(
     emit(rows if as_json else [_short(r) for r in rows], COLUMNS, as_json=as_json,
          title=None if as_json else f"{status} events")
     if found.next_cursor:
-        console_err.print(f"more events: add --cursor {found.next_cursor}")
+        more = ["events", "list", "--tenant", tenant_name(rt, tid), "--status", status]
+        for flag, value in (("--integration", integration), ("--kind", kind), ("--run", run)):
+            if value:
+                more += [flag, value]
+        suggest("more events", *more, "--limit", str(limit), "--cursor", found.next_cursor,
+                on=console_err)
 
 
 @app.command("show")
 def show(
-    event_id: str = typer.Argument(..., help="Event id."),
-    tenant: str = TenantOption,
+    event_id: str = typer.Argument(..., help="Event id (the short id of `events list` too)."),
+    tenant: str | None = TenantOption,
     as_json: bool = JsonOption,
 ) -> None:
     """One event, with the payload that was sent, pretty-printed."""
@@ -86,7 +94,6 @@ def show(
         emit_one(row, as_json=True)
         return
     payload = row.pop("payload")
-    row["fields"] = ", ".join(row["fields"])
     emit_one(row, as_json=False)
     if payload is not None:
         console.print("payload:", style="bold")
@@ -95,7 +102,7 @@ def show(
 
 @app.command("resolve")
 def resolve(
-    event_ids: list[str] = _IDS, tenant: str = TenantOption, as_json: bool = JsonOption
+    event_ids: list[str] = _IDS, tenant: str | None = TenantOption, as_json: bool = JsonOption
 ) -> None:
     """Mark events resolved (dealt with); already resolved or retried ones stay as they are."""
     rt = runtime()
@@ -107,7 +114,7 @@ def resolve(
 
 @app.command("retry")
 def retry(
-    event_ids: list[str] = _IDS, tenant: str = TenantOption, as_json: bool = JsonOption
+    event_ids: list[str] = _IDS, tenant: str | None = TenantOption, as_json: bool = JsonOption
 ) -> None:
     """Retry events by their kind: records are resent in a run of their own (shown), rejected
     form posts replayed, dead outbox messages made pending again."""
@@ -119,6 +126,6 @@ def retry(
         emit(done.items, columns, as_json=as_json, title=f"replayed {done.family.replace('_', ' ')}")
         return
     row = run_history.shown(rt.db, tid, done.run_id)
-    summary(row, as_json=as_json)
+    summary(row, as_json=as_json, tenant=tenant_name(rt, tid))
     if row["status"] != "succeeded":
         raise typer.Exit(1)

@@ -20,7 +20,7 @@ _ACTOR = "cli"
 
 
 @app.command("url")
-def url(integration: str = _INTEGRATION, tenant: str = TenantOption,
+def url(integration: str = _INTEGRATION, tenant: str | None = TenantOption,
         as_json: bool = JsonOption) -> None:
     """Show the hook URL to give the form tool (and the secret for HMAC signing)."""
     rt = runtime()
@@ -38,7 +38,7 @@ def url(integration: str = _INTEGRATION, tenant: str = TenantOption,
 
 
 @app.command("rotate-secret")
-def rotate_secret(integration: str = _INTEGRATION, tenant: str = TenantOption,
+def rotate_secret(integration: str = _INTEGRATION, tenant: str | None = TenantOption,
                   as_json: bool = JsonOption) -> None:
     """Replace the hook's secret; the old one stops working at once."""
     rt = runtime()
@@ -57,7 +57,7 @@ def rotate_secret(integration: str = _INTEGRATION, tenant: str = TenantOption,
 @app.command("posts")
 def list_posts(
     integration: str = _INTEGRATION,
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     status: str | None = typer.Option(
         None, "--status", help=f"Only posts in this state: {', '.join(posts.STATUSES)}."
     ),
@@ -70,8 +70,6 @@ def list_posts(
     with rt.db.begin() as s:
         found = manage.form_integration(s, tid, integration)
         rows = [posts.view(p) for p in posts.list_posts(s, found, status=status, limit=limit)]
-    for row in rows:
-        row["ignored"] = ", ".join(row["ignored"])
     emit(rows, ["id", "status", "salesforce_id", "received_at", "attempts", "ignored", "error"],
          as_json=as_json, title=f"posts to {integration}")
 
@@ -79,7 +77,7 @@ def list_posts(
 @app.command("replay")
 def replay(
     post_ids: list[str] | None = typer.Argument(None, help="Post ids to send again."),
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     all_rejected: bool = typer.Option(
         False, "--all-rejected", help="Every rejected post of --integration."
     ),
@@ -113,13 +111,11 @@ def replay(
 
 
 @app.command("fields")
-def fields(integration: str = _INTEGRATION, tenant: str = TenantOption,
+def fields(integration: str = _INTEGRATION, tenant: str | None = TenantOption,
            as_json: bool = JsonOption) -> None:
     """The fields the form can fill (createable ones), required ones marked."""
     rt = runtime()
     tid = find_tenant(rt, tenant)
     rows = anyio.run(lambda: integration_form_fields(rt, tid, integration))
-    for row in rows:
-        row["mapped_from"] = ", ".join(row["mapped_from"])
     emit(rows, ["name", "label", "type", "required", "mapped_from"], as_json=as_json,
          title=f"fields {integration} can fill")

@@ -87,7 +87,7 @@ def _show(view: dict[str, Any], as_json: bool) -> None:
     emit_one(view if as_json else _row(view), as_json=as_json)
 
 
-def _save(rt: Runtime, tenant: str, data: IntegrationInput, ref: str | None) -> dict[str, Any]:
+def _save(rt: Runtime, tenant: str | None, data: IntegrationInput, ref: str | None) -> dict[str, Any]:
     tid = tenant_id(rt, tenant)
     save = functools.partial(integration_saves.save, ref=ref, actor="cli")
     return anyio.run(save, rt, tid, data)
@@ -99,7 +99,7 @@ def create(
     kind: str = typer.Option(..., "--kind", "-k", help="entity_sync, inbound_form, event_publish."),
     config_file: Path = typer.Option(..., "--config-file", "-f", exists=True, dir_okay=False,
                                      help="The kind's configuration, YAML or JSON."),
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     connection: str | None = _CONNECTION,
     schedule: str | None = _SCHEDULE,
     notify: list[str] | None = _NOTIFY,
@@ -115,7 +115,7 @@ def create(
 @app.command("update")
 def update(
     integration: str = _REF,
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     name: str | None = typer.Option(None, "--name", "-n", help="New name."),
     connection: str | None = _CONNECTION,
     config_file: Path | None = _CONFIG,
@@ -130,7 +130,7 @@ def update(
 
 @app.command("list")
 def list_(
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     kind: str | None = typer.Option(None, "--kind", "-k", help="Only integrations of this kind."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -144,7 +144,7 @@ def list_(
 
 
 @app.command("show")
-def show(integration: str = _REF, tenant: str = TenantOption, as_json: bool = JsonOption) -> None:
+def show(integration: str = _REF, tenant: str | None = TenantOption, as_json: bool = JsonOption) -> None:
     """Show one integration (a SQL source's password masked)."""
     rt = runtime()
     with rt.db.begin() as s:
@@ -154,7 +154,7 @@ def show(integration: str = _REF, tenant: str = TenantOption, as_json: bool = Js
 
 
 @app.command("delete")
-def delete(integration: str = _REF, tenant: str = TenantOption) -> None:
+def delete(integration: str = _REF, tenant: str | None = TenantOption) -> None:
     """Delete an integration with its runs, events and sync state."""
     with runtime().db.begin() as s:
         t = tenants.find(s, tenant)
@@ -166,7 +166,7 @@ def delete(integration: str = _REF, tenant: str = TenantOption) -> None:
 def connect(
     integration: str = _REF,
     connection: str = typer.Argument(..., help="Connection name or id."),
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Attach or replace the connection (checked against its org first)."""
@@ -176,14 +176,14 @@ def connect(
 
 @app.command("disconnect")
 def disconnect(
-    integration: str = _REF, tenant: str = TenantOption, as_json: bool = JsonOption
+    integration: str = _REF, tenant: str | None = TenantOption, as_json: bool = JsonOption
 ) -> None:
     """Detach the connection: the integration no longer runs until connected again."""
     _show(_save(runtime(), tenant, IntegrationInput(connection=""), integration), as_json)
 
 
 @app.command("enable")
-def enable(integration: str = _REF, tenant: str = TenantOption, as_json: bool = JsonOption) -> None:
+def enable(integration: str = _REF, tenant: str | None = TenantOption, as_json: bool = JsonOption) -> None:
     """Enable; the count of failed runs in a row starts again from 0."""
     rt = runtime()
     with rt.db.begin() as s:
@@ -197,7 +197,7 @@ def enable(integration: str = _REF, tenant: str = TenantOption, as_json: bool = 
 @app.command("disable")
 def disable(
     integration: str = _REF,
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     reason: str | None = typer.Option(None, "--reason", help="Why, shown with the integration."),
     as_json: bool = JsonOption,
 ) -> None:

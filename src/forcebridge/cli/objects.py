@@ -16,7 +16,7 @@ app = typer.Typer(no_args_is_help=True)
 @app.command("list")
 def list_(
     connection: str = ConnectionOption,
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     search: str | None = typer.Option(
         None, "--search", "-s", help="Only objects whose name or label contains this text."
     ),
@@ -33,7 +33,7 @@ def list_(
 def fields(
     sobject: str = typer.Argument(..., help="Object API name, e.g. Case."),
     connection: str = ConnectionOption,
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     purpose: str | None = typer.Option(
         None,
         "--for",

@@ -32,7 +32,7 @@ def publish(
     idempotency_key: str | None = typer.Option(
         None, "--idempotency-key", help="Publish once per key, however often this runs."
     ),
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Store one event in the outbox (delivered by `serve` or `outbox deliver`)."""
@@ -60,7 +60,7 @@ def list_messages(
     status: str | None = typer.Option(None, "--status", help="pending, delivered or dead."),
     key: str | None = typer.Option(None, "--key", help="Only this event key."),
     limit: int = typer.Option(100, "--limit", help="At most this many (oldest first)."),
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     as_json: bool = JsonOption,
 ) -> None:
     """An integration's outbox messages, oldest first."""
@@ -79,7 +79,7 @@ def list_messages(
 @app.command("replay")
 def replay(
     ids: list[int] = typer.Argument(..., help="Outbox message ids (dead ones)."),
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Make dead messages pending again (attempts reset); they are delivered on the next pass."""

@@ -1,15 +1,23 @@
-"""How the CLI prints: Rich tables for people, `--json` for programs, and the shared runtime."""
+"""How the CLI prints: listings that fit the terminal, `--json` for programs, the shared runtime.
+
+Every table goes through `forcebridge.cli.listing` (fits 80 columns without cutting an id, a URL
+or an API name; plain when piped). A URL the user must open is printed whole on its own line
+(`url`), and a suggested command is printed complete, tenant included, so it runs as pasted
+(`suggest`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
+
+from forcebridge.cli.listing import Listing, fields, render
+from forcebridge.suggested import command
 
 if TYPE_CHECKING:
     from forcebridge.runtime import Runtime
@@ -17,8 +25,23 @@ if TYPE_CHECKING:
 console = Console()
 console_err = Console(stderr=True)
 
+
+def _default_tenant(value: str | None) -> str | None:
+    """`--tenant` when given, else FORCEBRIDGE_TENANT; None leaves the choice to
+    `tenants.find` (the only tenant, when there is exactly one)."""
+    from forcebridge.settings import Settings
+
+    return value or Settings().tenant
+
+
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON instead of a table.")
-TenantOption = typer.Option(..., "--tenant", "-t", help="Tenant name or id.")
+TenantOption = typer.Option(
+    None,
+    "--tenant",
+    "-t",
+    help="Tenant name or id; default FORCEBRIDGE_TENANT, or the only tenant when there is one.",
+    callback=_default_tenant,
+)
 
 
 def runtime(*, migrate: bool = True) -> Runtime:
@@ -33,22 +56,25 @@ def runtime(*, migrate: bool = True) -> Runtime:
     return rt
 
 
-def tenant_id(rt: Runtime, tenant: str) -> str:
-    """The id of the tenant a user named (by name or id), for commands that then go async."""
+def tenant_id(rt: Runtime, tenant: str | None) -> str:
+    """The id of the tenant a user named (by name or id, or the default), for commands that
+    then go async."""
     from forcebridge.services import tenants
 
     with rt.db.begin() as s:
         return tenants.find(s, tenant).id
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
+def tenant_name(rt: Runtime, tenant: str | None) -> str:
+    """The name of the tenant meant, for suggestions that must run as printed."""
+    from forcebridge.services import tenants
+
+    with rt.db.begin() as s:
+        return tenants.find(s, tenant).name
+
+
+def _json(value: Any) -> None:
+    typer.echo(orjson.dumps(value, default=str, option=orjson.OPT_INDENT_2).decode())
 
 
 def emit(
@@ -57,29 +83,38 @@ def emit(
     *,
     as_json: bool,
     title: str | None = None,
+    right: Sequence[str] = (),
 ) -> None:
+    """Rows as JSON, or as a listing of `columns` (headers verbatim) that fits the terminal."""
     rows = list(rows)
     if as_json:
-        typer.echo(orjson.dumps(rows, default=str, option=orjson.OPT_INDENT_2).decode())
+        _json(rows)
         return
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column.replace("_", " "))
-    for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in columns))
-    console.print(table)
+    table(Listing(columns, [[row.get(c) for c in columns] for row in rows], title, right))
+
+
+def table(listing: Listing, *, on: Console | None = None) -> None:
+    """Print a listing that fits (`forcebridge.cli.listing.render`)."""
+    render(on or console, listing)
 
 
 def emit_one(row: dict[str, Any], *, as_json: bool) -> None:
+    """One record: JSON, or `key: value` lines with keys verbatim (API names as they are)."""
     if as_json:
-        typer.echo(orjson.dumps(row, default=str, option=orjson.OPT_INDENT_2).decode())
+        _json(row)
         return
-    table = Table(show_header=False)
-    table.add_column("field", style="bold")
-    table.add_column("value")
-    for key, value in row.items():
-        table.add_row(key.replace("_", " "), _cell(value))
-    console.print(table)
+    fields(console, row)
+
+
+def url(label: str, address: str) -> None:
+    """A URL the user must open: the label, then the URL whole on a line of its own."""
+    console.print(label, highlight=False)
+    typer.echo(address)
+
+
+def suggest(label: str, *argv: str, on: Console | None = None) -> None:
+    """`label: forcebridge ...` on one line, never wrapped: it runs as pasted."""
+    (on or console).print(Text(f"{label}: {command(*argv)}"), soft_wrap=True, highlight=False)
 
 
 def as_row(obj: Any, columns: Sequence[str]) -> dict[str, Any]:

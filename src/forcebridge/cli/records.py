@@ -84,7 +84,7 @@ def create(
     sobject: str = _OBJECT,
     values: list[str] | None = _VALUES,
     connection: str = ConnectionOption,
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     json_body: str | None = _JSON_BODY,
     as_json: bool = JsonOption,
 ) -> None:
@@ -101,7 +101,7 @@ def get(
     sobject: str = _OBJECT,
     key: str = typer.Argument(..., help="Record id, or the value of the --by field."),
     connection: str = ConnectionOption,
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     by: str | None = typer.Option(
         None, "--by", help="Look up by this id-lookup field instead of the id, e.g. CaseNumber."
     ),
@@ -130,7 +130,7 @@ def update(
     key: str = typer.Argument(..., help="Record id, or the external id value with --by."),
     values: list[str] | None = _VALUES,
     connection: str = ConnectionOption,
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     by: str | None = typer.Option(
         None, "--by", help="Find the record by this external id field; never creates one."
     ),
@@ -154,7 +154,7 @@ def upsert(
     key: str = typer.Argument(..., help="The external id value."),
     values: list[str] | None = _VALUES,
     connection: str = ConnectionOption,
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     by: str = typer.Option(..., "--by", help="The external id field, e.g. External_Id__c."),
     json_body: str | None = _JSON_BODY,
     as_json: bool = JsonOption,
@@ -172,7 +172,7 @@ def delete(
     sobject: str = _OBJECT,
     record_id: str = typer.Argument(..., help="Record id."),
     connection: str = ConnectionOption,
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
 ) -> None:
     """Delete one record by id."""
     rt = runtime()

@@ -23,8 +23,9 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-from rich.table import Table
+from rich.text import Text
 
+from forcebridge.cli.listing import Listing
 from forcebridge.cli.output import (
     JsonOption,
     TenantOption,
@@ -33,7 +34,10 @@ from forcebridge.cli.output import (
     emit,
     emit_one,
     runtime,
+    suggest,
+    table,
     tenant_id,
+    tenant_name,
 )
 from forcebridge.services import runs as run_history
 from forcebridge.services.pages import DEFAULT_LIMIT, MAX_LIMIT, SHORT_ID
@@ -69,54 +73,41 @@ class ProgressBar:
 
 
 def _run_table(rows: list[dict[str, Any]], title: str) -> None:
-    """Runs as a table that fits 80 columns: short ids (`runs show` takes them) and the main
-    counts; `runs show` and `--json` have everything."""
-    table = Table(title=title)
-    table.add_column("run", no_wrap=True)
-    table.add_column("started", no_wrap=True)
-    table.add_column("status")
-    for name in TABLE_COUNTS:
-        table.add_column(name, justify="right")
-    for row in rows:
-        table.add_row(
-            row["id"][:SHORT_ID], row["started_at"].strftime("%m-%d %H:%M"), row["status"],
-            *(f"{row['counts'][name]:,}" for name in TABLE_COUNTS),
-        )
-    console.print(table)
+    """Runs with short ids (`runs show` takes them) and the main counts; `runs show` and
+    `--json` have everything."""
+    table(Listing(
+        ("run", "started", "status", *TABLE_COUNTS),
+        [[row["id"][:SHORT_ID], row["started_at"].strftime("%m-%d %H:%M"), row["status"],
+          *(f"{row['counts'][name]:,}" for name in TABLE_COUNTS)] for row in rows],
+        title, right=TABLE_COUNTS,
+    ))  # fmt: skip
 
 
-def summary(row: dict[str, Any], *, as_json: bool) -> None:
-    """A run's summary: one table of what it did (or the view as JSON)."""
+def summary(row: dict[str, Any], *, as_json: bool, tenant: str) -> None:
+    """A run's summary: what it did (or the view as JSON); its events as a command to paste."""
     if as_json:
         emit_one(row, as_json=True)
         return
     status = row["status"]
     colour = {"succeeded": "green", "partial": "yellow", "failed": "red"}.get(status, "cyan")
-    table = Table(title=f"run of {row['integration']}: [{colour}]{status}[/{colour}]",
-                  show_header=False)
-    table.add_column("", style="bold")
-    table.add_column("", justify="right")
-    for name, value in row["counts"].items():
-        table.add_row(name, f"{value:,}")
-    for name, value in (row.get("reconciliation") or {}).items():
-        if name != "read_with":
-            table.add_row(name.replace("_", " "), f"{value:,}")
-    table.add_row("API calls", f"{row['api_calls']:,}")
-    table.add_row("events", f"{row['events'] or 0:,}")
+    lines: list[list[Any]] = [[name, f"{value:,}"] for name, value in row["counts"].items()]
+    lines += [[name.replace("_", " "), f"{value:,}"]
+              for name, value in (row.get("reconciliation") or {}).items() if name != "read_with"]
+    lines += [["API calls", f"{row['api_calls']:,}"], ["events", f"{row['events'] or 0:,}"]]
     if row["duration_seconds"] is not None:
-        table.add_row("seconds", f"{row['duration_seconds']:.1f}")
-    table.add_row("trigger", row["trigger"])
-    table.add_row("run id", row["id"])
-    console.print(table)
+        lines.append(["seconds", f"{row['duration_seconds']:.1f}"])
+    lines += [["trigger", row["trigger"]], ["run id", row["id"]]]
+    title = f"run of {row['integration']}: [{colour}]{status}[/{colour}]"
+    table(Listing(("", "value"), lines, title, right=("value",), header=False))
     if row["error"]:
-        console.print(f"[red]error:[/red] {row['error']}")
+        console.print(Text.assemble(("error: ", "red"), str(row["error"])))
     if row["events"]:
-        console.print(f"see them with: forcebridge events list --run {row['id']}")
+        suggest("see them with", "events", "list", "--run", row["id"], "--tenant", tenant)
 
 
 def run(
     integration: str = _INTEGRATION,
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     full: bool = typer.Option(
         False, "--full",
         help="Read every row, also of a SQL source with a cursor column: finds rows changed "
@@ -160,14 +151,14 @@ def run(
                 )
             )
     row = run_history.shown(rt.db, tid, run_id)
-    summary(row, as_json=as_json)
+    summary(row, as_json=as_json, tenant=tenant_name(rt, tid))
     if row["status"] != "succeeded":
         raise typer.Exit(1)
 
 
 def plan(
     integration: str = _INTEGRATION,
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Check an integration against the org and its source, writing nothing: every problem
@@ -192,12 +183,12 @@ def plan(
         if report.org_id is not None:
             console.print(f"org {report.org_id}: its sync state holds "
                           f"{report.state_records:,} record(s) of this integration")
-        counts = Table(title="a run would", show_header=False)
-        counts.add_column("", style="bold")
-        counts.add_column("", justify="right")
-        for name in ("send", "create", "update", "unchanged", "delete", "filtered", "invalid"):
-            counts.add_row(name, f"{getattr(report, f'would_{name}'):,}")
-        console.print(counts)
+        names = ("send", "create", "update", "unchanged", "delete", "filtered", "invalid")
+        table(Listing(
+            ("", "records"),
+            [[name, f"{getattr(report, f'would_{name}'):,}"] for name in names],
+            "a run would", right=("records",), header=False,
+        ))  # fmt: skip
         if not report.problems:
             console.print(f"a run with --reconcile: about {report.reconcile_api_calls:,} API "
                           "calls (more when records are missing or drifted)")
@@ -208,7 +199,7 @@ def plan(
 @app.command("list")
 def list_runs(
     integration: str = _INTEGRATION,
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     limit: int = typer.Option(DEFAULT_LIMIT, "--limit", min=1, max=MAX_LIMIT),
     cursor: str | None = typer.Option(None, "--cursor", help="Continue after a previous page."),
     as_json: bool = JsonOption,
@@ -224,17 +215,20 @@ def list_runs(
     else:
         _run_table(rows, f"runs of {integration}")
     if found.next_cursor:
-        console_err.print(f"more runs: add --cursor {found.next_cursor}")
+        suggest(
+            "more runs", "runs", "list", integration, "--tenant", tenant_name(rt, tid),
+            "--limit", str(limit), "--cursor", found.next_cursor, on=console_err,
+        )  # fmt: skip
 
 
 @app.command("show")
 def show(
-    run_id: str = typer.Argument(..., help="Run id."),
-    tenant: str = TenantOption,
+    run_id: str = typer.Argument(..., help="Run id (the short id of `runs list` too)."),
+    tenant: str | None = TenantOption,
     as_json: bool = JsonOption,
 ) -> None:
     """One run: trigger, timing, status, counts, API calls, events."""
     rt = runtime()
     tid = tenant_id(rt, tenant)
     row = run_history.shown(rt.db, tid, run_id)
-    summary(row, as_json=as_json)
+    summary(row, as_json=as_json, tenant=tenant_name(rt, tid))

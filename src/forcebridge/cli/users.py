@@ -33,7 +33,7 @@ def _row(user: User) -> dict[str, Any]:
 def add(
     name: str = typer.Argument(..., help="The person's name."),
     email: str = typer.Argument(..., help="Where notifications go."),
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     notify: bool = typer.Option(
         True, "--notify/--no-notify", help="Receive failure notifications."
     ),
@@ -73,7 +73,7 @@ def set_password(
 
 
 @app.command("list")
-def list_(tenant: str = TenantOption, as_json: bool = JsonOption) -> None:
+def list_(tenant: str | None = TenantOption, as_json: bool = JsonOption) -> None:
     """List a tenant's users."""
     with runtime().db.begin() as s:
         t = tenants.find(s, tenant)
@@ -87,7 +87,7 @@ def list_(tenant: str = TenantOption, as_json: bool = JsonOption) -> None:
 
 @app.command("remove")
 def remove(
-    user_id: str = typer.Argument(..., help="The user's id."), tenant: str = TenantOption
+    user_id: str = typer.Argument(..., help="The user's email, name or id."), tenant: str | None = TenantOption
 ) -> None:
     """Remove a user from a tenant."""
     with runtime().db.begin() as s:

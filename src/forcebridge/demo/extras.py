@@ -13,8 +13,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import anyio
-from rich.table import Table
 
+from forcebridge.cli.listing import Listing, render
 from forcebridge.demo.context import DemoContext
 from forcebridge.demo.sync import reset
 from forcebridge.forms import manage
@@ -49,13 +49,8 @@ EVENTS = [
 ]  # fmt: skip
 
 
-def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*row)
-    return table
+def _table(title: str, columns: list[str], rows: list[list[str]]) -> Listing:
+    return Listing(columns, list(rows), title)
 
 
 # -- inbound form --------------------------------------------------------------------------
@@ -106,7 +101,7 @@ async def _forms(ctx: DemoContext) -> None:
     )  # fmt: skip
     rows = [[str(r.get(c)) for c in ("Id", "CaseNumber", "Subject", "Status", "SuppliedEmail")]
             for r in found]  # fmt: skip
-    ctx.console.print(_table(
+    render(ctx.console, _table(
         f"Case read back by CaseNumber = {number}",
         ["Id", "CaseNumber", "Subject", "Status", "SuppliedEmail"], rows,
     ))  # fmt: skip
@@ -122,7 +117,7 @@ async def _forms(ctx: DemoContext) -> None:
         rt, tenant, conn, "Account", "External_Id__c", ACCOUNT_KEY,
         ["Id", "External_Id__c", "Name", "Phone", "Description"],
     ))[0]  # fmt: skip
-    ctx.console.print(_table(
+    render(ctx.console, _table(
         f"Account updated by External_Id__c = {ACCOUNT_KEY} (id {saved.id})",
         ["External_Id__c", "Name", "Phone", "Description"],
         [[str(account.get(c)) for c in ("External_Id__c", "Name", "Phone", "Description")]],
@@ -147,7 +142,7 @@ def events_step(ctx: DemoContext) -> None:
             json.dumps(body.get("payload"), separators=(",", ":")),
             str(r["headers"].get("idempotency-key", ""))[:16],
         ])  # fmt: skip
-    ctx.console.print(_table(
+    render(ctx.console, _table(
         f"Events received by the org (POST {APEX_PATH})",
         ["key", "type", "payload", "Idempotency-Key"], rows,
     ))  # fmt: skip

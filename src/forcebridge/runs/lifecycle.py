@@ -31,12 +31,13 @@ from sqlalchemy.orm import Session
 from forcebridge import log, notifications
 from forcebridge.errors import Conflict
 from forcebridge.runtime import Runtime
-from forcebridge.services import audit, events
+from forcebridge.services import audit, events, tenants
 from forcebridge.services import integrations as integrations_service
 from forcebridge.store.integrations import Integration
 from forcebridge.store.models import User
 from forcebridge.store.runs import Run
 from forcebridge.store.types import new_id, utcnow
+from forcebridge.suggested import command
 
 FAILURE_STREAK_LIMIT = 10
 STALE_REASON = "the process running it stopped"
@@ -276,6 +277,11 @@ def _end(
     return [u.email for u in users if u is not None and u.tenant_id == integration.tenant_id]
 
 
+def _enable_command(session: Session, integration: Integration) -> str:
+    tenant = tenants.get(session, integration.tenant_id).name
+    return command("integrations", "enable", integration.name, "--tenant", tenant)
+
+
 def finish(
     rt: Runtime, run_id: str, counts: Counts, api_calls: int, failure: Failure | None
 ) -> str:
@@ -294,19 +300,22 @@ def finish(
             .values(running_run_id=None).execution_options(synchronize_session=False)
         )
         status, name, reason = run.status, integration.name, integration.disabled_reason
+        again = _enable_command(session, integration)
     log.event(_logger, "run ended", run_id=run_id, status=status, api_calls=api_calls,
               **counts.as_dict())
     if recipients:
-        _notify_disabled(rt, recipients, name, reason or "")
+        _notify_disabled(rt, recipients, name, reason or "", again)
     return status
 
 
-def _notify_disabled(rt: Runtime, recipients: list[str], name: str, reason: str) -> None:
+def _notify_disabled(
+    rt: Runtime, recipients: list[str], name: str, reason: str, again: str
+) -> None:
     notifications.send(
         rt.settings,
         recipients,
         f"[forcebridge] Integration {name!r} disabled itself",
         f"Integration {name!r} failed {FAILURE_STREAK_LIMIT} runs in a row and disabled "
         f"itself:\n\n  {reason}\n\nNo runs happen until someone fixes the cause and enables it "
-        f"again:\n  forcebridge integrations enable {name!r} --tenant <tenant>\n",
+        f"again:\n  {again}\n",
     )

@@ -23,8 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forcebridge import log
-from forcebridge.errors import Conflict, ForcebridgeError, InvalidInput, NotFound
-from forcebridge.services import audit, validation
+from forcebridge.errors import Conflict, ForcebridgeError, InvalidInput
+from forcebridge.services import audit, lookup, validation
 from forcebridge.services.access_tokens import (
     AccessClaims,
     InvalidToken,
@@ -128,14 +128,10 @@ def create(
 
 
 def get(session: Session, tenant_id: str, ref: str) -> ApiClient:
-    """A client of this tenant by its id or its public client id (`fbc_...`)."""
-    if ref.startswith(CLIENT_ID_PREFIX):
-        client = session.scalar(select(ApiClient).where(ApiClient.client_id == ref))
-    else:
-        client = session.get(ApiClient, ref)
-    if client is None or client.tenant_id != tenant_id:
-        raise NotFound(f"api client {ref} not found")
-    return client
+    """A client of this tenant by its id, its public client id (`fbc_...`) or its name."""
+    return lookup.one(
+        session, ApiClient, tenant_id, ref, what="api client", keys=("client_id", "name")
+    )
 
 
 def list_all(session: Session, tenant_id: str) -> list[ApiClient]:

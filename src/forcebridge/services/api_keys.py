@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forcebridge.errors import NotFound, Unauthenticated
-from forcebridge.services import audit, validation
+from forcebridge.errors import Unauthenticated
+from forcebridge.services import audit, lookup, validation
 from forcebridge.store.models import ApiKey
 from forcebridge.store.types import utcnow
 
@@ -71,10 +71,8 @@ def authenticate(session: Session, raw: str) -> ApiKey:
 
 
 def get(session: Session, tenant_id: str, key_id: str) -> ApiKey:
-    key = session.get(ApiKey, key_id)
-    if key is None or key.tenant_id != tenant_id:
-        raise NotFound(f"api key {key_id} not found")
-    return key
+    """A key of the tenant by id, name or prefix (`fbk_...`)."""
+    return lookup.one(session, ApiKey, tenant_id, key_id, what="api key", keys=("name", "prefix"))
 
 
 def list_all(session: Session, tenant_id: str) -> list[ApiKey]:

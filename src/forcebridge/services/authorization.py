@@ -28,9 +28,10 @@ from forcebridge.salesforce import (
     new_state,
     pkce_pair,
 )
-from forcebridge.services import audit, connections, users
+from forcebridge.services import audit, connections, tenants, users
 from forcebridge.store.connections import Connection
 from forcebridge.store.types import utcnow
+from forcebridge.suggested import command
 
 _logger = log.get("connections")
 T = TypeVar("T")
@@ -241,6 +242,7 @@ def mark_needs_reauthorization(
         conn.status, conn.status_reason = "needs_reauthorization", reason
         recipients = [u.email for u in users.notification_recipients(session, tenant_id)]
         name = conn.name
+        again = command("connections", "authorize", name, "--tenant", tenants.get(session, tenant_id).name)
         audit.record(
             session,
             actor="system",
@@ -258,7 +260,7 @@ def mark_needs_reauthorization(
             f"[forcebridge] Connection {name!r} needs to be authorized again",
             f"Salesforce no longer accepts the stored authorization of connection {name!r}\n"
             f"({reason}).\n\nNothing has been dropped: work waits until someone runs\n"
-            f"  forcebridge connections authorize {name!r} --tenant <tenant>\n"
+            f"  {again}\n"
             f"or clicks Authorize in the console.\n",
         )
     return view

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forcebridge.errors import Conflict, NotFound
+from forcebridge.errors import Conflict, InvalidInput, NotFound
 from forcebridge.services import audit, validation
 from forcebridge.store.models import Tenant
 
@@ -39,14 +39,31 @@ def get(session: Session, tenant_id: str) -> Tenant:
     return tenant
 
 
-def find(session: Session, id_or_name: str) -> Tenant:
-    """Look a tenant up by id or by name (what a CLI user types)."""
+def find(session: Session, id_or_name: str | None) -> Tenant:
+    """Look a tenant up by id or by name (what a CLI user types); None means the only tenant,
+    for installations that serve one customer."""
+    if id_or_name is None:
+        return _only(session)
     tenant = session.get(Tenant, id_or_name) or session.scalar(
         select(Tenant).where(Tenant.name == id_or_name)
     )
     if tenant is None:
         raise NotFound(f"tenant {id_or_name!r} not found")
     return tenant
+
+
+def _only(session: Session) -> Tenant:
+    found = list(session.scalars(select(Tenant).order_by(Tenant.name).limit(6)))
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        reason = "there is no tenant yet: create one with `forcebridge tenants create NAME`"
+    else:
+        names = ", ".join(repr(t.name) for t in found[:5]) + (", ..." if len(found) > 5 else "")
+        reason = (
+            f"several tenants exist ({names}): name one with --tenant or set FORCEBRIDGE_TENANT"
+        )
+    raise InvalidInput.field("tenant", reason)
 
 
 def list_all(session: Session) -> list[Tenant]:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forcebridge.errors import Conflict, InvalidInput, NotFound
-from forcebridge.services import audit, validation
+from forcebridge.services import audit, lookup, validation
 from forcebridge.store.console import ConsoleSession
 from forcebridge.store.models import User
 
@@ -53,10 +53,8 @@ def create(
 
 
 def get(session: Session, tenant_id: str, user_id: str) -> User:
-    user = session.get(User, user_id)
-    if user is None or user.tenant_id != tenant_id:
-        raise NotFound(f"user {user_id} not found")
-    return user
+    """A user of the tenant by id, email or name."""
+    return lookup.one(session, User, tenant_id, user_id, what="user", keys=("email", "name"))
 
 
 def find(session: Session, tenant_id: str, ref: str) -> User:
