@@ -188,7 +188,7 @@ def _print_integrations(names: list[str]) -> None:
 
 
 def _print_runs(title: str, runs: list[RunSummary]) -> None:
-    counts = ("read", "created", "updated", "unchanged", "failed", "API calls", "seconds")
+    counts = ("read", "created", "updated", "unchanged", "failed", "API calls", "secs")
     table(Listing(
         ("integration", "status", *counts),
         [[r.integration, Text(r.status, style="green" if r.status == "succeeded" else "red"),
@@ -276,4 +276,5 @@ def _next_steps(rt: Runtime, tenant: str, key: str) -> None:
     base = f"http://{settings.bind_host}:{settings.bind_port}"
     console.print("[bold]Next[/bold]")
     for step in next_steps.closing(tenant, key, base):
-        console.print(Text(f"  {step.label}: {step.line}"), soft_wrap=True, highlight=False)
+        console.print(Text(f"  {step.label}:"), highlight=False)
+        console.print(Text(f"    {step.line}"), soft_wrap=True, highlight=False)

@@ -101,9 +101,12 @@ def render(console: Console, listing: Listing) -> None:
     if found is None:
         _vertical(console, listing)
         return
+    if listing.title:
+        # above the table, not in it: a table's title wraps to the table's width
+        console.print(Text.from_markup(listing.title, style="bold"), highlight=False)
     table = Table(
-        title=listing.title, box=box.SIMPLE_HEAD, padding=(0, 0, 0, _GAP - 1), pad_edge=False,
-        show_edge=False, show_header=listing.header, title_justify="left",
+        box=box.SIMPLE_HEAD, padding=(0, 0, 0, _GAP - 1), pad_edge=False, show_edge=False,
+        show_header=listing.header,
     )
     for name, width in zip(listing.columns, found, strict=True):
         table.add_column(
@@ -118,7 +121,7 @@ def render(console: Console, listing: Listing) -> None:
 def _vertical(console: Console, listing: Listing) -> None:
     """Each row as `key: value` lines, rows apart by a blank line."""
     if listing.title:
-        console.print(listing.title)
+        console.print(Text.from_markup(listing.title, style="bold"), highlight=False)
     for n, row in enumerate(listing.texts()):
         if n:
             console.print()
@@ -159,7 +162,7 @@ def _wrap(text: Text, room: int | None) -> list[tuple[Text, bool]]:
     plain = text.plain
     if room is None or ("\n" not in plain and len(plain) <= room):
         return [(text, False)]
-    room = max(room, 20)
+    room = max(room, 1)
     lines: list[tuple[Text, bool]] = []
     offset = 0
     for raw in plain.split("\n"):

@@ -113,8 +113,11 @@ def url(label: str, address: str) -> None:
 
 
 def suggest(label: str, *argv: str, on: Console | None = None) -> None:
-    """`label: forcebridge ...` on one line, never wrapped: it runs as pasted."""
-    (on or console).print(Text(f"{label}: {command(*argv)}"), soft_wrap=True, highlight=False)
+    """`label:`, then the complete command on a line of its own, never wrapped: it runs as
+    pasted."""
+    out = on or console
+    out.print(f"{label}:", highlight=False, markup=False)
+    out.print(Text(f"  {command(*argv)}"), soft_wrap=True, highlight=False)
 
 
 def as_row(obj: Any, columns: Sequence[str]) -> dict[str, Any]:

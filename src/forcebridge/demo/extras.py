@@ -85,7 +85,7 @@ async def _forms(ctx: DemoContext) -> None:
         query=[], token=secret,
     )  # fmt: skip
     ctx.console.print(
-        f"Inbound form [bold]{FORM_NAME}[/bold]: POST /hooks/{hook_id[:8]}… → "
+        f"Inbound form [bold]{FORM_NAME}[/bold]: POST /hooks/{hook_id} → "
         f"{outcome.status} Case {outcome.salesforce_id}"
     )
     if outcome.status != "created" or outcome.salesforce_id is None:

@@ -1,8 +1,9 @@
 """What `forcebridge demo` suggests at its end: the one place that text lives.
 
 Every suggestion must work after the demo has exited. The demo's org lived in the demo's
-process and is gone, so nothing here runs an integration against it: the suggestions read what
-the demo stored (runs, events, integrations) and show the REST API and the emulator.
+process and is gone, so nothing here runs an integration against it (not even a scheduler:
+`serve --no-scheduler`): the suggestions read what the demo stored (runs, events,
+integrations) and show the REST API and the emulator.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def closing(tenant: str, api_key: str, base_url: str) -> list[Suggestion]:
         _forcebridge("what each run did", "runs", "list", first, "--tenant", tenant),
         _forcebridge("the integrations", "integrations", "list", "--tenant", tenant),
         _forcebridge("failures kept for you", "events", "list", "--tenant", tenant),
-        _forcebridge("the REST API and scheduler", "serve", serves=True),
+        # no scheduler: the demo's integrations are scheduled, and their org is gone
+        _forcebridge("the REST API", "serve", "--no-scheduler", serves=True),
         Suggestion(
             "then, while it serves",
             f"curl -H 'Authorization: Bearer {api_key}' {base_url}/api/v1/integrations",
