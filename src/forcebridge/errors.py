@@ -53,6 +53,14 @@ class InvalidInput(ForcebridgeError):
         return cls.from_details(details)
 
 
+class AuthorizationFailed(ForcebridgeError):
+    """Salesforce did not accept a connection's credentials; the connection keeps the reason
+    in its `status_reason`."""
+
+    code = "authorization_failed"
+    status = 422
+
+
 class NotFound(ForcebridgeError):
     code = "not_found"
     status = 404

@@ -53,10 +53,15 @@ def test_wrong_password_fails_with_salesforces_reason(
 ) -> None:
     h = bearer(admin_key)
     api_emu.post("/api/v1/connections", json=conn_body(emu, "org", password="wrong"), headers=h)
-    body = api_emu.post("/api/v1/connections/org/authorize", headers=h).json()
+    answer = api_emu.post("/api/v1/connections/org/authorize", headers=h)
+    assert answer.status_code == 422 and "wrong" not in answer.text
+    error = answer.json()["error"]
+    assert error["code"] == "authorization_failed"
+    assert error["details"] == [{"field": "connection", "status": "failed",
+                                 "reason": "invalid_grant: authentication failure"}]
+    body = api_emu.get("/api/v1/connections/org", headers=h).json()
     assert body["status"] == "failed"
     assert body["status_reason"] == "invalid_grant: authentication failure"
-    assert "wrong" not in str(body)
 
 
 def test_jwt_bearer_with_a_generated_certificate(
@@ -78,7 +83,10 @@ def test_jwt_bearer_with_a_generated_certificate(
 
     other = jwt_keypair("someone else")  # signed with a key the app does not know
     api_emu.patch("/api/v1/connections/jwt", json={"private_key": other.private_key_pem}, headers=h)
-    failed = api_emu.post("/api/v1/connections/jwt/test", headers=h).json()
+    refused = api_emu.post("/api/v1/connections/jwt/test", headers=h)
+    assert refused.status_code == 422
+    assert refused.json()["error"]["details"][0]["reason"].startswith("invalid_grant")
+    failed = api_emu.get("/api/v1/connections/jwt", headers=h).json()
     assert failed["status"] == "failed" and failed["status_reason"].startswith("invalid_grant")
 
 
@@ -91,7 +99,8 @@ def test_client_credentials_flow(api_emu: TestClient, admin_key: str, emu: Emula
         api_emu.post("/api/v1/connections/cc/authorize", headers=h).json()["status"] == "authorized"
     )
     api_emu.patch("/api/v1/connections/cc", json={"consumer_secret": "nope"}, headers=h)
-    assert api_emu.post("/api/v1/connections/cc/test", headers=h).json()["status"] == "failed"
+    assert api_emu.post("/api/v1/connections/cc/test", headers=h).status_code == 422
+    assert api_emu.get("/api/v1/connections/cc", headers=h).json()["status"] == "failed"
 
 
 def _browser_login(emu: Emulated, url: str) -> dict[str, list[str]]:

@@ -70,6 +70,9 @@ def test_url_posts_replay_and_rotate(live: tuple[Emulated, Runtime]) -> None:
     assert refused.status == "rejected"
     [row] = ok("posts", "web leads", "--status", "rejected")
     assert row["id"] == refused.post_id and row["ignored"] == ["surname"]
+    # replayed with the same mapping it is rejected again: the command says so by its exit code
+    still = CliRunner().invoke(forms_cli.app, ["replay", refused.post_id, *T, "--json"])
+    assert still.exit_code == 1 and json.loads(still.output)[0]["status"] == "rejected"
 
     # fix the mapping, then replay every rejected post
     fixed = {**LEAD_FORM, "mappings": [{"field": "LastName", "column": "surname"},

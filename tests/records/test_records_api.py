@@ -34,7 +34,9 @@ def test_create_get_update_delete(api_org: TestClient, org: Org) -> None:
     assert {k for k in got.json() if k != "attributes"} == {"Id", "Name", "Phone"}
 
     patched = api_org.patch(f"{BASE}/records/Account/{account_id}", json={"Phone": "5"}, headers=h)
-    assert patched.status_code == 200 and patched.json()["id"] == account_id
+    assert patched.status_code == 200
+    assert patched.json()["Id"] == account_id and patched.json()["Phone"] == "5"
+    assert patched.json()["Name"] == "Acme"  # the record as it now is, not only what changed
     assert org.emu.org.get("Account", account_id)["Phone"] == "5"
 
     assert api_org.delete(f"{BASE}/records/Account/{account_id}", headers=h).status_code == 204
@@ -74,7 +76,8 @@ def test_upsert_and_update_by_external_id_with_awkward_values(
     assert stored["External_Id__c"] == value and stored["Name"] == "Acme 2"
 
     patched = api_org.patch(path, json={"Phone": "7"}, headers=h)
-    assert patched.status_code == 200 and patched.json()["id"] == first.json()["id"]
+    assert patched.status_code == 200 and patched.json()["Id"] == first.json()["id"]
+    assert patched.json()["Phone"] == "7"
     found = api_org.get(path, headers=h).json()["records"]
     assert [r["Phone"] for r in found] == ["7"]
 

@@ -54,7 +54,8 @@ def test_create_get_update_upsert_delete(live: Emulated) -> None:
     got = ok_json(records_cli.app, "get", "Account", account["id"], "--fields", "Name")
     assert got["Name"] == "Acme" and "attributes" not in got and "Phone" not in got
 
-    ok_json(records_cli.app, "update", "Account", "A-1", "--by", "External_Id__c", "Phone=555")
+    now = ok_json(records_cli.app, "update", "Account", "A-1", "--by", "External_Id__c", "Phone=555")
+    assert now["Id"] == account["id"] and now["Phone"] == "555" and now["Name"] == "Acme"
     assert live.org.get("Account", account["id"])["Phone"] == "555"
     ok_json(records_cli.app, "update", "Account", account["id"], "Phone=")
     assert live.org.get("Account", account["id"])["Phone"] is None

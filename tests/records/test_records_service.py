@@ -50,16 +50,18 @@ async def test_get_case_by_case_number_with_response_fields(org: Org) -> None:
 
 async def test_update_by_id_and_by_external_id(org: Org) -> None:
     account_id = await _create(org, "Account", Name="Acme", External_Id__c="A-1")
-    saved = await records.update(
+    now = await records.update(
         org.rt, org.tenant_id, org.conn, "Account", account_id, {"Phone": "555"}
     )
-    assert saved.id == account_id and not saved.created
+    assert now["Id"] == account_id and now["Phone"] == "555" and now["Name"] == "Acme"
     assert org.emu.org.get("Account", account_id)["Phone"] == "555"
 
-    saved = await records.update_by(
-        org.rt, org.tenant_id, org.conn, "Account", "External_Id__c", "A-1", {"Name": "Acme 2"}
-    )
-    assert saved.id == account_id
+    now = await records.update_by(
+        org.rt, org.tenant_id, org.conn, "Account", "External_Id__c", "A-1", {"Name": "Acme 2"},
+        ["Name", "Phone"],
+    )  # fmt: skip
+    assert now["Id"] == account_id and now["Name"] == "Acme 2" and now["Phone"] == "555"
+    assert "External_Id__c" not in now
     assert org.emu.org.get("Account", account_id)["Name"] == "Acme 2"
 
 

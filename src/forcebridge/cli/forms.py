@@ -86,7 +86,8 @@ def replay(
     ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Send posts again, mapped with the integration's current mapping."""
+    """Send posts again, mapped with the integration's current mapping. Exit code 1 when any
+    post was not created (each row says why)."""
     if all_rejected == bool(post_ids):
         raise InvalidInput.field("post_ids", "give post ids or --all-rejected (not both)")
     if all_rejected and not integration:
@@ -108,6 +109,8 @@ def replay(
     ]
     emit(rows, ["post_id", "status", "id", "error"], as_json=as_json,
          title=f"{len(rows)} posts replayed")
+    if any(o.status != "created" for o in outcomes):
+        raise typer.Exit(1)  # the work did not all succeed: scripts must see it
 
 
 @app.command("fields")

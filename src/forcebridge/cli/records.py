@@ -135,17 +135,19 @@ def update(
         None, "--by", help="Find the record by this external id field; never creates one."
     ),
     json_body: str | None = _JSON_BODY,
+    fields: str | None = _FIELDS,
     as_json: bool = JsonOption,
 ) -> None:
     """Update one record by id or by external id: `records update Account A-1 --by External_Id__c Phone=555`."""
     rt = runtime()
     tid = tenant_id(rt, tenant)
     body = _values(rt, tid, connection, sobject, values, json_body)
+    wanted = _split(fields)
     if by is None:
-        saved = anyio.run(records.update, rt, tid, connection, sobject, key, body)
+        record = anyio.run(records.update, rt, tid, connection, sobject, key, body, wanted)
     else:
-        saved = anyio.run(records.update_by, rt, tid, connection, sobject, by, key, body)
-    emit_one(saved.to_json(), as_json=as_json)
+        record = anyio.run(records.update_by, rt, tid, connection, sobject, by, key, body, wanted)
+    emit_one(_plain(record), as_json=as_json)
 
 
 @app.command("upsert")

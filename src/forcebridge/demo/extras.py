@@ -109,7 +109,7 @@ async def _forms(ctx: DemoContext) -> None:
     # update by external id (Account.External_Id__c): upsert the account, then update it
     await records.upsert(rt, tenant, conn, "Account", "External_Id__c", ACCOUNT_KEY,
                          {"Name": "Northwind Traders", "Phone": "+1 555 0100"})  # fmt: skip
-    saved = await records.update_by(
+    updated = await records.update_by(
         rt, tenant, conn, "Account", "External_Id__c", ACCOUNT_KEY,
         {"Phone": "+1 555 0199", "Description": "Refund requested (support case " + number + ")"},
     )  # fmt: skip
@@ -118,7 +118,7 @@ async def _forms(ctx: DemoContext) -> None:
         ["Id", "External_Id__c", "Name", "Phone", "Description"],
     ))[0]  # fmt: skip
     render(ctx.console, _table(
-        f"Account updated by External_Id__c = {ACCOUNT_KEY} (id {saved.id})",
+        f"Account updated by External_Id__c = {ACCOUNT_KEY} (id {updated['Id']})",
         ["External_Id__c", "Name", "Phone", "Description"],
         [[str(account.get(c)) for c in ("External_Id__c", "Name", "Phone", "Description")]],
     ))  # fmt: skip

@@ -267,16 +267,20 @@ async def update(
     sobject: str,
     record_id: str,
     values: Mapping[str, Any],
-) -> Saved:
+    fields: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Update one record by id; the record as the org now holds it (only `fields` when given),
+    read back after the write."""
     body = _values(values)
 
-    async def work(client: SalesforceClient) -> Saved:
+    async def work(client: SalesforceClient) -> dict[str, Any]:
         schema = await schema_of(client, sobject)
+        columns = _response_fields(schema, fields)
         try:
             await client.update(schema.name, record_id, body)
         except ValueError as exc:
             raise InvalidInput.field("id", str(exc)) from None
-        return Saved(record_id, created=False)
+        return await client.get(schema.name, record_id, columns)
 
     return await with_client(rt, tenant_id, ref, work)
 
@@ -289,13 +293,16 @@ async def update_by(
     field: str,
     value: str,
     values: Mapping[str, Any],
-) -> Saved:
+    fields: Sequence[str] | None = None,
+) -> dict[str, Any]:
     """Update the one record whose idLookup `field` (an external id) equals `value`; never
-    creates (that is `upsert`). No match is a 404, several a 409 listing their ids."""
+    creates (that is `upsert`). No match is a 404, several a 409 listing their ids. Answers
+    the record as the org now holds it, like `update`."""
     body = _values(values)
 
-    async def work(client: SalesforceClient) -> Saved:
+    async def work(client: SalesforceClient) -> dict[str, Any]:
         schema = await schema_of(client, sobject)
+        columns = _response_fields(schema, fields)
         found = await _find(client, schema, field, value, ["Id"])
         by = schema.get_field(field).name
         if not found:
@@ -308,7 +315,7 @@ async def update_by(
             )
         record_id = str(found[0]["Id"])
         await client.update(schema.name, record_id, body)
-        return Saved(record_id, created=False)
+        return await client.get(schema.name, record_id, columns)
 
     return await with_client(rt, tenant_id, ref, work)
 

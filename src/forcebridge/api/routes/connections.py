@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from forcebridge.api.auth import Principal, principal, runtime
 from forcebridge.console.viewer import COOKIE as CONSOLE_COOKIE
+from forcebridge.errors import AuthorizationFailed
 from forcebridge.runtime import Runtime
 from forcebridge.services import authorization, connection_deletion, connections
 from forcebridge.services.connections import ConnectionInput
@@ -70,9 +71,17 @@ def delete_connection(
 
 
 def _outcome(outcome: authorization.Outcome) -> dict[str, Any]:
+    """The connection as it now is; a failure answers 422 with the error body (the connection
+    keeps the reason: `GET` it to see `status` and `status_reason`)."""
     body = dict(outcome.connection)
     if outcome.authorization_url:
         body["authorization_url"] = outcome.authorization_url
+    elif body["status"] != "authorized":
+        reason = body.get("status_reason") or body["status"]
+        raise AuthorizationFailed(
+            f"connection {body['name']!r} is not authorized: {reason}",
+            details=[{"field": "connection", "reason": reason, "status": body["status"]}],
+        )
     return body
 
 

@@ -85,14 +85,17 @@ async def update_record_by(
     field: str,
     value: str,
     values: dict[str, Any] = _VALUES,
+    fields: str | None = _FIELDS,
     who: Principal = Depends(principal),
     rt: Runtime = Depends(runtime),
 ) -> dict[str, Any]:
-    """Update the one record whose external id (any id-lookup field) `field` equals `value`.
+    """Update the one record whose external id (any id-lookup field) `field` equals `value`;
+    answers the record as it now is (only `?fields=` when given).
 
     Never creates a record (use PUT for an upsert): 404 when none matches, 409 when several do."""
-    saved = await records.update_by(rt, who.tenant_id, ref, sobject, field, value, values)
-    return saved.to_json()
+    return await records.update_by(
+        rt, who.tenant_id, ref, sobject, field, value, values, _split(fields)
+    )
 
 
 @router.put("/records/{sobject}/by/{field}/{value:path}")
@@ -132,12 +135,12 @@ async def update_record(
     sobject: str,
     record_id: str,
     values: dict[str, Any] = _VALUES,
+    fields: str | None = _FIELDS,
     who: Principal = Depends(principal),
     rt: Runtime = Depends(runtime),
 ) -> dict[str, Any]:
-    """Update one record by id; answers `{"id", "created": false}`."""
-    saved = await records.update(rt, who.tenant_id, ref, sobject, record_id, values)
-    return saved.to_json()
+    """Update one record by id; answers the record as it now is (only `?fields=` when given)."""
+    return await records.update(rt, who.tenant_id, ref, sobject, record_id, values, _split(fields))
 
 
 @router.delete("/records/{sobject}/{record_id}", status_code=204)
