@@ -65,8 +65,8 @@ def test_create_list_rotate_revoke(cli: Cli, tmp_path: Path) -> None:
         cli("api-clients", "rotate", created["client_id"], "-t", "Acme", "--json").stdout
     )
     assert rotated["client_secret"] != created["client_secret"] and rotated["rotated_at"]
-    out = cli("api-clients", "revoke", created["client_id"], "-t", "Acme").stdout
-    assert f"revoked api client {created['client_id']}" in out
+    out = cli("api-clients", "revoke", "Acme org", "--end-tokens").stdout  # the only tenant
+    assert f"revoked api client {created['client_id']}; its access tokens are ended" in out
     engine = create_engine(f"sqlite:///{tmp_path / 'data' / 'forcebridge.db'}")
     with engine.connect() as conn:
         stored = conn.execute(text("SELECT secret_hash, revoked_at FROM api_clients")).one()

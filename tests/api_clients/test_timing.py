@@ -84,3 +84,36 @@ def test_rotating_a_client_leaves_other_clients_and_keys_alone(
     api.post(f"/api/v1/api-clients/{one['client_id']}/revoke", headers=bearer(key))
     assert token_for(api, two).status_code == 200
     assert api.get("/api/v1/users", headers=bearer(key)).status_code == 200
+
+
+def test_rotate_with_end_tokens_ends_issued_tokens_now_and_new_ones_work(
+    api: TestClient,
+    new_tenant_key: Callable[[str], str],
+    make_client: Callable[..., dict[str, Any]],
+) -> None:
+    key = new_tenant_key("acme")
+    client = make_client(key, ["events:write"])
+    leaked = token_for(api, client).json()["access_token"]
+    assert _ok(api, leaked) == 200
+    rotated = api.post(
+        f"/api/v1/api-clients/{client['name']}/rotate?end_tokens=true", headers=bearer(key)
+    )
+    assert rotated.status_code == 200, rotated.text
+    assert _ok(api, leaked) == 401
+    fresh = token_for(api, client, secret=rotated.json()["client_secret"]).json()["access_token"]
+    assert _ok(api, fresh) == 200  # issued in the same second as the ending, still good
+
+
+def test_revoke_with_end_tokens_ends_them_also_after_a_plain_revoke(
+    api: TestClient,
+    new_tenant_key: Callable[[str], str],
+    make_client: Callable[..., dict[str, Any]],
+) -> None:
+    key = new_tenant_key("acme")
+    client = make_client(key, ["events:write"])
+    token = token_for(api, client).json()["access_token"]
+    api.post(f"/api/v1/api-clients/{client['id']}/revoke", headers=bearer(key))
+    assert _ok(api, token) == 200  # a plain revoke lets it live
+    ended = api.post(f"/api/v1/api-clients/{client['id']}/revoke?end_tokens=yes",
+                     headers=bearer(key))
+    assert ended.status_code == 200 and _ok(api, token) == 401

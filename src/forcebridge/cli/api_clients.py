@@ -30,6 +30,10 @@ COLUMNS = (
     "last_used_at",
     "revoked_at",
 )
+EndTokensOption = typer.Option(
+    False, "--end-tokens",
+    help="Also end every access token issued so far, at once (for a leaked secret).",
+)
 RefArgument = typer.Argument(..., help="The client's name, id or client id (fbc_...).")
 
 
@@ -86,20 +90,30 @@ def list_(tenant: str | None = TenantOption, as_json: bool = JsonOption) -> None
 
 
 @app.command("rotate")
-def rotate(ref: str = RefArgument, tenant: str | None = TenantOption, as_json: bool = JsonOption) -> None:
-    """Issue a new secret: the old one fails at once, issued tokens live until they expire."""
+def rotate(
+    ref: str = RefArgument,
+    tenant: str | None = TenantOption,
+    end_tokens: bool = EndTokensOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Issue a new secret: the old one fails at once; issued tokens live until they expire,
+    unless --end-tokens."""
     rt = runtime()
     with rt.db.begin() as s:
         t = tenants.find(s, tenant)
-        row = _with_secret(api_clients.rotate(s, t.id, ref, actor="cli"), rt)
+        row = _with_secret(api_clients.rotate(s, t.id, ref, actor="cli", end_tokens=end_tokens), rt)
     _show_secret(row, as_json=as_json)
 
 
 @app.command("revoke")
-def revoke(ref: str = RefArgument, tenant: str | None = TenantOption) -> None:
-    """Revoke a client: its secret fails at once, issued tokens live until they expire."""
+def revoke(
+    ref: str = RefArgument, tenant: str | None = TenantOption, end_tokens: bool = EndTokensOption
+) -> None:
+    """Revoke a client: its secret fails at once; issued tokens live until they expire,
+    unless --end-tokens."""
     with runtime().db.begin() as s:
         t = tenants.find(s, tenant)
-        client = api_clients.revoke(s, t.id, ref, actor="cli")
+        client = api_clients.revoke(s, t.id, ref, actor="cli", end_tokens=end_tokens)
         client_id = client.client_id
-    console.print(f"revoked api client {client_id}")
+    ended = "; its access tokens are ended" if end_tokens else ""
+    console.print(f"revoked api client {client_id}{ended}")

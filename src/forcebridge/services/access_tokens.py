@@ -41,6 +41,7 @@ class AccessClaims:
     scopes: frozenset[str]
     issued_at: datetime
     expires_at: datetime
+    generation: int = 0  # the client's token generation when issued (see `ApiClient`)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class SigningKeys:
         scopes: Sequence[str],
         now: datetime,
         ttl_seconds: int,
+        generation: int = 0,
     ) -> IssuedToken:
         # JWT times are whole seconds; truncate so the claims we report match the token.
         issued = now.astimezone(UTC).replace(microsecond=0)
@@ -96,6 +98,7 @@ class SigningKeys:
             "iat": int(issued.timestamp()),
             "exp": int(expires.timestamp()),
             "jti": secrets.token_hex(8),
+            "gen": generation,
         }
         token = jwt.encode(
             payload,
@@ -103,7 +106,9 @@ class SigningKeys:
             algorithm=_ALGORITHM,
             headers={"kid": self._primary, "typ": "at+jwt"},
         )
-        claims = AccessClaims(client_ref, tenant_id, frozenset(scopes), issued, expires)
+        claims = AccessClaims(
+            client_ref, tenant_id, frozenset(scopes), issued, expires, generation
+        )
         return IssuedToken(token=token, claims=claims)
 
     def verify(self, token: str, *, now: datetime) -> AccessClaims:
@@ -128,7 +133,10 @@ class SigningKeys:
             issued = datetime.fromtimestamp(int(payload["iat"]), UTC)
             expires = datetime.fromtimestamp(int(payload["exp"]), UTC)
             scopes = frozenset(str(payload["scope"]).split())
-            claims = AccessClaims(str(payload["sub"]), str(payload["tid"]), scopes, issued, expires)
+            claims = AccessClaims(
+                str(payload["sub"]), str(payload["tid"]), scopes, issued, expires,
+                int(payload.get("gen", 0)),
+            )  # fmt: skip
         except (TypeError, ValueError, OverflowError) as exc:
             raise InvalidToken("invalid access token") from exc
         if now >= expires:

@@ -8,6 +8,8 @@ The timing rule (the issue's, and the design's): rotating or revoking stops the 
 once, while access tokens already issued keep working until they expire. So checking a token
 never looks at the secret: only that the client still exists and the token was issued no
 later than its revocation. Integrations never use API clients, so nothing else breaks.
+For a leaked secret, rotate and revoke can also end the tokens already issued
+(`end_tokens`): each token carries the client's token generation, and ending moves it on.
 """
 
 from __future__ import annotations
@@ -139,8 +141,16 @@ def list_all(session: Session, tenant_id: str) -> list[ApiClient]:
     return list(session.scalars(stmt))
 
 
-def rotate(session: Session, tenant_id: str, ref: str, *, actor: str = "system") -> IssuedClient:
-    """A new secret, shown once; the old one stops working now, issued tokens live on."""
+def _end_tokens(client: ApiClient) -> None:
+    """Every access token issued so far stops working now (they carry the old generation)."""
+    client.token_generation = (client.token_generation or 0) + 1
+
+
+def rotate(
+    session: Session, tenant_id: str, ref: str, *, actor: str = "system", end_tokens: bool = False
+) -> IssuedClient:
+    """A new secret, shown once; the old one stops working now. Issued tokens live on until
+    they expire, unless `end_tokens` (a leaked secret): then they stop now too."""
     client = get(session, tenant_id, ref)
     if client.revoked_at is not None:
         raise Conflict(
@@ -150,6 +160,8 @@ def rotate(session: Session, tenant_id: str, ref: str, *, actor: str = "system")
     raw = _new_secret()
     client.secret_hash = hash_secret(raw)
     client.rotated_at = utcnow()
+    if end_tokens:
+        _end_tokens(client)
     audit.record(
         session,
         actor=actor,
@@ -157,14 +169,23 @@ def rotate(session: Session, tenant_id: str, ref: str, *, actor: str = "system")
         target_type="api_client",
         target_id=client.id,
         tenant_id=tenant_id,
-        detail={"client_id": client.client_id},
+        detail={"client_id": client.client_id, "end_tokens": end_tokens},
     )
     return IssuedClient(client=client, secret=raw)
 
 
-def revoke(session: Session, tenant_id: str, ref: str, *, actor: str = "system") -> ApiClient:
-    """The secret stops working now; tokens issued before live until they expire."""
+def revoke(
+    session: Session, tenant_id: str, ref: str, *, actor: str = "system", end_tokens: bool = False
+) -> ApiClient:
+    """The secret stops working now; tokens issued before live until they expire, unless
+    `end_tokens`: then they stop now too (also for a client revoked earlier)."""
     client = get(session, tenant_id, ref)
+    if end_tokens:
+        _end_tokens(client)
+        audit.record(
+            session, actor=actor, action="api_client.end_tokens", target_type="api_client",
+            target_id=client.id, tenant_id=tenant_id, detail={"client_id": client.client_id},
+        )  # fmt: skip
     if client.revoked_at is None:
         client.revoked_at = utcnow()
         audit.record(
@@ -220,6 +241,7 @@ def grant(
         scopes=scopes,
         now=now,
         ttl_seconds=ttl_seconds,
+        generation=client.token_generation,
     )
     client.last_used_at = now
     log.event(
@@ -247,5 +269,7 @@ def resolve_token(
     if client is None or client.tenant_id != claims.tenant_id:
         raise InvalidToken("invalid access token")
     if client.revoked_at is not None and claims.issued_at > client.revoked_at:
+        raise InvalidToken("invalid access token")
+    if claims.generation != client.token_generation:  # ended by rotate/revoke --end-tokens
         raise InvalidToken("invalid access token")
     return client, claims

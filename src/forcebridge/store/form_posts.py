@@ -33,3 +33,17 @@ class FormPost(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class HookSignature(Base):
+    """A signature a signed hook accepted, kept while its timestamp is within the tolerance:
+    the same signature again is a replay and is refused (the primary key makes that hold
+    across processes)."""
+
+    __tablename__ = "hook_signatures"
+
+    integration_id: Mapped[str] = mapped_column(
+        ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True
+    )
+    signature: Mapped[str] = mapped_column(String(64), primary_key=True)
+    signed_at: Mapped[datetime] = mapped_column(index=True)

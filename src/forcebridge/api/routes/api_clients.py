@@ -83,25 +83,44 @@ def get_client(
         return ApiClientOut.model_validate(api_clients.get(s, who.tenant_id, client_ref))
 
 
+_END_TOKENS = Query(
+    default=False,
+    description="Also end every access token issued so far, at once (for a leaked secret).",
+)
+
+
 @router.post("/{client_ref}/rotate", response_model=ApiClientCreated)
 def rotate_client(
-    client_ref: str, who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
+    client_ref: str,
+    end_tokens: bool = _END_TOKENS,
+    who: Principal = Depends(principal),
+    rt: Runtime = Depends(runtime),
 ) -> ApiClientCreated:
-    """A new secret, shown once. The old secret fails at once; issued tokens live on."""
+    """A new secret, shown once. The old secret fails at once; issued tokens live on until
+    they expire, unless `?end_tokens=true`."""
     with rt.db.begin() as s:
         return ApiClientCreated.of(
-            api_clients.rotate(s, who.tenant_id, client_ref, actor=who.actor), rt
+            api_clients.rotate(
+                s, who.tenant_id, client_ref, actor=who.actor, end_tokens=end_tokens
+            ),
+            rt,
         )
 
 
 @router.post("/{client_ref}/revoke", response_model=ApiClientOut)
 def revoke_client(
-    client_ref: str, who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
+    client_ref: str,
+    end_tokens: bool = _END_TOKENS,
+    who: Principal = Depends(principal),
+    rt: Runtime = Depends(runtime),
 ) -> ApiClientOut:
-    """The secret fails at once; tokens already issued live until they expire."""
+    """The secret fails at once; tokens already issued live until they expire, unless
+    `?end_tokens=true`."""
     with rt.db.begin() as s:
         return ApiClientOut.model_validate(
-            api_clients.revoke(s, who.tenant_id, client_ref, actor=who.actor)
+            api_clients.revoke(
+                s, who.tenant_id, client_ref, actor=who.actor, end_tokens=end_tokens
+            )
         )
 
 
