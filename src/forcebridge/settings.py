@@ -47,6 +47,11 @@ class Settings(BaseSettings):
         "default: http://<bind_host>:<bind_port>.",
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    hook_signature_tolerance_seconds: int = Field(
+        default=300, ge=1, le=86_400,
+        description="A signed hook post is refused when its timestamp is further than this "
+        "from the server's clock (and a signature seen within it is refused as a replay).",
+    )
     tenant: str | None = Field(
         default=None,
         description="The CLI's default tenant (name or id) when a command gets no --tenant; "

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from forcebridge.forms.hooks import SIGNATURE_HEADER, signature
 from tests.forms.conftest import LEAD_FORM, Forms
 
@@ -44,14 +47,14 @@ def test_hmac_hooks_need_a_signature_of_the_raw_body(forms: Forms) -> None:
     body = b'{"last_name": "Turing", "company": "Bletchley"}'
     json_type = {"content-type": "application/json"}
     good = forms.api.post(path, content=body,
-                          headers=json_type | {SIGNATURE_HEADER: signature(hook.secret, body)})
+                          headers=json_type | {SIGNATURE_HEADER: signature(hook.secret, body, int(time.time()))})
     assert good.status_code == 201, good.text
     assert forms.emu.org.get("Lead", good.json()["id"])["LastName"] == "Turing"
     tampered = body.replace(b"Turing", b"Mallory")
     for headers in (
         json_type,
-        json_type | {SIGNATURE_HEADER: signature(hook.secret, body)},  # signs another body
-        json_type | {SIGNATURE_HEADER: signature("wrong", tampered)},
+        json_type | {SIGNATURE_HEADER: signature(hook.secret, body, int(time.time()))},  # signs another body
+        json_type | {SIGNATURE_HEADER: signature("wrong", tampered, int(time.time()))},
     ):
         resp = forms.api.post(path, content=tampered, headers=headers)
         assert resp.status_code == 404 and resp.json() == NO_HOOK
@@ -64,10 +67,10 @@ def test_hmac_url_parameter_posts_sign_the_query_string(forms: Forms) -> None:
     hook = forms.form("signed", {**LEAD_FORM, "auth": "hmac"})
     query = "last_name=Noether&company=Erlangen"
     resp = forms.api.post(f"/hooks/{hook.hook_id}?{query}",
-                          headers={SIGNATURE_HEADER: signature(hook.secret, query.encode())})
+                          headers={SIGNATURE_HEADER: signature(hook.secret, query.encode(), int(time.time()))})
     assert resp.status_code == 201, resp.text
     forged = forms.api.post(f"/hooks/{hook.hook_id}?last_name=X&company=Y",
-                            headers={SIGNATURE_HEADER: signature(hook.secret, query.encode())})
+                            headers={SIGNATURE_HEADER: signature(hook.secret, query.encode(), int(time.time()))})
     assert forged.status_code == 404
 
 
@@ -108,3 +111,92 @@ def test_a_tenant_sees_and_replays_only_its_own_forms(forms: Forms) -> None:
 def test_integration_ids_of_other_kinds_are_not_forms(forms: Forms) -> None:
     resp = forms.api.get("/api/v1/integrations/nope/form-posts", headers=forms.tenant.headers)
     assert resp.status_code == 404
+
+
+def _signed_post(forms: Forms, hook_id: str, body: bytes, header: str) -> Any:
+    return forms.api.post(f"/hooks/{hook_id}", content=body, headers={
+        "content-type": "application/json", SIGNATURE_HEADER: header,
+    })
+
+
+def test_a_signed_post_is_refused_outside_the_tolerance_or_replayed(forms: Forms) -> None:
+    hook = forms.form("signed", {**LEAD_FORM, "auth": "hmac"})
+    body = b'{"last_name": "Hopper", "company": "Navy"}'
+    now = int(time.time())
+    first = _signed_post(forms, hook.hook_id, body, signature(hook.secret, body, now))
+    assert first.status_code == 201, first.text
+    replayed = _signed_post(forms, hook.hook_id, body, signature(hook.secret, body, now))
+    assert replayed.status_code == 409 and replayed.json()["error"]["details"] == [
+        {"field": SIGNATURE_HEADER, "reason": "signature already used"}]
+    for skew in (-330, 330):  # the default tolerance is 300 s, either way (slow-machine margin)
+        late = _signed_post(forms, hook.hook_id, body, signature(hook.secret, body, now + skew))
+        assert late.status_code == 401, late.text
+        assert late.json()["error"]["code"] == "signature_expired"
+    again = _signed_post(forms, hook.hook_id, body, signature(hook.secret, body, now + 1))
+    assert again.status_code == 201  # the same body, signed anew, is a new post
+    assert forms.emu.org.count("Lead") == 2
+    # the old scheme (no timestamp) and a signature without the secret say nothing more
+    old = "sha256=" + signature(hook.secret, body, now).split("v1=")[1]
+    for header in (old, signature("wrong", body, now + 2), f"t={now + 3},v1=" + "0" * 64):
+        refused = _signed_post(forms, hook.hook_id, body, header)
+        assert refused.status_code == 404 and refused.json() == NO_HOOK
+
+
+def test_the_tolerance_is_a_setting(forms: Forms) -> None:
+    forms.rt.settings.hook_signature_tolerance_seconds = 10
+    hook = forms.form("signed", {**LEAD_FORM, "auth": "hmac"})
+    body = b'{"last_name": "Hopper", "company": "Navy"}'
+    stale = signature(hook.secret, body, int(time.time()) - 30)
+    assert _signed_post(forms, hook.hook_id, body, stale).status_code == 401
+
+
+def test_invalid_percent_encoding_is_refused_and_nothing_stored(forms: Forms) -> None:
+    hook = forms.form("web leads", LEAD_FORM)
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    bad_body = forms.post(hook, content=b"last_name=%ZZ%&company=%%%", headers=form)
+    assert bad_body.status_code == 400, bad_body.text
+    assert bad_body.json()["error"]["code"] == "malformed_post"
+    assert "'%ZZ'" in bad_body.json()["error"]["message"]
+    not_utf8 = forms.post(hook, content=b"last_name=%FF%FE&company=x", headers=form)
+    assert not_utf8.status_code == 400
+    bad_query = forms.api.post(f"/hooks/{hook.hook_id}?token={hook.secret}&last_name=%G1",
+                               data={"company": "x"})
+    assert bad_query.status_code == 400 and bad_query.json()["error"]["details"][0]["field"] \
+        == "query"
+    listed = forms.api.get("/api/v1/integrations/web leads/form-posts",
+                           headers=forms.tenant.headers)
+    assert listed.json() == [] and forms.emu.org.count("Lead") == 0
+
+
+def test_control_characters_are_refused_naming_the_field(forms: Forms) -> None:
+    hook = forms.form("web leads", LEAD_FORM)
+    nul = forms.post(hook, data={"last_name": "Love\x00lace", "company": "Engines"})
+    assert nul.status_code == 422
+    assert nul.json()["error"]["details"] == [
+        {"field": "last_name", "reason": "contains a control character (U+0000)"}]
+    as_json = forms.post(hook, content=b'{"last_name": "x", "company": "a\\u0007b"}',
+                         headers={"content-type": "application/json"})
+    assert as_json.status_code == 422
+    assert as_json.json()["error"]["details"][0]["field"] == "company"
+    lines = forms.post(hook, data={"last_name": "Lovelace", "company": "Engines\r\nLtd\t1"})
+    assert lines.status_code == 201  # line breaks and tabs are text
+
+
+def test_json_values_are_converted_by_the_fields_type_or_refused_with_the_reason(
+    forms: Forms,
+) -> None:
+    config = {**LEAD_FORM, "mappings": [
+        *LEAD_FORM["mappings"], {"field": "NumberOfEmployees", "column": "employees"}]}
+    hook = forms.form("typed", config)
+    json_type = {"content-type": "application/json"}
+    made = forms.post(hook, headers=json_type,
+                      content=b'{"last_name": 42, "company": true, "employees": "12"}')
+    assert made.status_code == 201, made.text
+    lead = forms.emu.org.get("Lead", made.json()["id"])
+    assert (lead["LastName"], lead["Company"], lead["NumberOfEmployees"]) == ("42", "true", 12)
+    for value, reason in ((b'"many"', "not a number: 'many'"), (b"true", "not a number: True")):
+        refused = forms.post(hook, headers=json_type,
+                             content=b'{"last_name": "x", "company": "y", "employees": ' + value + b"}")
+        assert refused.status_code == 422
+        assert refused.json()["error"]["details"] == [
+            {"field": "NumberOfEmployees", "reason": reason}]

@@ -33,8 +33,9 @@ def url(integration: str = _INTEGRATION, tenant: str | None = TenantOption,
         return
     typer.echo(info.url)
     if info.auth == "hmac":
-        typer.echo(f"HMAC secret: {info.secret}  (sign the raw body: "
-                   "X-Forcebridge-Signature: sha256=<hex>)")
+        typer.echo(f"HMAC secret: {info.secret}")
+        typer.echo("sign each post: X-Forcebridge-Signature: t=<unix seconds>,v1=<hex "
+                   "HMAC-SHA256 of \"<t>.\" + raw body> (docs/forms.md)")
 
 
 @app.command("rotate-secret")

@@ -44,7 +44,7 @@ class InboundFormConfig(BaseModel):
     auth: HookAuth = Field(
         default="token",
         description="token: the secret rides in the URL (?token=...); hmac: the sender signs "
-        "the body with it (X-Forcebridge-Signature: sha256=<hex>).",
+        "a timestamp and the body with it (X-Forcebridge-Signature: t=<unix>,v1=<hex>).",
     )
     timezone: str | None = Field(
         default=None, description="Time zone of posted datetimes that carry no offset."

@@ -9,6 +9,7 @@ nothing to replay.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 import anyio
@@ -39,12 +40,15 @@ def _store(
     """(tenant id, post id) of the stored post; NotFound for a wrong hook or secret."""
     # what an HMAC sender signs: the raw body, or the raw query string when the body is empty
     signed = body if body else raw_query
+    now, tolerance = time.time(), rt.settings.hook_signature_tolerance_seconds
     with rt.db.begin() as session:
-        integration = hooks.verify(
+        integration, accepted = hooks.verify(
             hooks.find(session, hook_id), rt.vault, token=token, signature_header=signature,
-            signed=signed,
+            signed=signed, now=now, tolerance=tolerance,
         )
-        values = parsing.parse(content_type, body, query)
+        values = parsing.parse(content_type, body, query, raw_query)
+        if accepted is not None:
+            hooks.remember(session, integration, accepted, now=now, tolerance=tolerance)
         config = integrations_service.config_of(integration, rt.vault)
         assert isinstance(config, InboundFormConfig)
         post = posts.store(session, integration, values, ignored_keys(config, list(values), None))
