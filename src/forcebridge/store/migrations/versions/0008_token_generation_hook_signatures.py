@@ -1,7 +1,7 @@
 """api client token generation (end tokens now); signatures a signed hook accepted (replays)
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-03 09:25:00.000000
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 from forcebridge.store.types import UTCDateTime
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
