@@ -36,6 +36,8 @@ def closing(tenant: str, api_key: str, base_url: str) -> list[Suggestion]:
         _forcebridge("what each run did", "runs", "list", first, "--tenant", tenant),
         _forcebridge("the integrations", "integrations", "list", "--tenant", tenant),
         _forcebridge("failures kept for you", "events", "list", "--tenant", tenant),
+        # the org lived in the demo's process: `demo --serve` keeps it (and the console) up
+        _forcebridge("keep the org and open the web console", "demo", "--serve", serves=True),
         # no scheduler: the demo's integrations are scheduled, and their org is gone
         _forcebridge("the REST API", "serve", "--no-scheduler", serves=True),
         Suggestion(

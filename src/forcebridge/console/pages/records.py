@@ -90,9 +90,9 @@ async def operate(request: Request) -> Response:
             if choice["operation"] == "create":
                 result = (await records.create(rt, who.tenant_id, conn, sobject, values)).to_json()
             else:
-                result = (await records.update(
+                result = await records.update(  # the record as it now is
                     rt, who.tenant_id, conn, sobject, choice["record_id"], values
-                )).to_json()
+                )
     except ForcebridgeError as exc:
         if exc.status == 404 and "connection" in exc.message:
             raise

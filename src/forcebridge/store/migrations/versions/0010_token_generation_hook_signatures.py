@@ -1,7 +1,7 @@
 """api client token generation (end tokens now); signatures a signed hook accepted (replays)
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-03 09:25:00.000000
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 from forcebridge.store.types import UTCDateTime
 
-revision = "0008"
-down_revision = "0007"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
