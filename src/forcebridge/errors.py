@@ -58,7 +58,7 @@ class AuthorizationFailed(ForcebridgeError):
     in its `status_reason`."""
 
     code = "authorization_failed"
-    status = 422
+    status = 502  # like any call whose connection cannot log in
 
 
 class NotFound(ForcebridgeError):

@@ -54,7 +54,7 @@ def test_wrong_password_fails_with_salesforces_reason(
     h = bearer(admin_key)
     api_emu.post("/api/v1/connections", json=conn_body(emu, "org", password="wrong"), headers=h)
     answer = api_emu.post("/api/v1/connections/org/authorize", headers=h)
-    assert answer.status_code == 422 and "wrong" not in answer.text
+    assert answer.status_code == 502 and "wrong" not in answer.text
     error = answer.json()["error"]
     assert error["code"] == "authorization_failed"
     assert error["details"] == [{"field": "connection", "status": "failed",
@@ -84,7 +84,7 @@ def test_jwt_bearer_with_a_generated_certificate(
     other = jwt_keypair("someone else")  # signed with a key the app does not know
     api_emu.patch("/api/v1/connections/jwt", json={"private_key": other.private_key_pem}, headers=h)
     refused = api_emu.post("/api/v1/connections/jwt/test", headers=h)
-    assert refused.status_code == 422
+    assert refused.status_code == 502
     assert refused.json()["error"]["details"][0]["reason"].startswith("invalid_grant")
     failed = api_emu.get("/api/v1/connections/jwt", headers=h).json()
     assert failed["status"] == "failed" and failed["status_reason"].startswith("invalid_grant")
@@ -99,7 +99,7 @@ def test_client_credentials_flow(api_emu: TestClient, admin_key: str, emu: Emula
         api_emu.post("/api/v1/connections/cc/authorize", headers=h).json()["status"] == "authorized"
     )
     api_emu.patch("/api/v1/connections/cc", json={"consumer_secret": "nope"}, headers=h)
-    assert api_emu.post("/api/v1/connections/cc/test", headers=h).status_code == 422
+    assert api_emu.post("/api/v1/connections/cc/test", headers=h).status_code == 502
     assert api_emu.get("/api/v1/connections/cc", headers=h).json()["status"] == "failed"
 
 

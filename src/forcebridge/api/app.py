@@ -7,7 +7,7 @@ from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Scope
 
 from forcebridge import __version__, console
-from forcebridge.api import errors
+from forcebridge.api import contract, errors
 from forcebridge.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from forcebridge.api.routes import (
     api_clients,
@@ -77,10 +77,11 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     v1.include_router(api_clients.whoami_router)
     v1.include_router(connections.callback_router)
     v1.include_router(hooks.api_router)
-    app.include_router(v1)
-    app.include_router(oauth_token.router)
-    app.include_router(hooks.router)
-    app.include_router(health.router)
+    app.include_router(v1, responses=contract.errors(*contract.API, *contract.SALESFORCE))
+    app.include_router(oauth_token.router, responses=contract.errors(405, 413, 500))
+    app.include_router(hooks.router, responses=contract.errors(
+        400, 401, 404, 405, 409, 413, 415, 500, 503))
+    app.include_router(health.router, responses=contract.errors(405, 500))
     # last: the console answers every path the API does not
     app.router.routes.append(_ConsoleMount(console.create_app(rt), app.router.routes))
     app.add_middleware(BodyLimitMiddleware, max_bytes=rt.settings.max_body_bytes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -37,6 +38,29 @@ def error_body(
 def _field_path(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or str(loc[0] if loc else "body")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers at this path, from the OpenAPI document (Starlette's
+    own 405 names only the first route's)."""
+    table = getattr(request.app.state, "allowed_methods", None)
+    if table is None:
+        table = [
+            (_template(path), {m.upper() for m in ops} | ({"HEAD"} if "get" in ops else set()))
+            for path, ops in request.app.openapi().get("paths", {}).items()
+        ]
+        request.app.state.allowed_methods = table
+    path = request.url.path.removeprefix(request.scope.get("root_path", ""))
+    return sorted({m for pattern, methods in table if pattern.fullmatch(path) for m in methods})
+
+
+def _template(path: str) -> re.Pattern[str]:
+    """`/a/{b}/{c:path}` as a regex of the concrete paths it stands for."""
+    parts = re.split(r"(\{[^}]+\})", path)
+    return re.compile("".join(
+        (".+" if p.endswith(":path}") else "[^/]+") if p.startswith("{") else re.escape(p)
+        for p in parts
+    ))
 
 
 def install(app: FastAPI) -> None:
@@ -75,13 +99,16 @@ def install(app: FastAPI) -> None:
         return JSONResponse(error_body(bad.code, bad.message, bad.details), bad.status)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         details = [{"field": "body", "reason": str(exc.detail)}] if exc.status_code == 413 else []
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            allowed = allowed_methods(request)
+            headers["Allow"] = ", ".join(allowed)
+            details = [{"field": "method", "reason": f"allowed: {', '.join(allowed)}"}]
         return JSONResponse(
-            error_body(code, str(exc.detail), details),
-            exc.status_code,
-            headers=getattr(exc, "headers", None),
+            error_body(code, str(exc.detail), details), exc.status_code, headers=headers or None
         )
 
     @app.exception_handler(Exception)

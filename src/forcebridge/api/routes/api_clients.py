@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from forcebridge.api.auth import Principal, authenticated, principal, runtime
-from forcebridge.api.routes.models import Input, Output
+from forcebridge.api.routes.models import Input, Name, Output, Scope
 from forcebridge.runtime import Runtime
 from forcebridge.services import api_clients
 from forcebridge.services.api_clients import IssuedClient
@@ -23,8 +23,8 @@ TOKEN_PATH = "/oauth/token"  # noqa: S105  (a URL path, not a secret)
 
 
 class ApiClientIn(Input):
-    name: str = Field(min_length=1, max_length=200)
-    scopes: list[str] = Field(min_length=1, description=f"Any of: {', '.join(api_clients.SCOPES)}.")
+    name: Name
+    scopes: list[Scope] = Field(min_length=1, description=f"Any of: {', '.join(api_clients.SCOPES)}.")
 
 
 class ApiClientOut(Output):
@@ -126,7 +126,7 @@ def revoke_client(
 
 @whoami_router.get("/whoami", response_model=WhoAmI)
 def whoami(
-    scope: str | None = Query(default=None, description="Answer 403 unless this is granted."),
+    scope: Scope | None = Query(default=None, description="Answer 403 unless this is granted."),
     who: Principal = Depends(authenticated),
     rt: Runtime = Depends(runtime),
 ) -> WhoAmI:

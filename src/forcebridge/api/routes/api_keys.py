@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
-from pydantic import Field
 
 from forcebridge.api.auth import Principal, principal, runtime
-from forcebridge.api.routes.models import ApiKeyCreated, ApiKeyOut, Input
+from forcebridge.api.routes.models import ApiKeyCreated, ApiKeyOut, Input, Name
 from forcebridge.errors import Forbidden
 from forcebridge.runtime import Runtime
 from forcebridge.services import api_keys
@@ -15,7 +14,7 @@ router = APIRouter(prefix="/api-keys", tags=["api keys"])
 
 
 class ApiKeyIn(Input):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     admin: bool = False
 
 

@@ -71,7 +71,7 @@ def delete_connection(
 
 
 def _outcome(outcome: authorization.Outcome) -> dict[str, Any]:
-    """The connection as it now is; a failure answers 422 with the error body (the connection
+    """The connection as it now is; a failure answers 502 with the error body (the connection
     keeps the reason: `GET` it to see `status` and `status_reason`)."""
     body = dict(outcome.connection)
     if outcome.authorization_url:
@@ -105,10 +105,19 @@ async def test_connection(
 callback_router = APIRouter(tags=["connections"])
 
 
-@callback_router.get("/oauth/callback", response_class=HTMLResponse)
+_PAGE = {"content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+@callback_router.get(
+    "/oauth/callback",
+    responses={200: {**_PAGE, "description": "The connection is authorized (a page)."},
+               400: {**_PAGE, "description": "It could not be authorized; the page says why."}},
+)
 async def oauth_callback(
     request: Request,
-    state: str = "",
+    state: str = Query(
+        ..., min_length=1, description="Identifies the authorization that Salesforce ends."
+    ),
     code: str | None = None,
     error: str | None = None,
     error_description: str | None = None,

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from forcebridge.api.auth import Principal, require_scope, runtime
+from forcebridge.api.routes.models import EventStatus
 from forcebridge.runtime import Runtime
 from forcebridge.services import events, retries
 from forcebridge.services import runs as run_history
@@ -36,7 +37,7 @@ class EventIds(BaseModel):
 @router.get("")
 def list_events(
     integration: str | None = Query(default=None, description="Integration name or id."),
-    status: str = Query(default="open", description="open, resolved, retried or all."),
+    status: EventStatus = Query(default="open", description="open, resolved, retried or all."),
     kind: str | None = Query(default=None, description="e.g. record_rejected, run_failed."),
     run: str | None = Query(default=None, description="Only the events of this run."),
     limit: int = Query(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),

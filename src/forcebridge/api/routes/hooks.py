@@ -18,7 +18,7 @@ fill, the posts received, replays, and the hook URL and secret.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 from fastapi import APIRouter, Depends, Query, Request
@@ -85,13 +85,25 @@ async def post_form(hook_id: str, request: Request, rt: Runtime = Depends(runtim
 
 
 # -- the tenant's side -----------------------------------------------------------------------
-class ReplayRequest(BaseModel):
-    """Which posts to send again with the current mapping."""
+class ReplayPosts(BaseModel):
+    """Send these posts again with the current mapping."""
 
     model_config = ConfigDict(extra="forbid")
 
-    post_ids: list[str] = Field(default_factory=list, max_length=1000)
-    all_rejected: bool = False
+    post_ids: list[str] = Field(min_length=1, max_length=1000)
+    all_rejected: Literal[False] = False
+
+
+class ReplayRejected(BaseModel):
+    """Send every rejected post of the integration again."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    all_rejected: Literal[True]
+    post_ids: list[str] = Field(default_factory=list, max_length=0)
+
+
+ReplayRequest = ReplayPosts | ReplayRejected
 
 
 @api_router.get("/form-fields")

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from forcebridge.api.auth import Principal, principal, require_scope, runtime
 from forcebridge.runtime import Runtime
 from forcebridge.services import integration_saves, integrations
-from forcebridge.services.integrations import IntegrationInput
+from forcebridge.services.integrations import IntegrationInput, Kind
 
 router = APIRouter(prefix="/integrations", tags=["integrations"])
 
@@ -40,7 +40,7 @@ class DisableRequest(BaseModel):
 
 @router.get("")
 def list_integrations(
-    kind: str | None = Query(default=None, description="entity_sync, inbound_form, event_publish"),
+    kind: Kind | None = Query(default=None, description="Only integrations of this kind."),
     who: Principal = Depends(_read),
     rt: Runtime = Depends(runtime),
 ) -> list[dict[str, Any]]:

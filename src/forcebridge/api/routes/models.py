@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from forcebridge.services.api_keys import IssuedKey
+
+# Constraints the services check, stated in the schema too, so a request the schema calls
+# valid is one the service accepts (names are stripped first: one non-space is needed).
+# Python's whitespace, which the services strip (JSON Schema's `\s` is narrower)
+_WS = r"\s\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=rf"[^{_WS}]")]
+Email = Annotated[str, Field(
+    min_length=3, max_length=320, pattern=rf"^[{_WS}]*[^@{_WS}]+@[^@{_WS}]+\.[^@{_WS}]+[{_WS}]*$",
+)]
+
+# the vocabularies of query parameters and fields, as enums in the schema
+Scope = Literal["records:write", "events:write", "integrations:read", "integrations:write"]
+EventStatus = Literal["open", "resolved", "retried", "all"]
 
 
 class Input(BaseModel):

@@ -11,11 +11,12 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote_plus
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from forcebridge.api.auth import clock, runtime, signing_keys
@@ -93,7 +94,53 @@ def _answer(issued: IssuedToken) -> dict[str, Any]:
     }
 
 
-@router.post("/oauth/token", response_model=None)
+class TokenAnswer(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"]
+    expires_in: int
+    scope: str
+
+
+class OAuthError(BaseModel):
+    """RFC 6749 §5.2: the error shape OAuth clients expect from a token endpoint."""
+
+    error: str
+    error_description: str
+
+
+_ONE_SCOPE = "|".join(api_clients.SCOPES)
+_FORM_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        _FORM: {
+            "schema": {
+                "type": "object",
+                "required": ["grant_type", "client_id", "client_secret"],
+                "additionalProperties": False,
+                "properties": {
+                    "grant_type": {"type": "string", "enum": ["client_credentials"]},
+                    "client_id": {"type": "string", "minLength": 1},
+                    "client_secret": {"type": "string", "minLength": 1},
+                    "scope": {
+                        "type": "string", "description": "Space-separated scopes.",
+                        "pattern": f"^({_ONE_SCOPE})( ({_ONE_SCOPE}))*$",
+                    },
+                },
+            }
+        }
+    },
+}
+_OAUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": OAuthError, "description": "invalid_request, invalid_scope, "
+          "unsupported_grant_type (RFC 6749 §5.2)"},
+    401: {"model": OAuthError, "description": "invalid_client: unknown, revoked or wrong secret"},
+}
+
+
+@router.post(
+    "/oauth/token", response_model=TokenAnswer, responses=_OAUTH_ERRORS,
+    openapi_extra={"requestBody": _FORM_BODY},
+)
 async def token(
     request: Request, rt: Runtime = Depends(runtime), now: datetime = Depends(clock)
 ) -> JSONResponse:

@@ -36,6 +36,7 @@ _FIELDS = Query(
 _VALUES = Body(
     ...,
     description='Field values by API name, e.g. `{"Name": "Acme"}`.',
+    json_schema_extra={"minProperties": 1},
     examples=[{"Name": "Acme", "Industry": "Energy"}],
 )
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import Field
 
 from forcebridge.api.auth import Principal, admin, runtime
-from forcebridge.api.routes.models import ApiKeyCreated, Input, TenantOut
+from forcebridge.api.routes.models import ApiKeyCreated, Input, Name, TenantOut
 from forcebridge.runtime import Runtime
 from forcebridge.services import api_keys, tenants
 
@@ -14,11 +13,11 @@ router = APIRouter(prefix="/tenants", tags=["tenants"])
 
 
 class TenantIn(Input):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
 
 
 class TenantKeyIn(Input):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     admin: bool = False
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import Field
 
 from forcebridge.api.auth import Principal, principal, runtime
-from forcebridge.api.routes.models import Input, UserOut
+from forcebridge.api.routes.models import Email, Input, Name, UserOut
 from forcebridge.runtime import Runtime
 from forcebridge.services import users
 
@@ -14,14 +13,14 @@ router = APIRouter(prefix="/users", tags=["users"])
 
 
 class UserIn(Input):
-    name: str = Field(min_length=1, max_length=200)
-    email: str = Field(min_length=3, max_length=320)
+    name: Name
+    email: Email
     notify: bool = True
 
 
 class UserPatch(Input):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    email: str | None = Field(default=None, min_length=3, max_length=320)
+    name: Name | None = None
+    email: Email | None = None
     notify: bool | None = None
 
 
