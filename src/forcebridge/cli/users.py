@@ -53,7 +53,7 @@ def add(
 @app.command("set-password")
 def set_password(
     user: str = typer.Argument(..., help="The user's email or id."),
-    tenant: str = TenantOption,
+    tenant: str | None = TenantOption,
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="Read the password from standard input (for scripts)."
     ),
