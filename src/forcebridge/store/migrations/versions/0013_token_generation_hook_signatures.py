@@ -1,7 +1,7 @@
 """api client token generation (end tokens now); signatures a signed hook accepted (replays)
 
-Revision ID: 0012_token_generation
-Revises: 0011_connection_ca_bundle
+Revision ID: 0013_token_generation
+Revises: 0012_granted_sources
 Create Date: 2026-12-03 09:25:00.000000
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 from forcebridge.store.types import UTCDateTime
 
-revision = "0012_token_generation"
-down_revision = "0011_connection_ca_bundle"
+revision = "0013_token_generation"
+down_revision = "0012_granted_sources"
 branch_labels = None
 depends_on = None
 
