@@ -22,6 +22,7 @@ import threading
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -32,6 +33,7 @@ from forcebridge.errors import ForcebridgeError
 from forcebridge.runs import cursor, intents, lifecycle, org, state
 from forcebridge.runs.lifecycle import Counts, Failure
 from forcebridge.runs.setup import (
+    Described,
     Loaded,
     describe_for,
     entity_config,
@@ -250,25 +252,53 @@ async def _sync(job: Job, progress: RunProgress | None, full: bool = False) -> N
         await _sync_source(job, progress, full)
 
 
-async def _sync_source(job: Job, progress: RunProgress | None, full: bool) -> None:
-    config, client, rt = job.loaded.config, job.loaded.client, job.rt
-    mode, counts = config.mode, job.counts
+@dataclass
+class Parts:
+    """What a run reads and writes with: its source (read in `reader`'s thread), writer and
+    sink, for the org `org_id` its connection reaches."""
+
+    org_id: str
+    source: Source
+    reader: _Reader
+    writer: Writer
+    sink: Sink
+
+
+async def parts_of(job: Job) -> Parts:
+    """Ask which org the run reaches, open the source, build the writer and sink."""
+    config, rt = job.loaded.config, job.rt
     org_id = await job.reach_org()
-    source = open_for(rt, job.loaded.tenant_id, job.loaded.integration_id, config)
-    reader = _Reader()
-    prepared: Iterator[PreparedBatch] | None = None
-    writer = Writer(client, config.mapping, mode, rt.settings.run_write_attempts,
-                    intend=intender(job))
-    bulk_ok = mode in (SyncMode.UPSERT, SyncMode.MIRROR)
-    sink = Sink(rt, job.ref, writer, counts,
+    writer = Writer(job.loaded.client, config.mapping, config.mode,
+                    rt.settings.run_write_attempts, intend=intender(job))
+    bulk_ok = config.mode in (SyncMode.UPSERT, SyncMode.MIRROR)
+    sink = Sink(rt, job.ref, writer, job.counts,
                 bulk_threshold=config.bulk_threshold if bulk_ok else None)
+    source = open_for(rt, job.loaded.tenant_id, job.loaded.integration_id, config)
+    return Parts(org_id, source, _Reader(), writer, sink)
+
+
+async def checked(job: Job, parts: Parts) -> Described:
+    """The run's checks before any write (describe, the mapping against it and the source's
+    columns), then what a dead run left settled against the org; the describe."""
+    config = job.loaded.config
+    columns = await parts.reader.call(parts.source.columns)
+    described = await describe_for(job.loaded.client, config)
+    problems = check(config.mapping, config.mode, described.lookup, columns)
+    if problems:
+        raise PlanError(problems)
+    await intents.resolve(job.rt, job.loaded.integration_id, parts.org_id, parts.writer)
+    return described
+
+
+async def _sync_source(job: Job, progress: RunProgress | None, full: bool) -> None:
+    config, rt = job.loaded.config, job.rt
+    mode, counts = config.mode, job.counts
+    parts = await parts_of(job)
+    org_id, source, reader, writer, sink = (parts.org_id, parts.source, parts.reader,
+                                            parts.writer, parts.sink)
+    prepared: Iterator[PreparedBatch] | None = None
     try:
-        columns = await reader.call(source.columns)
-        described = await describe_for(client, config)
-        problems = check(config.mapping, mode, described.lookup, columns)
-        if problems:
-            raise PlanError(problems)
-        await intents.resolve(rt, job.loaded.integration_id, org_id, writer)
+        described = await checked(job, parts)
         how = preparation(rt, job.loaded.integration_id, org_id, config, described.target)
         owned = Ownership.of(config.mapping, how.mapper.fields)
         differ = how.differ

@@ -35,17 +35,17 @@ from croniter import croniter
 from sqlalchemy import func, select, update
 
 from forcebridge import log
-from forcebridge.runs import intents, org, state
+from forcebridge.runs import org, state
 from forcebridge.runs.engine import (
     Job,
     RunProgress,
     _cyclic_gc_paused,
     _delete_chunk,
     _Reader,
-    intender,
+    checked,
+    parts_of,
 )
-from forcebridge.runs.setup import describe_for, open_for
-from forcebridge.runs.sink import Sink, keep
+from forcebridge.runs.sink import keep
 from forcebridge.runs.state import Confirmed
 from forcebridge.runs.writer import Writer, Written
 from forcebridge.salesforce import SalesforceClient
@@ -60,7 +60,6 @@ from forcebridge.sync.diff import Change, Diffed, Differ
 from forcebridge.sync.mapper import Mapper, compile_mapping, find_field
 from forcebridge.sync.mapping import ReferenceTransform, SyncMode
 from forcebridge.sync.ownership import Ownership
-from forcebridge.sync.plan import PlanError, check
 from forcebridge.sync.prepare import prepare_all
 from forcebridge.sync.readback import Compared, compared_fields
 from forcebridge.sync.schema import ObjectSchema
@@ -247,22 +246,12 @@ async def _read_org(
 async def _work(job: Job, progress: RunProgress | None, found: Reconciliation) -> None:
     config, client, rt = job.loaded.config, job.loaded.client, job.rt
     mode, counts, iid = config.mode, job.counts, job.loaded.integration_id
-    org_id = await job.reach_org()
-    source = open_for(rt, job.loaded.tenant_id, iid, config)
-    reader = _Reader()
+    parts = await parts_of(job)
+    org_id, source, reader, writer, sink = (parts.org_id, parts.source, parts.reader,
+                                            parts.writer, parts.sink)
     prepared = None
-    writer = Writer(client, config.mapping, mode, rt.settings.run_write_attempts,
-                    intend=intender(job))
-    bulk_ok = mode in (SyncMode.UPSERT, SyncMode.MIRROR)
-    sink = Sink(rt, job.ref, writer, counts,
-                bulk_threshold=config.bulk_threshold if bulk_ok else None)
     try:
-        columns = await reader.call(source.columns)
-        described = await describe_for(client, config)
-        problems = check(config.mapping, mode, described.lookup, columns)
-        if problems:
-            raise PlanError(problems)
-        await intents.resolve(rt, iid, org_id, writer)
+        described = await checked(job, parts)
         mapper = compile_mapping(config.mapping, described.target, mode)
         plan = _Plan(mapper, described.target, mode)
         # no fingerprint: every row is mapped and compared, none skipped by its raw hash

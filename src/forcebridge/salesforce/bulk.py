@@ -199,12 +199,18 @@ async def results(
     async with session.stream(
         "GET", _job_path(session, job_id, f"/{kind}/"), headers={"Accept": "text/csv"}
     ) as response:
-        header: list[str] | None = None
-        async for row in parse_csv_lines(response.aiter_lines()):
-            if header is None:
-                header = row
-                continue
-            yield dict(zip(header, row, strict=False))
+        async for row in csv_records(response.aiter_lines()):
+            yield row
+
+
+async def csv_records(lines: AsyncIterable[str]) -> AsyncIterator[dict[str, str]]:
+    """The rows of a CSV (header first) as dicts keyed by the header."""
+    header: list[str] | None = None
+    async for row in parse_csv_lines(lines):
+        if header is None:
+            header = row
+            continue
+        yield dict(zip(header, row, strict=False))
 
 
 _PARSE_BLOCK_LINES = 512

@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any
 
-from forcebridge.salesforce.bulk import BulkJob, parse_csv_lines
+from forcebridge.salesforce.bulk import BulkJob, csv_records
 from forcebridge.salesforce.errors import RecordError, RetryableError
 
 if TYPE_CHECKING:
@@ -67,11 +67,7 @@ async def rows(
         async with session.stream("GET", path, params=params,
                                   headers={"Accept": "text/csv"}) as response:
             locator = response.headers.get("Sforce-Locator")
-            header: list[str] | None = None
-            async for row in parse_csv_lines(response.aiter_lines()):
-                if header is None:
-                    header = row
-                    continue
-                yield dict(zip(header, row, strict=False))
+            async for row in csv_records(response.aiter_lines()):
+                yield row
         if not locator or locator == "null":
             return
