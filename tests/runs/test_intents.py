@@ -43,17 +43,17 @@ def to_intents(world: World, iid: str, run_id: str, keys: list[str], *,
             .where(SyncState.integration_id == iid, SyncState.key.in_(keys)))}
         s.execute(delete(SyncState).where(SyncState.integration_id == iid,
                                           SyncState.key.in_(keys)))
+        records = []
         for key in keys:
             stored_hash, raw = rows.get(key, (hash or "0" * 32, None))
-            s.add(WriteIntent(
-                integration_id=iid, key=key, run_id=run_id, hash=hash or stored_hash,
-                raw_hash=raw, job_id=job_id, match_value=None if payload else key,
-                payload={"Invoice_Number__c": key} if payload else None))
+            records.append([key, hash or stored_hash, raw, None if payload else key,
+                            {"Invoice_Number__c": key} if payload else None])
+        s.add(WriteIntent(integration_id=iid, run_id=run_id, job_id=job_id, records=records))
 
 
 def intents_left(world: World, iid: str) -> int:
     with world.rt.db.session() as s:
-        return len(list(s.scalars(select(WriteIntent.key).where(
+        return len(list(s.scalars(select(WriteIntent.id).where(
             WriteIntent.integration_id == iid))))
 
 

@@ -162,8 +162,7 @@ async def _job(
         # others in the org wait seconds after it finished, at the run's end
         async def created(job: sf_bulk.BulkJob) -> None:
             if writer.intend is not None:
-                await writer.intend(in_job, job.id)
-                out.job_id = job.id
+                out.intents.append(await writer.intend(in_job, job.id))
 
         job = await writer.client.bulk_ingest(
             writer.object, "upsert", lambda: _chunks(columns, in_job), external_id_field=ext,

@@ -337,8 +337,8 @@ def intender(job: Job) -> Intend:
     """How the run's writer records the intents of what it is about to create."""
     ext = job.loaded.config.mapping.resolved_external_id()
 
-    async def intend(records: Sequence[Diffed], job_id: str | None) -> None:
-        await anyio.to_thread.run_sync(
+    async def intend(records: Sequence[Diffed], job_id: str | None) -> str:
+        return await anyio.to_thread.run_sync(
             intents.record, job.rt.db, job.loaded.integration_id, job.run_id, records, ext,
             job_id,
         )

@@ -1,9 +1,10 @@
 """Creates a run sent but never kept the answer of, resolved against the org before any new
 create (see store/write_intents.py for why they are written).
 
-`record` writes a chunk's intents before its create goes out (and a Bulk API job's, with the
-job's id, once the org gave it one and before its data goes up); `runs.sink.keep` deletes
-them in the transaction that records the answer. Intents still here at the start of a run
+`record` writes one intent per write, holding its records: a collections chunk's before its
+create goes out, a Bulk API job's once the org gave the job its id and before its data goes up
+(one row, not one per record: a job of 20,000 records costs one insert); `runs.sink.keep`
+deletes it in the transaction that records the answer. Intents still here at the start of a run
 were left by a run that died or lost its answer; `resolve` settles them first:
 
 - a Bulk API job is asked for: still open (its data never completed) it is aborted and its
@@ -26,7 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 
 from forcebridge import log
 from forcebridge.runs import state
@@ -38,11 +40,10 @@ from forcebridge.services import events
 from forcebridge.store.db import Database
 from forcebridge.store.integrations import Integration
 from forcebridge.store.runs import Run
-from forcebridge.store.types import utcnow
+from forcebridge.store.types import new_id, utcnow
 from forcebridge.store.write_intents import WriteIntent
 from forcebridge.sync.diff import Change, Diffed
 
-_IN_CHUNK = 900
 _logger = log.get("runs.intents")
 
 
@@ -53,43 +54,35 @@ def _text(value: Any) -> str | None:
 def record(
     db: Database, integration_id: str, run_id: str, records: Sequence[Diffed],
     external_id: str | None, job_id: str | None = None,
-) -> None:
-    """Write the intents of `records` about to be created (by `job_id` when a Bulk job)."""
-    if not records:
-        return
-    now = utcnow()
+) -> str:
+    """Write the intent of one write creating `records` (a Bulk job's when `job_id`); its
+    id, for the transaction that keeps the answer to delete it."""
     rows = []
     for r in records:
         value = _text(r.payload.get(external_id)) if external_id else None
-        rows.append({
-            "integration_id": integration_id, "key": r.key, "run_id": run_id, "hash": r.hash,
-            "raw_hash": r.raw_hash, "job_id": job_id, "created_at": now, "match_value": value,
-            # nothing to find it by: the payload, for the event that says so
-            "payload": r.payload if value is None else None,
-        })
+        # nothing to find it by: the payload, for the event that says so
+        rows.append([r.key, r.hash, r.raw_hash, value, r.payload if value is None else None])
+    intent = WriteIntent(id=new_id(), integration_id=integration_id, run_id=run_id,
+                         job_id=job_id, records=rows, created_at=utcnow())
     with db.begin() as session:
-        session.execute(insert(WriteIntent), rows)
+        session.add(intent)
+    return intent.id
 
 
-def forget(session: Any, integration_id: str, keys: Sequence[str], job_id: str | None) -> None:
+def forget(session: Session, intent_ids: Sequence[str]) -> None:
     """Delete the intents an answer settled (in the transaction that keeps the answer)."""
-    where = [WriteIntent.integration_id == integration_id]
-    if job_id is not None:
-        session.execute(delete(WriteIntent).where(*where, WriteIntent.job_id == job_id))
-    for start in range(0, len(keys), _IN_CHUNK):
-        session.execute(delete(WriteIntent).where(
-            *where, WriteIntent.key.in_(list(keys[start : start + _IN_CHUNK]))))
+    if intent_ids:
+        session.execute(delete(WriteIntent).where(WriteIntent.id.in_(list(intent_ids))))
 
 
 @dataclass
 class _Intent:
     key: str
-    run_id: str
     hash: str
     raw_hash: str | None
     match_value: str | None
-    job_id: str | None
     payload: dict[str, Any] | None
+    run_id: str
 
     def as_diffed(self) -> Diffed:
         return Diffed(self.key, dict(self.payload or {}), self.hash, Change.NEW, None, 0,
@@ -107,36 +100,39 @@ class _Settled:
     updated: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
-def _load(db: Database, integration_id: str) -> list[_Intent]:
+@dataclass
+class _Write:
+    id: str
+    job_id: str | None
+    intents: list[_Intent]
+
+
+def _load(db: Database, integration_id: str) -> list[_Write]:
     with db.session() as session:
         rows = session.execute(
-            select(WriteIntent.key, WriteIntent.run_id, WriteIntent.hash, WriteIntent.raw_hash,
-                   WriteIntent.match_value, WriteIntent.job_id, WriteIntent.payload)
+            select(WriteIntent.id, WriteIntent.run_id, WriteIntent.job_id, WriteIntent.records)
             .where(WriteIntent.integration_id == integration_id)
+            .order_by(WriteIntent.created_at)
         )
-        return [_Intent(*row) for row in rows]
+        return [_Write(i, job, [_Intent(r[0], r[1], r[2], r[3], r[4], run_id) for r in records])
+                for i, run_id, job, records in rows]
 
 
 async def resolve(rt: Runtime, integration_id: str, org_id: str, writer: Writer) -> int:
     """Settle every intent the integration's earlier runs left, against the org the run
-    reaches (what it confirms is that org's state); how many there were."""
-    pending = await anyio.to_thread.run_sync(_load, rt.db, integration_id)
-    if not pending:
-        return 0
-    groups: dict[str | None, list[_Intent]] = defaultdict(list)
-    for intent in pending:
-        groups[intent.job_id].append(intent)
-    for job_id, intents in groups.items():
+    reaches (what it confirms is that org's state); how many records they held."""
+    writes = await anyio.to_thread.run_sync(_load, rt.db, integration_id)
+    for write in writes:
         settled = _Settled()
-        if job_id is None:
-            await _creates(writer, intents, settled)
+        if write.job_id is None:
+            await _creates(writer, write.intents, settled)
         else:
-            await _job(rt, writer, job_id, intents, settled)
-        await anyio.to_thread.run_sync(_keep, rt, integration_id, org_id, intents, settled)
+            await _job(rt, writer, write.job_id, write.intents, settled)
+        await anyio.to_thread.run_sync(_keep, rt, integration_id, org_id, write.id, settled)
         log.event(_logger, "write intents resolved", integration_id=integration_id,
-                  job_id=job_id, intents=len(intents), confirmed=len(settled.confirmed),
-                  unknown=len(settled.unknown))
-    return len(pending)
+                  job_id=write.job_id, intents=len(write.intents),
+                  confirmed=len(settled.confirmed), unknown=len(settled.unknown))
+    return sum(len(w.intents) for w in writes)
 
 
 async def _creates(writer: Writer, intents: list[_Intent], settled: _Settled) -> None:
@@ -190,11 +186,11 @@ async def _job(
 
 
 def _keep(
-    rt: Runtime, integration_id: str, org_id: str, intents: list[_Intent], settled: _Settled
+    rt: Runtime, integration_id: str, org_id: str, intent_id: str, settled: _Settled
 ) -> None:
     with rt.db.begin() as session:
         state.save(session, integration_id, org_id, settled.confirmed + settled.unknown)
-        forget(session, integration_id, [i.key for i in intents], None)
+        forget(session, [intent_id])
         integration = session.get(Integration, integration_id)
         for run_id, rejected in settled.rejected.items():
             for r in rejected:

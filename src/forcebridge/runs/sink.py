@@ -64,8 +64,8 @@ def keep(rt: Runtime, ref: RunRef, written: Written, invalid: Sequence[MappingEr
          progress: dict[str, int] | None = None) -> None:
     """Save confirmed states, forget removed keys and settled intents, record events, and add
     the answer's counts to the run's row, in one transaction."""
-    if not (written.confirmed or written.rejected or written.intended or written.job_id
-            or invalid or removed or deleted):
+    if not (written.confirmed or written.rejected or written.intents or invalid or removed
+            or deleted):
         return
     with rt.db.begin() as session:
         keep_in(session, ref, written, invalid, removed, deleted=deleted, progress=progress)
@@ -77,8 +77,7 @@ def keep_in(session: Session, ref: RunRef, written: Written,
     """`keep` in the caller's transaction."""
     state.save(session, ref.integration_id, ref.org_id, written.confirmed + written.unknown)
     state.remove(session, ref.integration_id, ref.org_id, removed)
-    if written.intended or written.job_id:
-        intents.forget(session, ref.integration_id, written.intended, written.job_id)
+    intents.forget(session, written.intents)
     session.execute(update(Run).where(Run.id == ref.run_id).values(
         created=Run.created + written.created, updated=Run.updated + written.updated,
         failed=Run.failed + len(written.rejected) + len(invalid),

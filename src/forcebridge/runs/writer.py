@@ -58,16 +58,14 @@ class Written:
     """What Salesforce said about a chunk.
 
     `unknown`: creates sent whose outcome cannot be known (no external id to ask the org by);
-    each also has a rejection. `intended`: keys whose intents this answer settles; `job_id`:
-    the Bulk API job whose intents it settles."""
+    each also has a rejection. `intents`: the ids of the write intents this answer settles."""
 
     confirmed: list[Confirmed] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     created: int = 0
     updated: int = 0
     unknown: list[Confirmed] = field(default_factory=list)
-    intended: list[str] = field(default_factory=list)
-    job_id: str | None = None
+    intents: list[str] = field(default_factory=list)
 
     def add(self, other: Written) -> None:
         self.confirmed += other.confirmed
@@ -75,12 +73,12 @@ class Written:
         self.created += other.created
         self.updated += other.updated
         self.unknown += other.unknown
-        self.intended += other.intended
-        self.job_id = self.job_id or other.job_id
+        self.intents += other.intents
 
 
-# records about to be created, and the Bulk API job carrying them (None: collections)
-Intend = Callable[[Sequence[Diffed], "str | None"], Awaitable[None]]
+# records about to be created and the Bulk API job carrying them (None: collections) ->
+# the id of the intent written
+Intend = Callable[[Sequence[Diffed], "str | None"], Awaitable[str]]
 
 
 def rejection(record: Diffed, result: SaveResult) -> Rejection:
@@ -159,9 +157,9 @@ class Writer:
 
     # -- insert --------------------------------------------------------------------------
     async def _insert(self, records: list[Diffed]) -> Written:
+        out = Written()
         if self.intend is not None:
-            await self.intend(records, None)
-        out = Written(intended=[r.key for r in records])
+            out.intents.append(await self.intend(records, None))
         pending = records
         for _ in range(self.attempts):
             payloads = [r.payload for r in pending]
