@@ -3,8 +3,9 @@ own process dropping 5% of write answers: the killed run is seen dead at once, a
 after works, and the org ends with every source record once, every field equal to the source.
 
 The kill moment is picked from what the store and the org hold, not from sleeps: well into
-the collections writes, while the org holds records the sync state does not (created, not yet
-recorded), and once a Bulk API job carries records. The org's external id field is not unique,
+the collections writes; while the org holds records the sync state does not (the test holds
+the store's write lock so answers cannot be recorded, and kills once the org has created more
+than the state says); and once a Bulk API job carries records. The org's external id field is not unique,
 as Salesforce allows, so a record created twice would show as two records.
 """
 
@@ -13,11 +14,13 @@ from __future__ import annotations
 import csv
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -149,6 +152,26 @@ class Crash:
         return self.scalar(select(func.count()).select_from(WriteIntent).where(
             WriteIntent.integration_id == iid, WriteIntent.job_id.is_not(None)))
 
+    @contextmanager
+    def recording_held(self, iid: str) -> Iterator[None]:
+        """Hold the store so that no answer of the run can be recorded: the org goes on
+        creating what the run sent while its sync state cannot say so."""
+        [run] = self.runs(iid)
+        url = self.rt.db.engine.url
+        if url.get_backend_name() == "sqlite":
+            conn = sqlite3.connect(str(url.database), isolation_level=None)
+            conn.execute("BEGIN IMMEDIATE")  # every writer waits; readers go on (WAL)
+            try:
+                yield
+            finally:
+                conn.rollback()
+                conn.close()
+            return
+        with self.rt.db.engine.connect() as held:  # each answer's transaction updates the run
+            held.execute(select(Run.id).where(Run.id == run.id).with_for_update())
+            yield
+            held.rollback()
+
     def runs(self, iid: str) -> list[Run]:
         with self.rt.db.session() as s:
             return list(s.scalars(select(Run).where(Run.integration_id == iid)
@@ -183,14 +206,19 @@ def crash(runtime: Runtime, tmp_path: Path, request: pytest.FixtureRequest) -> I
         yield Crash(runtime, Org(served), served, tenant_id, files, env)
 
 
-def kill_when(proc: subprocess.Popen[bytes], moment: Callable[[], bool]) -> None:
-    """`kill -9` the run the instant `moment()` holds (polled as fast as it answers)."""
+def wait_for(proc: subprocess.Popen[bytes], moment: Callable[[], bool]) -> None:
+    """Return the instant `moment()` holds (polled as fast as it answers)."""
     deadline = time.monotonic() + 120
     while not moment():
         if proc.poll() is not None:
             output = proc.stdout.read().decode() if proc.stdout else ""
             raise AssertionError(f"the run ended before the moment to kill it: {output}")
         assert time.monotonic() < deadline, "the moment to kill never came"
+
+
+def kill_when(proc: subprocess.Popen[bytes], moment: Callable[[], bool]) -> None:
+    """`kill -9` the run the instant `moment()` holds."""
+    wait_for(proc, moment)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
@@ -227,12 +255,12 @@ def test_a_run_killed_at_any_point_is_seen_dead_and_the_rerun_leaves_each_record
     if point == "mid-collections":
         kill_when(proc, lambda: crash.recorded(iid) >= N // 3)
     elif point == "created-not-recorded":
-        # the org first: the state only grows, so org > state then means records the org
-        # created that the run had not recorded when the state was read (and some it had)
-        kill_when(proc, lambda: crash.org.count() > crash.recorded(iid) >= 200)
+        wait_for(proc, lambda: crash.recorded(iid) >= 200)
+        with crash.recording_held(iid):
+            kill_when(proc, lambda: crash.org.count() > crash.recorded(iid))
         assert crash.org.count() > crash.recorded(iid)
     else:
-        kill_when(proc, lambda: crash.job_intents(iid) > 0)
+        kill_when(proc, lambda: crash.job_intents(iid) > 0 and crash.recorded(iid) > 0)
         assert crash.job_intents(iid) > 0  # a Bulk job of the killed run holds records
 
     # seen dead at once: its process is gone, whoever looks at it
