@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 import pytest
+from harness.served import Served, serve
 from sqlalchemy import func, select
 
 from forcebridge.runs.lifecycle import STALE_REASON
@@ -38,7 +39,6 @@ from forcebridge.services.integrations import IntegrationInput
 from forcebridge.store.runs import Run
 from forcebridge.store.sync_state import SyncState
 from forcebridge.store.write_intents import WriteIntent
-from tests.emulator.served import Served, serve
 
 N = 1_000
 FAULTS = "drop=0.05,latency=3,seed={seed}"
