@@ -239,7 +239,7 @@ def assert_org_equals_source(crash: Crash, iid: str) -> None:
 @pytest.mark.parametrize(("mode", "point"), [
     ("insert", "mid-collections"),
     ("insert", "created-not-recorded"),
-    ("upsert", "created-not-recorded"),
+    ("upsert", "mid-collections"),
     ("upsert", "mid-bulk-job"),
 ])
 def test_a_run_killed_at_any_point_is_seen_dead_and_the_rerun_leaves_each_record_once(
