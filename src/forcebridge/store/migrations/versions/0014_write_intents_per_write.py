@@ -1,7 +1,7 @@
 """write intents: one row per write (a collections chunk or a Bulk job), its records as JSON
 
-Revision ID: 0012_write_intents_per_write
-Revises: 0011_connection_ca_bundle
+Revision ID: 0014_write_intents_per_write
+Revises: 0013_token_generation
 Create Date: 2026-12-03 09:25:00.000000
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 from forcebridge.store.types import UTCDateTime
 
-revision = "0012_write_intents_per_write"
-down_revision = "0011_connection_ca_bundle"
+revision = "0014_write_intents_per_write"
+down_revision = "0013_token_generation"
 branch_labels = None
 depends_on = None
 
