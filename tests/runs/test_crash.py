@@ -39,6 +39,7 @@ from forcebridge.services.integrations import IntegrationInput
 from forcebridge.store.runs import Run
 from forcebridge.store.sync_state import SyncState
 from forcebridge.store.write_intents import WriteIntent
+from tests.granted import grant_files
 
 N = 1_000
 FAULTS = "drop=0.05,latency=3,seed={seed}"
@@ -116,7 +117,8 @@ class Crash:
             writer.writeheader()
             writer.writerows(source_rows())
         config = {
-            "source": {"kind": "csv", "path": str(path), "key_column": "number"},
+            "source": {"kind": "csv", "name": "files", "path": path.name,
+                       "key_column": "number"},
             "mapping": {
                 "target": {"object": "Ticket__c", "external_id_field": "Ticket_Number__c"},
                 "mappings": [
@@ -198,6 +200,7 @@ def crash(runtime: Runtime, tmp_path: Path, request: pytest.FixtureRequest) -> I
         })
         files = tmp_path / "files"
         files.mkdir()
+        grant_files(runtime, tenant_id, files)
         yield Crash(runtime, Org(served), served, tenant_id, files, env)
 
 
