@@ -14,11 +14,11 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE (SQLite 3.35+ drops columns): a batch copy of `connections` would cascade
+# deletes into the tables that reference it.
 def upgrade() -> None:
-    with op.batch_alter_table("connections") as batch:
-        batch.add_column(sa.Column("ca_bundle", sa.String(length=1000), nullable=True))
+    op.add_column("connections", sa.Column("ca_bundle", sa.String(length=1000), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("connections") as batch:
-        batch.drop_column("ca_bundle")
+    op.drop_column("connections", "ca_bundle")
