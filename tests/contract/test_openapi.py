@@ -34,6 +34,7 @@ EXAMPLES = 4
 STATEFUL_VALIDITY = {
     "POST /api/v1/connections": "the credentials required depend on the auth flow",
     "POST /api/v1/integrations": "the config's shape depends on the kind and the org",
+    "POST /api/v1/sources": "one input model for create and update: create needs the name",
     "POST /api/v1/connections/{ref}/records/{sobject}": "fields are the org's",
     "PATCH /api/v1/connections/{ref}/records/{sobject}/{record_id}": "fields are the org's",
     "PATCH /api/v1/connections/{ref}/records/{sobject}/by/{field}/{value}": "the org's fields",
