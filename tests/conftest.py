@@ -35,12 +35,13 @@ def anyio_backend() -> str:
 
 @pytest.fixture(autouse=True)
 def _restore_logging() -> Iterator[None]:
-    """CLI commands run in-process configure the `forcebridge` logger (no propagation);
-    put it back so later tests' `caplog` still sees its records."""
+    """CLI commands run in-process configure the `forcebridge` logger (no propagation, a
+    level); a module- or session-scoped fixture may have done so before this test started, so
+    each test starts from the pristine logger and `caplog` sees its records."""
     logger = logging.getLogger("forcebridge")
-    saved = (list(logger.handlers), logger.propagate, logger.level)
+    logger.handlers[:], logger.propagate, logger.level = [], True, logging.NOTSET
     yield
-    logger.handlers[:], logger.propagate, logger.level = saved[0], saved[1], saved[2]
+    logger.handlers[:], logger.propagate, logger.level = [], True, logging.NOTSET
 
 
 def _postgres_database() -> Iterator[str]:
