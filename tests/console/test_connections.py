@@ -4,9 +4,11 @@ through the emulator's own login page on a socket, Test connection, JWT key pair
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from forcebridge.salesforce.certificates import jwt_keypair
 from forcebridge.services import connections
 from tests.console.conftest import Live, shot, sign_in
 
@@ -137,3 +139,66 @@ def test_pages_fit_a_390px_phone(page: Page, live: Live) -> None:
         page.keyboard.press("Tab")
         order.append(page.evaluate("document.activeElement.id"))
     assert order == ["f-environment", "f-auth_flow", "f-consumer_key"]
+
+
+def test_delete_refused_while_integrations_use_it_then_forced(page: Page, live: Live) -> None:
+    from forcebridge.services import events, integrations
+    from forcebridge.services.integrations import IntegrationInput
+    from tests.emulated_org import connect
+    from tests.run_faces.conftest import push_config
+
+    ann = live.person("acme", "ann@acme.example")
+    with live.rt.db.begin() as s:
+        connect(s, live.rt, ann.tenant_id, live.emu, "spare org")
+        conn_id = connect(s, live.rt, ann.tenant_id, live.emu, "old org")
+        made = integrations.create(s, live.rt.vault, ann.tenant_id, IntegrationInput(
+            name="invoices", kind="entity_sync", connection="old org", config=push_config()))
+        integration_id = made.id
+    sign_in(page, live, ann, then="/connections")
+    # an unused connection goes at once, after the confirmation page
+    page.click("text=spare org")
+    page.click("a:has-text('Delete')")
+    expect(page.locator("h1")).to_have_text("Delete spare org?")
+    page.click("button:has-text('Delete connection')")
+    expect(page.locator("#deleted-notice")).to_have_text("Connection spare org was deleted.")
+
+    # one in use: the service's refusal (409), naming the integration, and the forced delete
+    page.goto(f"/connections/{conn_id}/delete")
+    page.click("button:has-text('Delete connection')")
+    expect(page.locator("#delete-refusal")).to_contain_text("is used by 1 integration(s): invoices")
+    expect(page.locator("#delete-using li")).to_have_text(["invoices"])
+    shot(page, "connection-delete-in-use")
+    with live.rt.db.begin() as s:
+        assert connections.get(s, ann.tenant_id, conn_id).name == "old org"  # nothing deleted
+    page.click("button:has-text('Delete it and disconnect 1 integration')")
+    expect(page.locator("#disconnected li")).to_have_count(1)
+    expect(page.locator("#disconnected")).to_contain_text("invoices")
+    shot(page, "connection-deleted-forced")
+    page.goto("/connections")
+    expect(page.locator("tbody tr")).to_have_count(0)
+    expect(page.locator(".empty")).to_contain_text("No connection yet")
+    with live.rt.db.begin() as s:
+        assert integrations.get(s, ann.tenant_id, integration_id).connection_id is None
+        found = events.list_events(s, ann.tenant_id, integration="invoices", status="open")
+        assert [e.kind for e in found.items] == ["connection_deleted"]
+
+
+def test_ca_bundle_is_checked_beside_its_field_and_shown(page: Page, live: Live, tmp_path: Path) -> None:
+    ann = live.person("acme", "ann@acme.example")
+    sign_in(page, live, ann, then="/connections/new")
+    _fill_common(page, live, "Private CA org", "client_credentials")
+    page.fill("#f-consumer_secret", live.emu.org.config.connected_apps[0].consumer_secret)
+    page.fill("#f-ca_bundle", str(tmp_path / "missing.pem"))
+    page.click("button[value=save]")
+    expect(page.locator("[data-field=ca_bundle] .error-text")).to_contain_text("cannot read")
+    expect(page.locator("#f-ca_bundle")).to_have_value(str(tmp_path / "missing.pem"))
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text(jwt_keypair("test CA").certificate_pem)
+    page.fill("#f-consumer_secret", live.emu.org.config.connected_apps[0].consumer_secret)
+    page.fill("#f-ca_bundle", str(bundle))
+    page.click("button[value=save]")
+    expect(page.locator("#ca-bundle")).to_have_text(str(bundle))
+    page.click("a:has-text('Edit')")
+    page.fill("#f-ca_bundle", "")
+    page.click("button[value=save]")
+    expect(page.locator("#ca-bundle")).to_have_text("the system's")

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 
+import httpx
 from playwright.sync_api import Page, expect
 
+from forcebridge.forms import manage
 from forcebridge.services import integrations, pushed
 from forcebridge.services.integrations import IntegrationInput
 from tests.console.conftest import Live, Person, shot, sign_in
@@ -285,3 +287,33 @@ def test_form_mapping_offers_createable_fields_and_needs_the_required_ones(page:
     with live.rt.db.begin() as s:
         config = integrations.get(s, ann.tenant_id, form_id).config
     assert [m["field"] for m in config["mappings"]] == ["LastName", "Email", "Company"]
+
+
+def test_form_hook_secret_is_shown_once_at_rotation_never_again(page: Page, live: Live) -> None:
+    ann = live.person("acme", "ann@acme.example")
+    with live.rt.db.begin() as s:
+        connect(s, live.rt, ann.tenant_id, live.emu)
+        form = integrations.create(
+            s, live.rt.vault, ann.tenant_id,
+            IntegrationInput(name="web leads", kind="inbound_form", connection="demo org", config={
+                "object": "Lead", "mappings": [{"field": "LastName", "column": "last_name"},
+                                               {"field": "Company", "column": "company"}]}),
+        )
+        form_id, first = form.id, manage.hook_info(s, live.rt.settings, live.rt.vault, form).secret
+    sign_in(page, live, ann, then=f"/integrations/{form_id}")
+    expect(page.locator("#hook-address")).to_contain_text(f"{live.url}/hooks/")
+    expect(page.locator("#hook-secret-hidden")).to_contain_text("never again")
+    assert first not in page.content()
+    page.click("button:has-text('Rotate secret')")
+    expect(page.locator("#hook-once")).to_contain_text("shown this once")
+    secret = page.locator("#hook-secret").inner_text()
+    assert secret and secret != first
+    expect(page.locator("#hook-url")).to_contain_text(f"token={secret}")
+    shot(page, "form-hook-secret-once")
+    page.click("text=Done")
+    assert secret not in page.content() and first not in page.content()
+    # the new secret works and the old one stopped, through the hook itself
+    base = page.locator("#hook-address").inner_text().split("?")[0]
+    old = httpx.post(f"{base}?token={first}", data={"last_name": "Doe", "company": "Acme"})
+    new = httpx.post(f"{base}?token={secret}", data={"last_name": "Doe", "company": "Acme"})
+    assert old.status_code == 404 and new.status_code == 201, (old.text, new.text)

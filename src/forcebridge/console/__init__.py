@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from forcebridge.console import assets
 from forcebridge.console.pages import (
     api_clients,
+    connection_deletion,
     connections,
     events,
     home,
@@ -35,7 +36,7 @@ from forcebridge.runtime import Runtime
 
 __all__ = ["PAGES", "create_app"]
 PAGES = (
-    sign_in, home, connections, integrations, integration_settings, mapping_editor, publishing,
+    sign_in, home, connections, connection_deletion, integrations, integration_settings, mapping_editor, publishing,
     runs, events, records, api_clients,
 )  # each module's `router` holds its pages
 

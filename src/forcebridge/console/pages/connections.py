@@ -1,4 +1,5 @@
-"""Connections: list, a form per OAuth flow, Save & authorize, Test connection."""
+"""Connections: list, a form per OAuth flow, Save & authorize, Test connection (deleting one:
+`connection_deletion`)."""
 
 from __future__ import annotations
 
@@ -43,7 +44,9 @@ FIELDS_BY_FLOW = {
     "password": {"consumer_secret", "username", "password", "security_token"},
     "client_credentials": {"consumer_secret"},
 }
-_COMMON = ("name", "environment", "auth_flow", "consumer_key", "concurrency", "borrow_from")
+_COMMON = (
+    "name", "environment", "auth_flow", "consumer_key", "concurrency", "borrow_from", "ca_bundle",
+)
 
 
 def _context(**extra: Any) -> dict[str, Any]:
@@ -77,7 +80,7 @@ async def _input(form: FormData, *, creating: bool) -> tuple[ConnectionInput, bo
         if name in SECRET_FIELDS or name == "certificate":
             if text:
                 values[name] = text
-        elif name in ("borrow_from", "username", "login_url"):
+        elif name in ("borrow_from", "username", "login_url", "ca_bundle"):
             if text or not creating:
                 values[name] = text
         elif text:

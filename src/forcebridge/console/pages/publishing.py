@@ -1,5 +1,9 @@
 """Inbound forms and event publishing on an integration's page: the form's hook and its
-recent posts with replay; the outbox's depth, deliveries and dead letters with replay."""
+recent posts with replay; the outbox's depth, deliveries and dead letters with replay.
+
+The console shows a hook's secret once, on the page that answers **Rotate secret** (a POST,
+never cached); the integration page shows the hook's address and how it authenticates only.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from forcebridge.console import viewer as viewers
 from forcebridge.console.rendering import render
-from forcebridge.forms import manage, posts, sending
+from forcebridge.forms import hooks, manage, posts, sending
 from forcebridge.outbox import messages
 from forcebridge.runtime import Runtime
 from forcebridge.services import integrations
@@ -24,7 +28,10 @@ def form_section(rt: Runtime, tenant_id: str, integration_id: str) -> dict[str, 
     with rt.db.begin() as s:
         integration = manage.form_integration(s, tenant_id, integration_id)
         recent = [posts.view(p) for p in posts.list_posts(s, integration, limit=RECENT)]
-        return {"posts": recent, "hook_id": integration.hook_id}
+        address = (rt.settings.resolved_public_url + hooks.hook_path(integration.hook_id)
+                   if integration.hook_id else None)
+        return {"posts": recent, "hook_id": integration.hook_id, "address": address,
+                "auth": hooks.auth_of(integration), "token_param": hooks.TOKEN_PARAM}
 
 
 def outbox_section(rt: Runtime, tenant_id: str, integration_id: str) -> dict[str, Any]:
@@ -34,21 +41,16 @@ def outbox_section(rt: Runtime, tenant_id: str, integration_id: str) -> dict[str
         return {"counts": counts, "dead": [messages.public_view(m) for m in dead]}
 
 
-@router.post("/integrations/{ref}/hook")
-async def reveal_hook(request: Request, ref: str) -> Response:
-    """The hook URL and secret, on a page of its own (POST: never in a cached GET)."""
-    who, form = await viewers.posted(request)
+@router.post("/integrations/{ref}/hook/rotate-secret")
+async def rotate_hook_secret(request: Request, ref: str) -> Response:
+    """A new secret, shown this once on a page of its own; the old one stops at once."""
+    who, _ = await viewers.posted(request)
     rt = viewers.runtime(request)
     with rt.db.begin() as s:
-        if form.get("rotate") == "1":
-            info = manage.rotate_secret(s, rt.settings, rt.vault, who.tenant_id, ref,
-                                        actor=who.actor)
-        else:
-            integration = manage.form_integration(s, who.tenant_id, ref)
-            info = manage.hook_info(s, rt.settings, rt.vault, integration)
+        info = manage.rotate_secret(s, rt.settings, rt.vault, who.tenant_id, ref,
+                                    actor=who.actor)
         name = integrations.get(s, who.tenant_id, ref).name
-    return render(request, "publishing/hook.html", who, hook=info.to_json(), name=name,
-                  rotated=form.get("rotate") == "1", ref=ref)
+    return render(request, "publishing/hook.html", who, hook=info.to_json(), name=name, ref=ref)
 
 
 @router.post("/integrations/{ref}/posts/replay")
