@@ -20,6 +20,7 @@ from forcebridge.console.pages import (
     connections,
     events,
     home,
+    integration_creation,
     integration_settings,
     integrations,
     mapping_editor,
@@ -36,7 +37,7 @@ from forcebridge.runtime import Runtime
 
 __all__ = ["PAGES", "create_app"]
 PAGES = (
-    sign_in, home, connections, connection_deletion, integrations, integration_settings, mapping_editor, publishing,
+    sign_in, home, connections, connection_deletion, integration_creation, integrations, integration_settings, mapping_editor, publishing,
     runs, events, records, api_clients,
 )  # each module's `router` holds its pages
 

@@ -34,13 +34,16 @@ def _form(request: Request, who: Viewer, ref: str, values: dict[str, Any] | None
     return render(
         request, "integrations/settings.html", who, status_code=status_code, i=view,
         connections=conns, people=people, v=shown, errors=errors or {},
-        preview=_preview(str(shown["schedule"])),
+        preview=preview(str(shown["schedule"])),
     )
 
 
-def _preview(expression: str) -> dict[str, Any]:
+def preview(expression: str, *, creating: bool = False) -> dict[str, Any]:
+    """The schedule in words and its next three times, or why it is not a schedule."""
     if not expression.strip():
-        return {"words": "not scheduled: runs only when started", "next": [], "error": None}
+        words = ("every hour, at a minute from :00 to :09 chosen for the integration"
+                 if creating else "not scheduled: runs only when started")
+        return {"words": words, "next": [], "error": None}
     try:
         cleaned = integrations.check_schedule(expression)
     except InvalidInput as exc:
@@ -54,10 +57,12 @@ def settings_page(request: Request, ref: str) -> Response:
 
 
 @router.get("/schedule-preview")
-def schedule_preview(request: Request, schedule: str = "") -> Response:
-    """The schedule in words and its next times, swapped in beside the field as it is typed."""
+def schedule_preview(request: Request, schedule: str = "", creating: bool = False) -> Response:
+    """The schedule in words and its next times, swapped in beside the field as it is typed
+    (`creating`: an empty one means the hourly default of a new integration)."""
     who = viewers.current(request)
-    return render(request, "integrations/schedule_preview.html", who, preview=_preview(schedule))
+    return render(request, "integrations/schedule_preview.html", who,
+                  preview=preview(schedule, creating=creating))
 
 
 @router.post("/integrations/{ref}/settings")

@@ -32,24 +32,26 @@ def _ids(text: str) -> list[str]:
     return [part for part in re.split(r"[\s,]+", text) if part]
 
 
-async def _suggestions(request: Request, who: Viewer, view: dict[str, Any], sobject: str,
-                       mode: str) -> dict[str, Any]:
+async def suggestions(request: Request, who: Viewer, connection: str | None, sobject: str,
+                      mode: str) -> dict[str, Any]:
+    """The org's objects and, for `sobject`, the fields `mode` can write (required ones
+    marked) and its id-lookup fields, from the connection's live describe."""
     rt = viewers.runtime(request)
     found: dict[str, Any] = {"objects": [], "fields": [], "lookup": [], "required": [],
                              "error": None}
-    if not view["connection"]:
+    if not connection:
         found["error"] = "attach a connection to get suggestions from its org"
         return found
     purpose = "update" if mode == "update" else "create"
     try:
-        found["objects"] = await objects.list_objects(rt, who.tenant_id, view["connection"])
+        found["objects"] = await objects.list_objects(rt, who.tenant_id, connection)
         if sobject:
-            fields = await objects.list_fields(rt, who.tenant_id, view["connection"], sobject,
+            fields = await objects.list_fields(rt, who.tenant_id, connection, sobject,
                                                purpose)  # type: ignore[arg-type]
             found["fields"] = fields
             found["required"] = [f["name"] for f in fields if f["required"]]
             found["lookup"] = await objects.list_fields(
-                rt, who.tenant_id, view["connection"], sobject, "lookup")
+                rt, who.tenant_id, connection, sobject, "lookup")
     except ForcebridgeError as exc:
         found["error"] = exc.message
     return found
@@ -66,13 +68,15 @@ def _mappings(config: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     return found
 
 
-def _rows(config: dict[str, Any], kind: str) -> list[dict[str, Any]]:
-    rows = []
+def rows(config: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    """The mapping table's rows: each field mapping (its transform and the rest kept as JSON
+    the form sends back), then a few empty rows."""
+    found = []
     for m in _mappings(copy.deepcopy(config), kind):
         rest = {k: v for k, v in m.items() if k not in ("field", "column") and v is not None}
-        rows.append({"field": m.get("field", ""), "column": m.get("column") or "",
-                     "rest": json.dumps(rest) if rest else ""})
-    return rows + [{"field": "", "column": "", "rest": ""} for _ in range(EMPTY_ROWS)]
+        found.append({"field": m.get("field", ""), "column": m.get("column") or "",
+                      "rest": json.dumps(rest) if rest else ""})
+    return found + [{"field": "", "column": "", "rest": ""} for _ in range(EMPTY_ROWS)]
 
 
 async def _page(request: Request, who: Viewer, ref: str, config: dict[str, Any] | None = None,
@@ -91,9 +95,10 @@ async def _page(request: Request, who: Viewer, ref: str, config: dict[str, Any] 
         mode = str(shown.get("mode") or "upsert")
     return render(
         request, "integrations/mapping.html", who, status_code=status_code, i=view, c=shown,
-        target=target, rows=_rows(shown, view["kind"]), modes=[m.value for m in SyncMode],
+        target=target, rows=rows(shown, view["kind"]), modes=[m.value for m in SyncMode],
         mode=mode,
-        s=await _suggestions(request, who, view, str(target.get("object") or ""), mode),
+        s=await suggestions(request, who, view["connection"], str(target.get("object") or ""),
+                            mode),
         errors=errors or [], error_fields={e["field"] for e in errors or []},
     )
 
@@ -103,27 +108,27 @@ async def editor(request: Request, ref: str) -> Response:
     return await _page(request, viewers.current(request), ref)
 
 
-def _config(current: dict[str, Any], form: FormData, kind: str) -> dict[str, Any]:
+def edited_config(current: dict[str, Any], form: FormData, kind: str) -> dict[str, Any]:
     """The stored config with what the form edits replaced; the rest (source, transforms,
     batch sizes, a form's auth) kept as it is."""
     config = copy.deepcopy(current)
-    rows = _rows_of(form)
+    mapped = _rows_of(form)
     if kind == "inbound_form":
         config["object"] = str(form.get("object") or "").strip()
-        config["mappings"] = rows
+        config["mappings"] = mapped
         return config
     mapping = config.setdefault("mapping", {})
     target = mapping.setdefault("target", {})
     target["object"] = str(form.get("object") or "").strip()
     target["external_id_field"] = str(form.get("external_id_field") or "").strip() or None
-    target["namespace"] = {"kind": str(form.get("namespace_kind") or "none"), "prefix": str(form.get("namespace_prefix") or "").strip()
-                           or None}
+    target["namespace"] = {"kind": str(form.get("namespace_kind") or "none"),
+                           "prefix": str(form.get("namespace_prefix") or "").strip() or None}
     config["mode"] = str(form.get("mode") or "upsert")
     config["filters"] = {
         "allowed_account_ids": _ids(str(form.get("allowed") or "")),
         "restricted_account_ids": _ids(str(form.get("restricted") or "")),
     }
-    mapping["mappings"] = rows
+    mapping["mappings"] = mapped
     return config
 
 
@@ -148,7 +153,7 @@ async def save(request: Request, ref: str) -> Response:
     rt = viewers.runtime(request)
     with rt.db.begin() as s:
         current = integrations.public_view(s, integrations.get(s, who.tenant_id, ref), rt.vault)
-    config = _config(current["config"], form, current["kind"])
+    config = edited_config(current["config"], form, current["kind"])
     # a SQL source's URL comes back masked as shown; the service keeps the stored one
     try:
         saved = await integration_saves.save(

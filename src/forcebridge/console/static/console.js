@@ -25,10 +25,22 @@
       el.hidden = env && el.getAttribute("data-environments").split(" ").indexOf(env.value) < 0;
     });
   }
+  // The new-integration form shows the fields of the chosen source's kind (push, sql, files).
+  function toggleSource(form) {
+    var source = form.querySelector("[name=source]");
+    var kind = source ? source.value.split(":")[0] : "";
+    form.querySelectorAll("[data-source-kinds]").forEach(function (el) {
+      el.hidden = el.getAttribute("data-source-kinds").split(" ").indexOf(kind) < 0;
+    });
+  }
   function forms(root) {
     root.querySelectorAll("form.connection-form").forEach(function (form) {
       toggleSections(form);
       form.addEventListener("change", function () { toggleSections(form); });
+    });
+    root.querySelectorAll("form.integration-form").forEach(function (form) {
+      toggleSource(form);
+      form.addEventListener("change", function () { toggleSource(form); });
     });
   }
 
