@@ -3,6 +3,12 @@ headless (Debian's /usr/bin/chromium, driven by Playwright), one signed-in user 
 
 Screenshots go to FORCEBRIDGE_TEST_SCREENSHOTS (default build/screenshots), which `make test`
 prints, for people to look at.
+
+The store is SQLite by default. The flows that touch the store differently (sign-in and its
+sessions, save & authorize, the plan / run / events round trip, creating an integration,
+deleting a connection) run on PostgreSQL as well (`both_stores`); the rest of the browser suite
+runs once, on SQLite, to keep CI short: the services behind every page are tested on both
+databases in their own folders.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from forcebridge.api import create_app
 from forcebridge.runtime import Runtime
 from forcebridge.services import tenants, users
 from forcebridge.settings import Settings
+from tests.conftest import _postgres_database
 from tests.salesforce.emulated import Emulated, listening_socket, on_socket, serving
 
 # a shared machine can be slow: wait up to 20 s for what a page should show
@@ -61,12 +68,33 @@ class Live:
             return Person(t.id, user.id, email)
 
 
+both_stores = pytest.mark.parametrize("live", ["sqlite", "postgresql"], indirect=True)
+"""Runs the test with the store on SQLite and on PostgreSQL."""
+
+
 @pytest.fixture
-def live(tmp_path: Path) -> Iterator[Live]:
+def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live]:
+    """forcebridge on a socket over a fresh store: SQLite, or PostgreSQL when the test is
+    marked `both_stores`."""
+    which = getattr(request, "param", "sqlite")
+    if which == "postgresql":
+        databases = _postgres_database()
+        database_url = next(databases)
+    else:
+        databases = None
+        database_url = f"sqlite:///{tmp_path / 'console.db'}"
+    try:
+        yield from _serve(tmp_path, database_url)
+    finally:
+        if databases is not None:
+            databases.close()  # drops the database
+
+
+def _serve(tmp_path: Path, database_url: str) -> Iterator[Live]:
     sock, url = listening_socket()
     settings = Settings(
         data_dir=tmp_path / "data",
-        database_url=f"sqlite:///{tmp_path / 'console.db'}",
+        database_url=database_url,
         public_url=url,
         scheduler=False,
         log_format="json",

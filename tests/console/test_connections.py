@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from forcebridge.salesforce.certificates import jwt_keypair
 from forcebridge.services import connections
-from tests.console.conftest import Live, shot, sign_in
+from tests.console.conftest import Live, both_stores, shot, sign_in
 
 
 def _fill_common(page: Page, live: Live, name: str, flow: str) -> None:
@@ -22,6 +22,7 @@ def _fill_common(page: Page, live: Live, name: str, flow: str) -> None:
     page.fill("#f-consumer_key", app.consumer_key)
 
 
+@both_stores
 def test_web_server_save_and_authorize_through_the_emulators_login_page(page: Page, live: Live) -> None:
     ann = live.person("acme", "ann@acme.example")
     sign_in(page, live, ann, then="/connections/new")
@@ -141,6 +142,7 @@ def test_pages_fit_a_390px_phone(page: Page, live: Live) -> None:
     assert order == ["f-environment", "f-auth_flow", "f-consumer_key"]
 
 
+@both_stores
 def test_delete_refused_while_integrations_use_it_then_forced(page: Page, live: Live) -> None:
     from forcebridge.services import events, integrations
     from forcebridge.services.integrations import IntegrationInput

@@ -10,7 +10,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from forcebridge.services import integrations
-from tests.console.conftest import Live, shot, sign_in
+from tests.console.conftest import Live, both_stores, shot, sign_in
 from tests.emulated_org import connect
 from tests.granted import grant_files
 
@@ -19,6 +19,7 @@ def _offered(page: Page) -> list[str]:
     return page.locator("#fields option").evaluate_all("els => els.map(e => e.value)")
 
 
+@both_stores
 def test_create_an_entity_sync_from_a_granted_file_with_fields_from_the_org(
     page: Page, live: Live, tmp_path: Path,
 ) -> None:

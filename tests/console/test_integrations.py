@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from forcebridge.forms import manage
 from forcebridge.services import integrations, pushed
 from forcebridge.services.integrations import IntegrationInput
-from tests.console.conftest import Live, Person, shot, sign_in
+from tests.console.conftest import Live, Person, both_stores, shot, sign_in
 from tests.emulated_org import connect
 from tests.run_faces.conftest import push_config
 
@@ -40,6 +40,7 @@ def _invoices(live: Live, who: Person) -> str:
         return made.id
 
 
+@both_stores
 def test_plan_run_and_events_round_trip(page: Page, live: Live) -> None:
     ann = live.person("acme", "ann@acme.example")
     integration_id = _invoices(live, ann)

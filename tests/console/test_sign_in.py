@@ -12,9 +12,10 @@ from forcebridge.services import connections
 from forcebridge.services.connections import ConnectionInput
 from forcebridge.store.console import ConsoleSession
 from forcebridge.store.types import utcnow
-from tests.console.conftest import Live, shot, sign_in
+from tests.console.conftest import Live, both_stores, shot, sign_in
 
 
+@both_stores
 def test_sign_in_wrong_password_then_right_then_sign_out(page: Page, live: Live) -> None:
     ann = live.person("acme", "ann@acme.example")
     page.goto("/connections")
@@ -46,6 +47,7 @@ def test_sign_in_wrong_password_then_right_then_sign_out(page: Page, live: Live)
     expect(page).to_have_url(re.compile(r"/sign-in\?next="))
 
 
+@both_stores
 def test_idle_and_absolute_expiry_send_back_to_sign_in(page: Page, live: Live) -> None:
     ann = live.person("acme", "ann@acme.example")
     sign_in(page, live, ann, then="/connections")
