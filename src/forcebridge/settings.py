@@ -130,6 +130,20 @@ class Settings(BaseSettings):
         "default: build/console/node_modules in the source checkout.",
     )
 
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, /metrics answers only requests with `Authorization: Bearer "
+        "<token>` (Prometheus' `authorization` or `bearer_token_file`).",
+    )
+    otel_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP endpoint traces are exported to (e.g. http://collector:4318); "
+        "unset, tracing is off and OpenTelemetry is never loaded.",
+    )
+    otel_service_name: str = Field(
+        default="forcebridge", description="The `service.name` traces are exported under."
+    )
+
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_username: str | None = None

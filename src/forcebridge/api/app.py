@@ -18,6 +18,7 @@ from forcebridge.api.routes import (
     health,
     hooks,
     integrations,
+    metrics,
     oauth_token,
     outbox,
     records,
@@ -82,6 +83,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.include_router(hooks.router, responses=contract.errors(
         400, 401, 404, 405, 409, 413, 415, 500, 503))
     app.include_router(health.router, responses=contract.errors(405, 500))
+    app.include_router(metrics.router)
     # last: the console answers every path the API does not
     app.router.routes.append(_ConsoleMount(console.create_app(rt), app.router.routes))
     app.add_middleware(BodyLimitMiddleware, max_bytes=rt.settings.max_body_bytes)

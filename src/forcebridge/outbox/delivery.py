@@ -37,6 +37,7 @@ from forcebridge.outbox.targets import Claimed, Outcome
 from forcebridge.runtime import Runtime
 from forcebridge.salesforce import (
     AuthorizationRevoked,
+    CallListener,
     ConcurrencyPool,
     Credentials,
     CredentialsError,
@@ -45,7 +46,7 @@ from forcebridge.salesforce import (
     SalesforceError,
     Token,
 )
-from forcebridge.services import authorization, connections
+from forcebridge.services import api_usage, authorization, connections
 from forcebridge.services import integrations as integrations_service
 from forcebridge.store.connections import Connection
 from forcebridge.store.integrations import Integration
@@ -75,6 +76,7 @@ class _Job:
     config: EventPublishConfig
     credentials: Credentials
     pool: ConcurrencyPool
+    on_call: CallListener
 
 
 async def deliver_due(rt: Runtime, *, now: Clock | None = None) -> int:
@@ -148,6 +150,7 @@ def _jobs(rt: Runtime, now: datetime) -> list[_Job]:
                     config=config,
                     credentials=authorization.credentials_for(conn, rt),
                     pool=rt.pools.for_lender(lender.id, lender.concurrency),
+                    on_call=authorization.call_listener(session, conn),
                 )
             )
     return jobs
@@ -162,6 +165,7 @@ async def _deliver(rt: Runtime, job: _Job, clock: Clock, db_lock: asyncio.Lock) 
         transport=rt.salesforce_transport,
         retry=ONE_TRY,
         token=cache.get(token_key),
+        on_call=job.on_call,
     )
     with log.bind(integration_id=job.integration_id):
         async with client:
@@ -171,6 +175,7 @@ async def _deliver(rt: Runtime, job: _Job, clock: Clock, db_lock: asyncio.Lock) 
             await asyncio.gather(*(pass_.worker() for _ in range(job.pool.limit)))
             if client.token is not None:
                 cache[token_key] = client.token
+    await anyio.to_thread.run_sync(api_usage.note, rt.db, job.connection_id, client.usage)
     return pass_.delivered
 
 

@@ -50,7 +50,7 @@ from forcebridge.salesforce import (
     LimitExceeded,
     SalesforceError,
 )
-from forcebridge.services import authorization
+from forcebridge.services import api_usage, authorization
 from forcebridge.services import integrations as integrations_service
 from forcebridge.sources import Source, SourceError, SqlSource
 from forcebridge.sync.diff import Diffed, Differ
@@ -93,6 +93,10 @@ class Job:
     @property
     def api_calls(self) -> int:
         return self.loaded.client.session.calls
+
+    def note_usage(self) -> None:
+        """Keep the org's API usage as the run's last answer reported it (blocks)."""
+        api_usage.note(self.rt.db, self.connection_id, self.loaded.client.usage)
 
 
 async def start(
@@ -162,6 +166,7 @@ async def supervise(job: Job, work: Callable[[Job], Awaitable[None]]) -> str:
         await anyio.to_thread.run_sync(
             lifecycle.finish, job.rt, job.run_id, job.counts, job.api_calls, failure
         )
+        await anyio.to_thread.run_sync(job.note_usage)
     return job.run_id
 
 
@@ -172,6 +177,7 @@ async def _beat(job: Job) -> None:
         await anyio.to_thread.run_sync(
             lifecycle.heartbeat, job.rt, job.run_id, job.counts, job.api_calls
         )
+        await anyio.to_thread.run_sync(job.note_usage)
 
 
 async def run_integration(

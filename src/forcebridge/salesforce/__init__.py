@@ -5,7 +5,7 @@ Public surface:
 - `Credentials(flow, login_url, api_version, consumer_key, consumer_secret, username, password,
   security_token, private_key, refresh_token)`; `PRODUCTION`, `SANDBOX` login URLs.
 - `ConcurrencyPool(limit)`: calls in flight, shareable by several clients (borrowed concurrency).
-- `SalesforceClient(credentials, pool=, transport=, retry=, token=, on_token=)`, an async context
+- `SalesforceClient(credentials, pool=, transport=, retry=, token=, on_token=, on_call=)`, an async context
   manager: `authorize()` -> `Identity`; `describe_global()`, `describe(o)` -> `SObjectSchema`,
   `refresh()`; `create`, `get`, `get_by`, `update`, `upsert` -> `UpsertResult`, `delete`;
   `query(soql)` (async iterator over all pages), `count`; `create_many`, `update_many`,
@@ -15,6 +15,8 @@ Public surface:
   `pkce_pair()`, `new_state()`, `await exchange_code(credentials, code, redirect_uri,
   code_verifier, transport=)` -> `Token` (with `refresh_token`).
 - `soql_literal(value)`: the safe way to put a value into SOQL.
+- `Call`, `CallListener`: what `on_call` hears after each exchange (method, `path_template`,
+  status, error code, times, usage), never a body, a query string or a token.
 - Errors (all `SalesforceError` with `code`, `message`, `fields`, `status`):
   `AuthenticationError`, `AuthorizationRevoked`, `CertificateError` (the org's TLS certificate
   is not trusted: see `Credentials.ca_bundle`), `LimitExceeded`, `RetryableError`,
@@ -30,6 +32,7 @@ from forcebridge.salesforce.auth import (
     pkce_pair,
 )
 from forcebridge.salesforce.bulk import BulkJob, csv_chunks
+from forcebridge.salesforce.calls import Call, CallListener, path_template
 from forcebridge.salesforce.client import Identity, SalesforceClient, UpsertResult
 from forcebridge.salesforce.collections import SaveResult
 from forcebridge.salesforce.credentials import (
@@ -62,6 +65,8 @@ __all__ = [
     "AuthenticationError",
     "AuthorizationRevoked",
     "BulkJob",
+    "Call",
+    "CallListener",
     "CertificateError",
     "ConcurrencyPool",
     "Credentials",
@@ -86,6 +91,7 @@ __all__ = [
     "csv_chunks",
     "exchange_code",
     "new_state",
+    "path_template",
     "pkce_pair",
     "soql_literal",
 ]

@@ -20,6 +20,7 @@ import httpx
 
 from forcebridge.salesforce import apex, bulk, bulk_query, collections, query
 from forcebridge.salesforce.auth import Token, TokenListener
+from forcebridge.salesforce.calls import CallListener
 from forcebridge.salesforce.collections import SaveResult
 from forcebridge.salesforce.credentials import Credentials
 from forcebridge.salesforce.errors import RecordError
@@ -54,7 +55,8 @@ class SalesforceClient:
 
     `pool` limits calls in flight (pass the lender's pool to borrow concurrency); `transport`
     replaces the network (httpx.ASGITransport for the emulator in-process); `token` reuses a
-    token obtained earlier; `on_token` hears of every new token (store a rotated refresh token).
+    token obtained earlier; `on_token` hears of every new token (store a rotated refresh token);
+    `on_call` hears of every HTTP exchange, after it (salesforce.calls: metrics, traces).
     """
 
     def __init__(
@@ -67,6 +69,7 @@ class SalesforceClient:
         token: Token | None = None,
         on_token: TokenListener | None = None,
         timeout: float = 60.0,
+        on_call: CallListener | None = None,
     ) -> None:
         self.credentials = credentials
         self.session = ApiSession(
@@ -77,6 +80,7 @@ class SalesforceClient:
             token=token,
             on_token=on_token,
             timeout=timeout,
+            on_call=on_call,
         )
         self._global: GlobalDescribe | None = None
         self._describes: dict[str, SObjectSchema] = {}

@@ -26,3 +26,8 @@ class ConnectionPools:
             elif pool.limit != limit:
                 pool.set_limit(limit)
             return pool
+
+    def items(self) -> list[tuple[str, ConcurrencyPool]]:
+        """(lender id, pool) of every pool made so far."""
+        with self._lock:
+            return list(self._pools.items())

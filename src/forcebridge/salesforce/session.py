@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from typing import Any
 import httpx
 
 from forcebridge.salesforce.auth import Token, TokenCache, TokenListener, fetch_token
+from forcebridge.salesforce.calls import Call, CallListener, path_template
 from forcebridge.salesforce.credentials import Credentials
 from forcebridge.salesforce.errors import (
     AuthenticationError,
@@ -72,8 +74,10 @@ class ApiSession:
         token: Token | None = None,
         on_token: TokenListener | None = None,
         timeout: float = 60.0,
+        on_call: CallListener | None = None,
     ) -> None:
         self.credentials = credentials
+        self.on_call = on_call
         self.pool = pool or ConcurrencyPool(1)
         self.retry = retry or RetryPolicy()
         self.http = httpx.AsyncClient(
@@ -100,7 +104,14 @@ class ApiSession:
             try:
                 async with self.pool.slot():
                     self.calls += 1
-                    return await fetch_token(self.http, self.tokens.credentials)
+                    started = time.time_ns()
+                    try:
+                        token = await fetch_token(self.http, self.tokens.credentials)
+                    except SalesforceError as exc:
+                        self._tell("POST", "/services/oauth2/token", exc.status, exc.code, started)
+                        raise
+                    self._tell("POST", "/services/oauth2/token", 200, None, started)
+                    return token
             except RetryableError:
                 if retry + 1 >= self.retry.attempts:
                     raise
@@ -182,11 +193,13 @@ class ApiSession:
             )
             await self.pool.acquire()
             self.calls += 1
+            started = time.time_ns()
             try:
                 response = await self.http.send(request, stream=True)
             except httpx.TransportError as exc:
                 self.pool.release()
                 lost = _lost(exc, where, sent=not isinstance(exc, _NOT_SENT), safe=safe)
+                self._tell(method, path, None, lost.code, started)
                 if isinstance(lost, OutcomeUnknown | CertificateError) or not repeatable:
                     raise lost from None
                 if retry + 1 >= self.retry.attempts:
@@ -200,6 +213,7 @@ class ApiSession:
                 raise
             self._note_usage(response)
             if response.status_code < 400:
+                self._tell(method, path, response.status_code, None, started)
                 return response
             try:
                 await response.aread()
@@ -207,6 +221,7 @@ class ApiSession:
                 await response.aclose()
                 self.pool.release()
             error = error_from_response(response.status_code, response.content)
+            self._tell(method, path, response.status_code, error.code, started)
             # Other calls in flight may see the new session die too before this one is
             # repeated; a few logins in a row are still bounded, a dead login is not retried.
             if _session_dead(error) and logins < MAX_LOGINS_PER_CALL and repeatable:
@@ -221,6 +236,19 @@ class ApiSession:
                     retry += 1
                     continue
             raise error
+
+    def _tell(
+        self, method: str, path: str, status: int | None, code: str | None, started: int
+    ) -> None:
+        """Tell the listener about one exchange; a listener that fails never fails the call."""
+        if self.on_call is None:
+            return
+        call = Call(method, path_template(path), status, code, started, time.time_ns(),
+                    self.usage)
+        try:
+            self.on_call(call)
+        except Exception:  # metrics or tracing must never cost a write
+            log.exception("salesforce: the call listener failed")
 
     def _note_usage(self, response: httpx.Response) -> None:
         usage = parse_limit_info(response.headers.get("Sforce-Limit-Info"))

@@ -14,11 +14,12 @@ from typing import Any, TypeVar
 import anyio
 from sqlalchemy import select
 
-from forcebridge import log, notifications
+from forcebridge import log, notifications, telemetry
 from forcebridge.errors import InvalidInput, NotFound
 from forcebridge.runtime import Runtime
 from forcebridge.salesforce import (
     AuthorizationRevoked,
+    CallListener,
     Credentials,
     Identity,
     SalesforceClient,
@@ -30,6 +31,7 @@ from forcebridge.salesforce import (
 )
 from forcebridge.services import audit, connections, tenants, users
 from forcebridge.store.connections import Connection
+from forcebridge.store.models import Tenant
 from forcebridge.store.types import utcnow
 from forcebridge.suggested import command
 
@@ -74,11 +76,18 @@ def credentials_for(conn: Connection, rt: Runtime) -> Credentials:
     )
 
 
+def call_listener(session: Any, conn: Connection) -> CallListener:
+    """What hears each call a client of `conn` makes: metrics and traces (telemetry)."""
+    tenant = session.get(Tenant, conn.tenant_id)
+    return telemetry.call_listener(tenant.name if tenant else "", conn.name)
+
+
 def client_for(rt: Runtime, session: Any, conn: Connection) -> SalesforceClient:
     """A client for `conn`, drawing from its lender's pool (see connections.lender_of)."""
     lender = connections.lender_of(session, conn)
     pool = rt.pools.for_lender(lender.id, lender.concurrency)
-    return SalesforceClient(credentials_for(conn, rt), pool=pool, transport=rt.salesforce_transport)
+    return SalesforceClient(credentials_for(conn, rt), pool=pool, transport=rt.salesforce_transport,
+                            on_call=call_listener(session, conn))
 
 
 def callback_url(rt: Runtime) -> str:
