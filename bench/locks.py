@@ -37,12 +37,12 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from forcebridge.integrations import saves as integration_saves
 from forcebridge.runtime import Runtime
 from forcebridge.services import (
     authorization,
     connections,
     data_sources,
-    integration_saves,
     tenants,
 )
 from forcebridge.services.connections import ConnectionInput

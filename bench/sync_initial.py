@@ -53,12 +53,12 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from forcebridge.integrations import saves as integration_saves
 from forcebridge.runtime import Runtime
 from forcebridge.services import (
     authorization,
     connections,
     data_sources,
-    integration_saves,
     tenants,
 )
 from forcebridge.services.connections import ConnectionInput

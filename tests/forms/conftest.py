@@ -15,9 +15,10 @@ from fastapi.testclient import TestClient
 
 from forcebridge.api import create_app
 from forcebridge.forms import manage
-from forcebridge.forms.hooks import HookInfo
+from forcebridge.integrations import saves as integration_saves
+from forcebridge.kinds.hooks import HookInfo
 from forcebridge.runtime import Runtime
-from forcebridge.services import api_keys, integration_saves, tenants
+from forcebridge.services import api_keys, tenants
 from forcebridge.services.integrations import IntegrationInput
 from tests import emulated_org
 from tests.conftest import bearer

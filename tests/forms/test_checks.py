@@ -8,8 +8,8 @@ import anyio
 import pytest
 
 from forcebridge.forms.check import NOT_CREATEABLE, check_config
-from forcebridge.forms.config import InboundFormConfig
-from forcebridge.forms.hooks import ensure_hook
+from forcebridge.kinds.hooks import ensure_hook
+from forcebridge.kinds.inbound_form import InboundFormConfig
 from forcebridge.services import api_clients, connections, integrations
 from forcebridge.store.integrations import Integration
 from forcebridge.sync.plan import PlanError

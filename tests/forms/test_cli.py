@@ -15,8 +15,9 @@ from typer.testing import CliRunner
 from forcebridge.cli import forms as forms_cli
 from forcebridge.errors import InvalidInput
 from forcebridge.forms.receiving import receive
+from forcebridge.integrations import saves as integration_saves
 from forcebridge.runtime import Runtime
-from forcebridge.services import integration_saves, tenants
+from forcebridge.services import tenants
 from forcebridge.services.integrations import IntegrationInput
 from forcebridge.settings import Settings
 from tests.emulated_org import connected_tenant

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from forcebridge.forms.hooks import SIGNATURE_HEADER, signature
+from forcebridge.kinds.hooks import SIGNATURE_HEADER, signature
 from tests.forms.conftest import LEAD_FORM, Forms
 
 LEAD = {"last_name": "Lovelace", "company": "Engines"}

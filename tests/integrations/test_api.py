@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from forcebridge.runs import lifecycle
 from forcebridge.services import api_clients, tenants
+from forcebridge.services import run_lifecycle as lifecycle
 from forcebridge.store.integrations import Integration
 from forcebridge.store.models import AuditEntry
 from forcebridge.store.runs import Run

@@ -12,7 +12,7 @@ import anyio
 import pytest
 from fastapi.testclient import TestClient
 
-from forcebridge.services import integration_checks
+from forcebridge.integrations import checks as integration_checks
 from forcebridge.store.models import AuditEntry
 from tests.integrations.conftest import Org, invoice_config, invoice_sync
 

@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 
 from forcebridge.cli.declarative import expand
 from forcebridge.errors import ForcebridgeError, InvalidInput
-from forcebridge.services import integration_files, integrations
+from forcebridge.integrations import files as integration_files
+from forcebridge.services import integrations
 from forcebridge.sync.config import EntitySyncConfig
 from tests.granted import grant_sql
 from tests.integrations.conftest import Org, invoice_config

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from forcebridge.integrations import saves as integration_saves
 from forcebridge.runs import run_integration
-from forcebridge.services import integration_saves
 from forcebridge.services.integrations import IntegrationInput
 from forcebridge.store.runs import Run
 from tests.granted import grant_sql

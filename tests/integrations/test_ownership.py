@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from forcebridge.errors import InvalidInput
-from forcebridge.services import integration_files
+from forcebridge.integrations import files as integration_files
 from forcebridge.services.integrations import parse_config
 from tests.integrations.conftest import Org, invoice_config, invoice_sync
 

@@ -7,8 +7,8 @@ import pydantic
 import pytest
 from tests.outbox.conftest import APEX, EVENTS, Org
 
+from forcebridge.kinds.event_publish import EventPublishConfig
 from forcebridge.outbox.check import check_config
-from forcebridge.outbox.config import EventPublishConfig
 from forcebridge.services import connections
 
 

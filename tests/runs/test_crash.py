@@ -30,12 +30,12 @@ import pytest
 from harness.served import Served, serve
 from sqlalchemy import func, select
 
-from forcebridge.runs.lifecycle import STALE_REASON
 from forcebridge.runtime import Runtime
 from forcebridge.services import connections, integrations, tenants
 from forcebridge.services import runs as runs_service
 from forcebridge.services.connections import ConnectionInput
 from forcebridge.services.integrations import IntegrationInput
+from forcebridge.services.run_lifecycle import STALE_REASON
 from forcebridge.store.runs import Run
 from forcebridge.store.sync_state import SyncState
 from forcebridge.store.write_intents import WriteIntent

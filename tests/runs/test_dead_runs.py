@@ -11,11 +11,12 @@ from datetime import timedelta
 
 import pytest
 
-from forcebridge.runs import lifecycle, run_integration
-from forcebridge.runs.lifecycle import STALE_REASON
+from forcebridge.runs import run_integration
 from forcebridge.scheduling import jobs
 from forcebridge.services import integrations
+from forcebridge.services import run_lifecycle as lifecycle
 from forcebridge.services import runs as runs_service
+from forcebridge.services.run_lifecycle import STALE_REASON
 from forcebridge.store.integrations import Integration
 from forcebridge.store.runs import Run
 from forcebridge.store.types import utcnow

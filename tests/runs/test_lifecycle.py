@@ -9,8 +9,8 @@ from sqlalchemy import update
 
 from forcebridge.errors import Conflict, NotFound
 from forcebridge.runs import FAILURE_STREAK_LIMIT, AlreadyRunning, run_integration
-from forcebridge.runs.lifecycle import STALE_REASON
 from forcebridge.services import audit, integrations
+from forcebridge.services.run_lifecycle import STALE_REASON
 from forcebridge.store.integrations import Integration
 from forcebridge.store.runs import Run
 from forcebridge.store.types import utcnow

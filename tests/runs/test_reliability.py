@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import update
 
 from forcebridge.runs import AlreadyRunning, run_integration
-from forcebridge.runs.lifecycle import STALE_REASON
+from forcebridge.services.run_lifecycle import STALE_REASON
 from forcebridge.store.runs import Run
 from forcebridge.store.types import utcnow
 from tests.runs.conftest import World, invoice_rows, write_csv

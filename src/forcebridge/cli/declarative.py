@@ -21,7 +21,8 @@ import yaml
 
 from forcebridge.cli.output import JsonOption, TenantOption, console, emit, runtime, tenant_id
 from forcebridge.errors import InvalidInput
-from forcebridge.services import integration_files, tenants
+from forcebridge.integrations import files as integration_files
+from forcebridge.services import tenants
 
 _REFERENCE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _DONE = {"created": "created", "updated": "updated", "unchanged": "unchanged"}

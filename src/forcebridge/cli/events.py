@@ -23,7 +23,8 @@ from forcebridge.cli.output import (
     tenant_name,
 )
 from forcebridge.cli.runs import summary
-from forcebridge.services import events, retries
+from forcebridge.integrations import retries
+from forcebridge.services import events
 from forcebridge.services import runs as run_history
 from forcebridge.services.pages import DEFAULT_LIMIT, MAX_LIMIT, SHORT_ID
 

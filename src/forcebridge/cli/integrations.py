@@ -20,8 +20,9 @@ from forcebridge.cli.output import (
     tenant_id,
 )
 from forcebridge.errors import InvalidInput
+from forcebridge.integrations import saves as integration_saves
 from forcebridge.runtime import Runtime
-from forcebridge.services import integration_saves, integrations, tenants
+from forcebridge.services import integrations, tenants
 from forcebridge.services.integrations import IntegrationInput
 
 app = typer.Typer(no_args_is_help=True)

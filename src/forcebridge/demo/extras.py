@@ -1,6 +1,6 @@
 """The demo's later steps: an inbound form creating Cases, and events published to Apex REST.
 
-Both go through the product's own paths: integrations are saved with `integration_saves.save`,
+Both go through the product's own paths: integrations are saved with `integrations.saves.save`,
 the form post is received by `forms.receiving.receive` (what `POST /hooks/{hook_id}` calls),
 records are read and updated with `services.records`, events are stored with
 `outbox.publishing.publish` and sent by `outbox.delivery.deliver_due`.
@@ -19,10 +19,11 @@ from forcebridge.demo.context import DemoContext
 from forcebridge.demo.sync import reset
 from forcebridge.forms import manage
 from forcebridge.forms.receiving import receive
+from forcebridge.integrations import saves as integration_saves
 from forcebridge.outbox.delivery import deliver_due
 from forcebridge.outbox.publishing import publish
-from forcebridge.services import integration_saves, records
 from forcebridge.services import integrations as integrations_service
+from forcebridge.services import records
 from forcebridge.services.integrations import IntegrationInput
 
 FORM_NAME = "Support cases"

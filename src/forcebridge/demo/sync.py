@@ -1,6 +1,6 @@
 """The demo's integrations: saved through the one save path, run by the runs engine.
 
-Nothing here is demo-only logic: integrations are saved with `integration_saves.save` (the
+Nothing here is demo-only logic: integrations are saved with `integrations.saves.save` (the
 path the API, CLI and `apply` use, with the checks against the org's describe) and run with
 `runs.run_integration`; the demo only reads back what each run recorded.
 """
@@ -14,8 +14,9 @@ from pydantic import SecretStr
 
 from forcebridge.demo.integrations import INTEGRATIONS
 from forcebridge.errors import NotFound
+from forcebridge.integrations import saves as integration_saves
 from forcebridge.runtime import Runtime
-from forcebridge.services import data_sources, integration_saves
+from forcebridge.services import data_sources
 from forcebridge.services import integrations as integrations_service
 from forcebridge.services import runs as run_history
 from forcebridge.services.data_sources import DataSourceInput

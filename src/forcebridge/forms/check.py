@@ -15,9 +15,9 @@ from typing import Any
 import anyio
 
 from forcebridge.errors import Conflict, NotFound
-from forcebridge.forms.config import InboundFormConfig
 from forcebridge.forms.manage import form_integration
 from forcebridge.forms.mapping import auto_targets, required_fields
+from forcebridge.kinds.inbound_form import InboundFormConfig
 from forcebridge.runtime import Runtime
 from forcebridge.salesforce import SalesforceClient, SObjectSchema
 from forcebridge.services import integrations as integrations_service

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from forcebridge.errors import InvalidInput
-from forcebridge.forms.hooks import KIND, HookInfo, auth_of, ensure_hook, hook_url, new_secret
+from forcebridge.kinds.hooks import KIND, HookInfo, auth_of, ensure_hook, hook_url, new_secret
 from forcebridge.services import audit
 from forcebridge.services import integrations as integrations_service
 from forcebridge.settings import Settings

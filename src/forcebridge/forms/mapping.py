@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from forcebridge.forms.config import InboundFormConfig
+from forcebridge.kinds.inbound_form import InboundFormConfig
 from forcebridge.sources.base import SourceRecord
 from forcebridge.sync.mapper import MappingError, auto_candidates, compile_mapping, find_field
 from forcebridge.sync.mapping import SyncMode

@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl
 import orjson
 
 from forcebridge.errors import ForcebridgeError, InvalidInput
-from forcebridge.forms.hooks import TOKEN_PARAM
+from forcebridge.kinds.hooks import TOKEN_PARAM
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"

@@ -14,10 +14,11 @@ from collections.abc import Iterable
 
 import anyio
 
-from forcebridge.forms import hooks, parsing, posts
-from forcebridge.forms.config import DEFAULT_MAX_BODY_BYTES, InboundFormConfig
+from forcebridge.forms import parsing, posts
 from forcebridge.forms.mapping import ignored_keys
 from forcebridge.forms.sending import Outcome, send
+from forcebridge.kinds import hooks
+from forcebridge.kinds.inbound_form import DEFAULT_MAX_BODY_BYTES, InboundFormConfig
 from forcebridge.runtime import Runtime
 from forcebridge.services import integrations as integrations_service
 

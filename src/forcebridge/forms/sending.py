@@ -29,9 +29,9 @@ from sqlalchemy import select
 from forcebridge import log
 from forcebridge.errors import Conflict, ForcebridgeError, NotFound
 from forcebridge.forms import posts
-from forcebridge.forms.config import InboundFormConfig
 from forcebridge.forms.manage import form_integration
 from forcebridge.forms.mapping import PreparedPost, prepare
+from forcebridge.kinds.inbound_form import InboundFormConfig
 from forcebridge.runtime import Runtime
 from forcebridge.salesforce import (
     LimitExceeded,

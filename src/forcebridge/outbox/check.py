@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import anyio
 
-from forcebridge.outbox.config import APEX_PREFIX, EventPublishConfig
+from forcebridge.kinds.event_publish import APEX_PREFIX, EventPublishConfig
 from forcebridge.runtime import Runtime
 from forcebridge.salesforce import CredentialsError, SalesforceClient, SalesforceError
 from forcebridge.salesforce.schema import SObjectSchema

@@ -31,8 +31,8 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from forcebridge import log
+from forcebridge.kinds.event_publish import EventPublishConfig
 from forcebridge.outbox import backoff, messages, targets
-from forcebridge.outbox.config import EventPublishConfig
 from forcebridge.outbox.targets import Claimed, Outcome
 from forcebridge.runtime import Runtime
 from forcebridge.salesforce import (

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from forcebridge.outbox.config import APEX_PREFIX, EventPublishConfig
+from forcebridge.kinds.event_publish import APEX_PREFIX, EventPublishConfig
 from forcebridge.salesforce import (
     AuthenticationError,
     CredentialsError,

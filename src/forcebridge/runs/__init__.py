@@ -12,9 +12,9 @@ See docs/runs.md for what a run does and guarantees.
 from __future__ import annotations
 
 from forcebridge.runs.engine import RunProgress, run_integration
-from forcebridge.runs.lifecycle import FAILURE_STREAK_LIMIT, AlreadyRunning
 from forcebridge.runs.plan import PlanReport, check_config, plan_integration
 from forcebridge.runs.retry import retry_events
+from forcebridge.services.run_lifecycle import FAILURE_STREAK_LIMIT, AlreadyRunning
 
 __all__ = [
     "FAILURE_STREAK_LIMIT",

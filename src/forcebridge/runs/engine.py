@@ -1,7 +1,7 @@
 """One run of an entity sync: claim, read, check, map, diff, write, mirror, end.
 
-`run_integration` claims the integration's run lock (see lifecycle.py), then streams the
-source through `sync.prepare_all` one batch at a time in a worker thread (the source and the
+`run_integration` claims the integration's run lock (`services.run_lifecycle`), then streams
+the source through `sync.prepare_all` one batch at a time in a worker thread (the source and the
 sync-state lookups block; the event loop keeps writing meanwhile) and hands the changed
 records to the `Sink`. After a source read to its end without error, mirror mode deletes from
 Salesforce what the sync state holds but the source no longer has.
@@ -9,8 +9,8 @@ Salesforce what the sync state holds but the source no longer has.
 Whatever stops a run (authentication refused or revoked, API limit, the source unreadable,
 mapping problems, Salesforce failing past the retries) ends it `failed` with one event saying
 why; otherwise it is `succeeded` when no record failed, `partial` when some failed and others
-were written, and `failed` when records failed and none was written (lifecycle.py). An
-interruption (task cancelled, Ctrl-C) ends it failed as well and releases the lock; only a
+were written, and `failed` when records failed and none was written (`services.run_lifecycle`).
+An interruption (task cancelled, Ctrl-C) ends it failed as well and releases the lock; only a
 process that dies outright leaves the lock, for the next run to take over once stale.
 """
 
@@ -30,8 +30,7 @@ import anyio
 
 from forcebridge import log
 from forcebridge.errors import ForcebridgeError
-from forcebridge.runs import cursor, intents, lifecycle, org, state
-from forcebridge.runs.lifecycle import Counts, Failure
+from forcebridge.runs import cursor, intents, org, state
 from forcebridge.runs.setup import (
     Described,
     Loaded,
@@ -52,6 +51,8 @@ from forcebridge.salesforce import (
 )
 from forcebridge.services import api_usage, authorization
 from forcebridge.services import integrations as integrations_service
+from forcebridge.services import run_lifecycle as lifecycle
+from forcebridge.services.run_lifecycle import Counts, Failure
 from forcebridge.sources import Source, SourceError, SqlSource
 from forcebridge.sync.diff import Diffed, Differ
 from forcebridge.sync.mapping import SyncMode

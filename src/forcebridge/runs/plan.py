@@ -1,6 +1,6 @@
 """Plan before run, and the save-time check: the same checks a run makes, writing nothing.
 
-`check_config` is what saving an integration runs (`services.integration_checks`): the
+`check_config` is what saving an integration runs (`integrations.checks`): the
 mapping against the live describe of the target and its parents, and against the source's
 columns when the source can be read (a file not there yet is no reason to refuse a save).
 `plan_integration` makes the same checks and, when they pass, reads the whole source through

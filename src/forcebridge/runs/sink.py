@@ -38,12 +38,12 @@ from sqlalchemy.orm import Session
 
 from forcebridge.runs import intents, state
 from forcebridge.runs.bulk import upsert_job
-from forcebridge.runs.lifecycle import Counts
 from forcebridge.runs.parents import LOCK_CODE, Lanes, Parent, ParentsInFlight, by_parent
 from forcebridge.runs.writer import Writer, Written
 from forcebridge.runtime import Runtime
 from forcebridge.salesforce.collections import MAX_RECORDS
 from forcebridge.services import events
+from forcebridge.services.run_lifecycle import Counts
 from forcebridge.store.integrations import Integration
 from forcebridge.store.runs import Run
 from forcebridge.sync.diff import Diffed

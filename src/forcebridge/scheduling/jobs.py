@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from forcebridge.forms import sending
 from forcebridge.outbox import delivery
-from forcebridge.runs import lifecycle
 from forcebridge.runtime import Runtime
+from forcebridge.services import run_lifecycle as lifecycle
 
 JobFunction = Callable[[Runtime], Awaitable[int]]
 

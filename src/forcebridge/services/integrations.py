@@ -2,8 +2,8 @@
 
 The service checks what it can without Salesforce (names, kind configuration, schedule,
 connection and notification users). The faces never call `create`/`update` directly: they go
-through `services.integration_saves.save`, which also runs the kind's checks against the org's
-live describe (`services.integration_checks`) before anything is committed.
+through `integrations.saves.save`, which also runs the kind's checks against the org's
+live describe (`integrations.checks`) before anything is committed.
 
 An entity sync's source names a data source the operator granted to the tenant
 (`services.data_sources`); a URL or an absolute path given inline is refused, so the config
@@ -24,9 +24,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forcebridge.errors import Conflict, InvalidInput, NotFound
-from forcebridge.forms import hooks
-from forcebridge.forms.config import InboundFormConfig
-from forcebridge.outbox.config import EventPublishConfig
+from forcebridge.kinds import hooks
+from forcebridge.kinds.event_publish import EventPublishConfig
+from forcebridge.kinds.inbound_form import InboundFormConfig
 from forcebridge.services import audit, data_sources, validation
 from forcebridge.services import connections as connections_service
 from forcebridge.store.integrations import Integration
@@ -125,7 +125,7 @@ def get(session: Session, tenant_id: str, ref: str) -> Integration:
 def _end_dead_run(session: Session, integration: Integration) -> None:
     """A run whose process died shows `failed` to whoever looks at its integration."""
     if integration.running_run_id is not None:
-        from forcebridge.runs.lifecycle import end_if_dead  # the runs engine builds on this
+        from forcebridge.services.run_lifecycle import end_if_dead  # which imports this module
 
         end_if_dead(session, integration)
 

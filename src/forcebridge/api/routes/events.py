@@ -14,8 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from forcebridge.api.auth import Principal, require_scope, runtime
 from forcebridge.api.routes.models import EventStatus
+from forcebridge.integrations import retries
 from forcebridge.runtime import Runtime
-from forcebridge.services import events, retries
+from forcebridge.services import events
 from forcebridge.services import runs as run_history
 from forcebridge.services.events import MAX_IDS
 from forcebridge.services.pages import DEFAULT_LIMIT, MAX_LIMIT

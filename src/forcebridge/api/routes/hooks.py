@@ -29,8 +29,8 @@ from forcebridge.api.auth import Principal, principal, require_scope, runtime
 from forcebridge.errors import ForcebridgeError, InvalidInput
 from forcebridge.forms import manage, posts, sending
 from forcebridge.forms.check import integration_form_fields
-from forcebridge.forms.hooks import SIGNATURE_HEADER, TOKEN_PARAM
 from forcebridge.forms.receiving import body_limit, receive
+from forcebridge.kinds.hooks import SIGNATURE_HEADER, TOKEN_PARAM
 from forcebridge.runtime import Runtime
 
 router = APIRouter(tags=["hooks"])

@@ -14,8 +14,9 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from forcebridge.api.auth import Principal, principal, require_scope, runtime
+from forcebridge.integrations import saves as integration_saves
 from forcebridge.runtime import Runtime
-from forcebridge.services import integration_saves, integrations
+from forcebridge.services import integrations
 from forcebridge.services.integrations import IntegrationInput, Kind
 
 router = APIRouter(prefix="/integrations", tags=["integrations"])

@@ -9,7 +9,8 @@ from starlette.datastructures import FormData
 from forcebridge.console import viewer as viewers
 from forcebridge.console.rendering import render
 from forcebridge.errors import ForcebridgeError
-from forcebridge.services import events, integrations, retries
+from forcebridge.integrations import retries
+from forcebridge.services import events, integrations
 from forcebridge.store.runs import EVENT_STATUSES
 
 router = APIRouter()

@@ -14,8 +14,9 @@ from forcebridge.console import viewer as viewers
 from forcebridge.console.rendering import render
 from forcebridge.console.viewer import Viewer
 from forcebridge.errors import ForcebridgeError, InvalidInput
+from forcebridge.integrations import saves as integration_saves
 from forcebridge.scheduling.wording import in_words, next_times
-from forcebridge.services import connections, integration_saves, integrations, users
+from forcebridge.services import connections, integrations, users
 from forcebridge.services.integrations import IntegrationInput
 from forcebridge.store.types import utcnow
 

@@ -20,7 +20,8 @@ from forcebridge.console import viewer as viewers
 from forcebridge.console.rendering import render
 from forcebridge.console.viewer import Viewer
 from forcebridge.errors import ForcebridgeError, InvalidInput
-from forcebridge.services import integration_saves, integrations, objects
+from forcebridge.integrations import saves as integration_saves
+from forcebridge.services import integrations, objects
 from forcebridge.services.integrations import IntegrationInput
 from forcebridge.sync.mapping import SyncMode
 

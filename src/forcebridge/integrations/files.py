@@ -24,10 +24,10 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy.orm import Session
 
 from forcebridge.errors import InvalidInput
+from forcebridge.integrations import saves as integration_saves
+from forcebridge.integrations.saves import Action, Change
 from forcebridge.runtime import Runtime
-from forcebridge.services import integration_saves
 from forcebridge.services import integrations as service
-from forcebridge.services.integration_saves import Action, Change
 from forcebridge.services.integrations import CONFIG_MODELS, IntegrationInput
 from forcebridge.store.integrations import Integration
 from forcebridge.vault import Vault

@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from forcebridge.errors import Conflict, ForcebridgeError, NotFound
-from forcebridge.forms.config import HookAuth
+from forcebridge.kinds.inbound_form import HookAuth
 from forcebridge.settings import Settings
 from forcebridge.store.form_posts import HookSignature
 from forcebridge.store.integrations import Integration

@@ -26,10 +26,10 @@ from typing import Any, Literal
 import anyio
 
 from forcebridge.errors import ForcebridgeError, InvalidInput
+from forcebridge.integrations import checks as integration_checks
 from forcebridge.runs import plan as run_plan
 from forcebridge.runs.setup import open_for
 from forcebridge.runtime import Runtime
-from forcebridge.services import integration_checks
 from forcebridge.services import integrations as service
 from forcebridge.services.integrations import Fingerprint, IntegrationInput, KindConfig
 from forcebridge.sync.config import EntitySyncConfig
