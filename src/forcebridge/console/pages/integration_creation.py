@@ -22,7 +22,8 @@ from forcebridge.console.pages import integration_settings, mapping_editor
 from forcebridge.console.rendering import render
 from forcebridge.console.viewer import Viewer
 from forcebridge.errors import ForcebridgeError, InvalidInput
-from forcebridge.services import connections, data_sources, integration_saves, users
+from forcebridge.integrations import saves as integration_saves
+from forcebridge.services import connections, data_sources, users
 from forcebridge.services.integrations import IntegrationInput
 from forcebridge.sync.mapping import SyncMode
 

@@ -14,7 +14,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from forcebridge.console import viewer as viewers
 from forcebridge.console.rendering import render
-from forcebridge.forms import hooks, manage, posts, sending
+from forcebridge.forms import manage, posts, sending
+from forcebridge.kinds import hooks
 from forcebridge.outbox import messages
 from forcebridge.runtime import Runtime
 from forcebridge.services import integrations
