@@ -13,11 +13,12 @@ import hashlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from typing import TYPE_CHECKING
 
 from forcebridge.errors import ForcebridgeError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 _PREFIX = "v1"
 
@@ -30,7 +31,7 @@ class VaultError(ForcebridgeError):
 
 
 def generate_key() -> str:
-    return base64.urlsafe_b64encode(AESGCM.generate_key(bit_length=256)).decode()
+    return base64.urlsafe_b64encode(os.urandom(32)).decode()
 
 
 def _decode_key(key: str) -> bytes:
@@ -52,9 +53,10 @@ class Vault:
 
     def __init__(self, primary: str, fallbacks: Iterable[str] = ()) -> None:
         self._primary_id = key_id(primary)
-        self._keys = {self._primary_id: AESGCM(_decode_key(primary))}
+        self._keys = {self._primary_id: _decode_key(primary)}
         for key in fallbacks:
-            self._keys.setdefault(key_id(key), AESGCM(_decode_key(key)))
+            self._keys.setdefault(key_id(key), _decode_key(key))
+        self._aeads: dict[str, AESGCM] = {}
 
     def __repr__(self) -> str:
         return f"Vault(primary={self._primary_id}, keys={len(self._keys)})"
@@ -65,7 +67,7 @@ class Vault:
 
     def seal(self, plaintext: str) -> str:
         nonce = os.urandom(12)
-        box = self._keys[self._primary_id].encrypt(
+        box = self._aead(self._primary_id).encrypt(
             nonce, plaintext.encode(), self._primary_id.encode()
         )
         return f"{_PREFIX}:{self._primary_id}:{base64.urlsafe_b64encode(nonce + box).decode()}"
@@ -77,14 +79,23 @@ class Vault:
             raise VaultError("value is not a sealed secret") from exc
         if prefix != _PREFIX:
             raise VaultError("value is not a sealed secret")
-        aead = self._keys.get(kid)
-        if aead is None:
+        if kid not in self._keys:
             raise VaultError(f"no key with id {kid} is configured")
         raw = base64.urlsafe_b64decode(payload.encode())
+        from cryptography.exceptions import InvalidTag
+
         try:
-            return aead.decrypt(raw[:12], raw[12:], kid.encode()).decode()
+            return self._aead(kid).decrypt(raw[:12], raw[12:], kid.encode()).decode()
         except InvalidTag as exc:
             raise VaultError("sealed secret failed authentication") from exc
+
+    def _aead(self, kid: str) -> AESGCM:
+        # cryptography loads when a secret is first sealed or opened, not with every command
+        if kid not in self._aeads:
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+            self._aeads[kid] = AESGCM(self._keys[kid])
+        return self._aeads[kid]
 
     def is_current(self, sealed: str) -> bool:
         return sealed.split(":", 2)[1:2] == [self._primary_id]

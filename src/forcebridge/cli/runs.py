@@ -9,20 +9,10 @@ whether anything needs a person: 0 when the run succeeded, 1 when it was partial
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import anyio
 import orjson
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.text import Text
 
 from forcebridge.cli.listing import Listing
@@ -41,6 +31,9 @@ from forcebridge.cli.output import (
 )
 from forcebridge.services import runs as run_history
 from forcebridge.services.pages import DEFAULT_LIMIT, MAX_LIMIT, SHORT_ID
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -123,7 +116,18 @@ def run(
     as_json: bool = JsonOption,
 ) -> None:
     """Run an integration now (trigger `manual`), with a progress bar, then its summary."""
-    from forcebridge.runs import run_integration  # the engine: loaded only to run
+    # the engine, its event loop and the progress bar load only to run
+    import anyio
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from forcebridge.runs import run_integration
 
     rt = runtime()
     tid = tenant_id(rt, tenant)
@@ -163,6 +167,8 @@ def plan(
 ) -> None:
     """Check an integration against the org and its source, writing nothing: every problem
     (field and reason), then what a run would do. Exit code 1 when there are problems."""
+    import anyio
+
     from forcebridge.runs import plan_integration
 
     rt = runtime()

@@ -29,6 +29,7 @@ from forcebridge.kinds.event_publish import EventPublishConfig
 from forcebridge.kinds.inbound_form import InboundFormConfig
 from forcebridge.services import audit, data_sources, validation
 from forcebridge.services import connections as connections_service
+from forcebridge.services.integration_lookup import end_dead_run, get
 from forcebridge.store.integrations import Integration
 from forcebridge.store.models import User
 from forcebridge.store.types import new_id, utcnow
@@ -106,30 +107,6 @@ def parse_config(kind: str, raw: dict[str, Any]) -> KindConfig:
     return parsed
 
 
-def get(session: Session, tenant_id: str, ref: str) -> Integration:
-    """By id or by name (case-insensitive) within the tenant."""
-    found = session.get(Integration, ref)
-    if found is None or found.tenant_id != tenant_id:
-        found = session.scalar(
-            select(Integration).where(
-                Integration.tenant_id == tenant_id,
-                func.lower(Integration.name) == ref.strip().lower(),
-            )
-        )
-    if found is None:
-        raise NotFound(f"integration {ref!r} not found")
-    _end_dead_run(session, found)
-    return found
-
-
-def _end_dead_run(session: Session, integration: Integration) -> None:
-    """A run whose process died shows `failed` to whoever looks at its integration."""
-    if integration.running_run_id is not None:
-        from forcebridge.services.run_lifecycle import end_if_dead  # which imports this module
-
-        end_if_dead(session, integration)
-
-
 def list_all(session: Session, tenant_id: str, kind: str | None = None) -> list[Integration]:
     """The tenant's integrations by name, only those of `kind` when given."""
     query = select(Integration).where(Integration.tenant_id == tenant_id)
@@ -139,7 +116,7 @@ def list_all(session: Session, tenant_id: str, kind: str | None = None) -> list[
         query = query.where(Integration.kind == kind)
     found = list(session.scalars(query.order_by(Integration.name)))
     for integration in found:
-        _end_dead_run(session, integration)
+        end_dead_run(session, integration)
     return found
 
 

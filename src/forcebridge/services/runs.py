@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from forcebridge import log
 from forcebridge.errors import InvalidInput, NotFound
-from forcebridge.services import integrations as integrations_service
+from forcebridge.services import integration_lookup
 from forcebridge.services.pages import DEFAULT_LIMIT, Page, find_by_id, newest_first, page
 from forcebridge.store.db import Database
 from forcebridge.store.integrations import Integration
@@ -32,7 +32,7 @@ def list_runs(
     cursor: str | None = None,
 ) -> Page[Run]:
     """The integration's runs (by name or id), newest first."""
-    found = integrations_service.get(session, tenant_id, integration)
+    found = integration_lookup.get(session, tenant_id, integration)
     query = select(Run).where(Run.tenant_id == tenant_id, Run.integration_id == found.id)
     query = newest_first(query, Run.started_at, Run.id, limit=limit, cursor=cursor)
     return page(list(session.scalars(query)), limit, lambda r: (r.started_at, r.id))
@@ -55,7 +55,7 @@ def list_tenant_runs(
     status and one trigger."""
     query = select(Run).where(Run.tenant_id == tenant_id)
     if integration:
-        found = integrations_service.get(session, tenant_id, integration)
+        found = integration_lookup.get(session, tenant_id, integration)
         query = query.where(Run.integration_id == found.id)
     if status:
         if status not in RUN_STATUSES:
@@ -88,7 +88,7 @@ def get(session: Session, tenant_id: str, run_id: str) -> Run:
     if not isinstance(run, Run):
         raise NotFound(f"run {run_id!r} not found")
     if run.status == "running":  # its process may have died: ended as it is looked at
-        integrations_service.get(session, tenant_id, run.integration_id)
+        integration_lookup.get(session, tenant_id, run.integration_id)
         session.refresh(run)
     return run
 
