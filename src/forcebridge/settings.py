@@ -144,6 +144,12 @@ class Settings(BaseSettings):
         default="forcebridge", description="The `service.name` traces are exported under."
     )
 
+    alert_schedule_grace_seconds: int = Field(
+        default=600, ge=0,
+        description="A scheduled run not started this long after its tick raises the "
+        "schedule_missed alert.",
+    )
+
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_username: str | None = None

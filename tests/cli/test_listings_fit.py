@@ -38,6 +38,8 @@ def _listings(world: World) -> list[tuple[str, ...]]:
         ("forms", "posts", form),
         ("forms", "fields", form),
         ("outbox", "list", "Billing events"),
+        ("alerts", "list"),
+        ("alerts", "show", "on-call Slack"),
         ("objects", "list", "-c", "demo org", "--search", "acme"),
         ("objects", "fields", "Account", "-c", "demo org"),
         ("records", "get", "Account", "ACC-00001", "--by", "acme__Account_Id__c",
@@ -66,7 +68,17 @@ def api_client(world: World) -> str:
     return str(made["client_id"])
 
 
-def test_every_listing_fits_80_columns_and_pipes_plain(world: World, api_client: str) -> None:
+@pytest.fixture(scope="module")
+def alert_channels(world: World) -> None:
+    world.cli("alerts", "add", "on-call Slack", "-k", "slack", "--url",
+              "https://hooks.slack.example/services/T0/B0/x", "-r", "failed_runs")
+    world.cli("alerts", "add", "operations mail", "-k", "email", "--to", "ops@acme.example",
+              "--to", "oncall@acme.example")
+
+
+def test_every_listing_fits_80_columns_and_pipes_plain(
+    world: World, api_client: str, alert_channels: None
+) -> None:
     for command in _listings(world):
         wide = world.cli(*command).out
         piped = world.cli(*command, width=None).out

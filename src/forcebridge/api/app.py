@@ -10,6 +10,7 @@ from forcebridge import __version__, console
 from forcebridge.api import contract, errors
 from forcebridge.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from forcebridge.api.routes import (
+    alert_channels,
     api_clients,
     api_keys,
     connections,
@@ -73,6 +74,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         runs,
         events,
         outbox,
+        alert_channels,
     ):
         v1.include_router(module.router)
     v1.include_router(api_clients.whoami_router)

@@ -40,6 +40,15 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or str(loc[0] if loc else "body")
 
 
+def _tagged(error: Any) -> tuple[Any, ...]:
+    """An error's location; a union's unknown tag is the tag field's error (e.g. `kind`)."""
+    loc = tuple(error.get("loc", ()))
+    if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+        tag = str(error.get("ctx", {}).get("discriminator", "")).strip("'")
+        return (*loc, tag) if tag else loc
+    return loc
+
+
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route answers at this path, from the OpenAPI document (Starlette's
     own 405 names only the first route's)."""
@@ -90,7 +99,7 @@ def install(app: FastAPI) -> None:
             )
         details = [
             {
-                "field": _field_path(tuple(e.get("loc", ()))),
+                "field": _field_path(_tagged(e)),
                 "reason": _REASONS.get(e.get("type", ""), e.get("msg", "invalid")),
             }
             for e in errors

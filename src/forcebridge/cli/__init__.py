@@ -53,6 +53,10 @@ class _Root(LazyGroup):
         ),
         "forms": Lazy(_C + "forms:app", "Posts received by inbound-form hooks; replay them."),
         "outbox": Lazy(_C + "outbox:app", "Publish events and watch their delivery."),
+        "alerts": Lazy(
+            _C + "alerts:app",
+            "Alert channels (email, Slack, webhook): rules, incidents, a test message.",
+        ),
         "run": Lazy(_C + "runs:run", "Run an integration now, with a progress bar."),
         "plan": Lazy(
             _C + "runs:plan", "Check an integration against the org; show what a run would do."

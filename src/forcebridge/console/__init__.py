@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from forcebridge.console import assets
 from forcebridge.console.pages import (
+    alerts,
     api_clients,
     connection_deletion,
     connections,
@@ -38,7 +39,7 @@ from forcebridge.runtime import Runtime
 __all__ = ["PAGES", "create_app"]
 PAGES = (
     sign_in, home, connections, connection_deletion, integration_creation, integrations, integration_settings, mapping_editor, publishing,
-    runs, events, records, api_clients,
+    runs, events, records, api_clients, alerts,
 )  # each module's `router` holds its pages
 
 

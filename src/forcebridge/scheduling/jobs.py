@@ -1,4 +1,5 @@
-"""The other periodic work of the scheduler loop: outbox delivery, form resends, dead runs.
+"""The other periodic work of the scheduler loop: outbox delivery, form resends, dead runs,
+alerts.
 
 Each is one module's `async def <job>(rt) -> int`: one pass, returning how many items it
 handled.
@@ -10,6 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from forcebridge import alerts
 from forcebridge.forms import sending
 from forcebridge.outbox import delivery
 from forcebridge.runtime import Runtime
@@ -33,4 +35,5 @@ JOBS = (
     Job("outbox delivery", delivery.deliver_due),
     Job("form resend", sending.resend_pending),
     Job("dead runs", end_dead_runs),
+    Job("alerts", alerts.pass_once),
 )

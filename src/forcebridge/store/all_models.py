@@ -1,6 +1,7 @@
 """Imports every module that defines tables, so metadata and migrations see them all."""
 
 from forcebridge.store import (  # noqa: F401
+    alerts,
     api_clients,
     connections,
     console,
