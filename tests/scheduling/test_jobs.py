@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from forcebridge import alerts
 from forcebridge.forms import sending
 from forcebridge.outbox import delivery
 from forcebridge.runtime import Runtime
@@ -23,9 +24,9 @@ PROBES = (
 )
 
 
-def test_jobs_are_the_outbox_delivery_form_resends_and_dead_runs() -> None:
+def test_jobs_are_the_outbox_delivery_form_resends_dead_runs_and_alerts() -> None:
     assert [job.function for job in JOBS] == [
-        delivery.deliver_due, sending.resend_pending, jobs.end_dead_runs]
+        delivery.deliver_due, sending.resend_pending, jobs.end_dead_runs, alerts.pass_once]
 
 
 async def test_each_pass_runs_the_jobs_and_a_failing_one_stops_nothing(
