@@ -22,7 +22,7 @@ import orjson
 
 from forcebridge import notifications
 from forcebridge.alerts import messages
-from forcebridge.forms.hooks import signature
+from forcebridge.kinds.hooks import signature
 from forcebridge.settings import Settings
 
 TIMEOUT_SECONDS = 10.0
