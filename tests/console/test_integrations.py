@@ -58,6 +58,13 @@ def test_plan_run_and_events_round_trip(page: Page, live: Live) -> None:
     expect(plan).to_contain_text("A run now would:")
     counts = dict(zip(plan.locator("dt").all_inner_texts(), plan.locator("dd").all_inner_texts(), strict=True))
     assert counts["create"] == "2" and counts["reject (invalid)"] == "1", counts
+    # record by record, field by field, in source order
+    listed = plan.locator(".plan-record")
+    expect(listed.locator(".record-key")).to_have_text(["INV-1", "INV-2", "INV-3"])
+    expect(listed.locator(".badge")).to_have_text(["create", "create", "reject"])
+    expect(listed.nth(0).locator(".plan-fields tbody tr", has_text="Amount__c")).to_contain_text("10.5")
+    expect(listed.nth(0)).to_contain_text("parent by External_Id__c = A-1")
+    expect(listed.nth(2).locator(".problems")).to_contain_text("Amount__c: not a number: 'twelve'")
     assert page.url.endswith(f"/integrations/{integration_id}")  # htmx swapped it in place
     shot(page, "integration-plan")
 
@@ -90,6 +97,21 @@ def test_plan_run_and_events_round_trip(page: Page, live: Live) -> None:
     page.select_option("#f-status", "failed")
     page.click("button:has-text('Filter')")
     expect(page.locator(".empty")).to_contain_text("No run matches")
+
+    # after the run, a changed amount plans as an update: the org's value beside the new one
+    with live.rt.db.begin() as s:
+        made = integrations.get(s, ann.tenant_id, integration_id)
+        pushed.push(s, made, [{"number": "INV-2", "amount": "25", "account": "A-1"}])
+    page.goto(f"/integrations/{integration_id}")
+    page.click("button:has-text('Plan')")
+    update = page.locator("#plan .plan-record", has_text="INV-2")
+    expect(update.locator(".badge")).to_have_text("update")
+    expect(update).to_contain_text("1 of 3 fields change; 1 cannot be compared with the org")
+    amount = update.locator(".plan-fields tbody tr", has_text="Amount__c")
+    expect(amount.locator("td").nth(1)).to_have_text("20.0")
+    expect(amount.locator("td").nth(2)).to_have_text("25.0")
+    expect(update.locator(".plan-fields tbody tr", has_text="Invoice_Number__c")).to_contain_text("(same)")
+    shot(page, "integration-plan-update")
 
 
 def test_retry_from_the_events_page_starts_a_retry_run(page: Page, live: Live) -> None:

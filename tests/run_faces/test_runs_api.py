@@ -81,11 +81,19 @@ def test_mirror_deletes_what_the_product_removed(api_org: TestClient, org: Org) 
     assert gone.json()["removed"] == 1
     plan = api_org.post(f"{API}/integrations/invoices/plan", headers=org.headers)
     assert plan.status_code == 200
-    assert plan.json() == {"problems": [], "would_create": 0, "would_update": 0,
-                           "would_unchanged": 2, "would_delete": 1, "would_filtered": 0,
-                           "would_invalid": 0, "would_send": 0,
-                           "org_id": org.emu.org.config.org_id, "state_records": 3,
-                           "reconcile_api_calls": 4}
+    found = plan.json()
+    [deleted] = found.pop("records")
+    assert found == {"problems": [], "would_create": 0, "would_update": 0,
+                     "would_unchanged": 2, "would_delete": 1, "would_filtered": 0,
+                     "would_invalid": 0, "would_send": 0,
+                     "org_id": org.emu.org.config.org_id, "state_records": 3,
+                     "reconcile_api_calls": 4, "records_more": False, "org_values_note": None}
+    assert (deleted["key"], deleted["action"]) == ("INV-2", "delete")
+    assert deleted["salesforce_id"] == _invoices(org)["INV-2"]["Id"]
+    none = api_org.post(f"{API}/integrations/invoices/plan?records=0", headers=org.headers)
+    assert none.json()["records"] == [] and none.json()["records_more"]
+    too_many = api_org.post(f"{API}/integrations/invoices/plan?records=201", headers=org.headers)
+    assert too_many.status_code == 422
     run = _run(api_org, org)
     assert run["counts"]["deleted"] == 1 and sorted(_invoices(org)) == ["INV-1", "INV-3"]
 

@@ -113,7 +113,12 @@ def test_plan_prints_problems_and_exits_1(live: Org) -> None:
     ok = invoke("plan", "invoices", *T)
     assert ok.exit_code == 0, (ok.output, ok.exception)
     assert "no problems" in ok.stdout and "create" in ok.stdout
-    assert json.loads(invoke("plan", "invoices", *T, "--json").stdout)["would_create"] == 1
+    assert "records a run would change" in ok.stdout
+    assert re.search(r"INV-1\s+create\s+Invoice_Number__c='INV-1', Amount__c=1\.0", ok.stdout)
+    assert max(len(line) for line in ok.stdout.splitlines()) <= 80
+    planned = json.loads(invoke("plan", "invoices", *T, "--json").stdout)
+    assert planned["would_create"] == 1 and planned["records"][0]["key"] == "INV-1"
+    assert "records a run" not in invoke("plan", "invoices", *T, "--records", "0").stdout
 
     make_integration(live, "broken", push_config(mapping={
         **invoice_mapping(),

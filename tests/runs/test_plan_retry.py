@@ -28,11 +28,35 @@ async def test_plan_counts_what_a_run_would_do_and_writes_nothing(world: World) 
     calls_before = world.emu.emulator.usage.header()
     report = await plan_integration(world.rt, world.tenant_id, iid)
     assert report.problems == []
-    assert report.as_dict() == {
+    found = report.as_dict()
+    records = found.pop("records")
+    assert found == {
         "problems": [], "would_create": 3, "would_update": 1, "would_unchanged": 12,
         "would_delete": 5, "would_filtered": 1, "would_invalid": 1, "would_send": 4,
         "org_id": world.emu.org.config.org_id, "state_records": 20, "reconcile_api_calls": 5,
+        "records_more": False, "org_values_note": None,
     }
+    # record by record: every change a run would make, field by field
+    assert [(r["key"], r["action"]) for r in records] == [
+        ("INV-000000", "update"), ("INV-000001", "reject"), ("INV-000040", "create"),
+        ("INV-000041", "create"), ("INV-000042", "create"),
+        *[(f"INV-0000{i}", "delete") for i in range(15, 20)],
+    ]
+    changed = records[0]
+    assert changed["changed_fields"] == ["Amount__c"]  # read back from the org: 0.50 there
+    amount = next(f for f in changed["fields"] if f["field"] == "Amount__c")
+    assert (amount["org"], amount["value"], amount["compared"]) == (0.5, 1.0, True)
+    assert records[2]["fields"] == [
+        {"field": "Invoice_Number__c", "value": "INV-000040", "org": None, "compared": False,
+         "differs": True},
+        {"field": "Amount__c", "value": 40.5, "org": None, "compared": False, "differs": True},
+        {"field": "Status__c", "value": "Paid", "org": None, "compared": False, "differs": True},
+    ]
+    assert records[1]["problems"][0]["field"] == "Amount__c"
+    assert records[5]["salesforce_id"]
+    few = await plan_integration(world.rt, world.tenant_id, iid, records=2)
+    assert len(few.listing.records) == 2 and few.listing.more
+    assert few.would_create == 3  # the counts do not depend on the listing
     assert len(world.invoices()) == 20 and len(world.state(iid)) == 20
     assert calls_before != world.emu.emulator.usage.header()  # it did describe
 

@@ -163,17 +163,24 @@ def run(
 def plan(
     integration: str = _INTEGRATION,
     tenant: str | None = TenantOption,
+    records: int = typer.Option(
+        10, "--records", min=0, max=200,
+        help="List this many of the records a run would change, with the fields that change "
+        "(an update's compared with the org's current values); 0 lists none.",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Check an integration against the org and its source, writing nothing: every problem
-    (field and reason), then what a run would do. Exit code 1 when there are problems."""
+    (field and reason), what a run would do, and the first records it would change, field by
+    field. Exit code 1 when there are problems."""
     import anyio
 
     from forcebridge.runs import plan_integration
 
     rt = runtime()
     tid = tenant_id(rt, tenant)
-    report = anyio.run(plan_integration, rt, tid, integration)
+    report = anyio.run(functools.partial(plan_integration, rt, tid, integration,
+                                         records=records))
     found: dict[str, Any] = report.as_dict()
     if as_json:
         typer.echo(orjson.dumps(found, default=str, option=orjson.OPT_INDENT_2).decode())
@@ -198,8 +205,30 @@ def plan(
         if not report.problems:
             console.print(f"a run with --reconcile: about {report.reconcile_api_calls:,} API "
                           "calls (more when records are missing or drifted)")
+        if found["records"]:
+            table(Listing(("key", "action", "what changes"), [
+                [r["key"] if r["key"] is not None else f"line {r['line']}", r["action"],
+                 _changes(r)] for r in found["records"]
+            ], "records a run would change" + (" (the first)" if found["records_more"] else "")))
     if report.problems:
         raise typer.Exit(1)
+
+
+def _changes(record: dict[str, Any]) -> str:
+    """One record of a plan in a few words: its problems, or the fields that change."""
+    if record["problems"]:
+        return "; ".join(f"{p['field']}: {p['reason']}" for p in record["problems"])
+    if record["action"] == "delete":
+        return str(record["salesforce_id"])
+    shown = []
+    for f in record["fields"]:
+        if not f["differs"]:
+            continue
+        if f["compared"]:
+            shown.append(f"{f['field']}: {f['org']!r} -> {f['value']!r}")
+        else:
+            shown.append(f"{f['field']}={f['value']!r}")
+    return ", ".join(shown) or "nothing the org lacks"
 
 
 @app.command("list")

@@ -5,7 +5,9 @@ mapping against the live describe of the target and its parents, and against the
 columns when the source can be read (a file not there yet is no reason to refuse a save).
 `plan_integration` makes the same checks and, when they pass, reads the whole source through
 the very pipeline of a run (filter, map, diff against the sync state) to count what a run
-would create, update, leave unchanged and delete, without a single write.
+would create, update, leave unchanged and delete, without a single write. It also lists the
+first records a run would change (`sync.preview`), field by field; for the updates among them
+it reads the org's current values with one query, so each field says what the org holds now.
 """
 
 from __future__ import annotations
@@ -27,14 +29,19 @@ from forcebridge.runs.setup import (
     preparation,
 )
 from forcebridge.runtime import Runtime
-from forcebridge.salesforce import SalesforceClient, SalesforceError
+from forcebridge.salesforce import SalesforceClient, SalesforceError, soql_literal
+from forcebridge.salesforce.query import soql_name
 from forcebridge.services import integrations as integrations_service
 from forcebridge.sources import MissingColumn, Source, SourceError
 from forcebridge.sync.config import EntitySyncConfig
 from forcebridge.sync.mapping import SyncMode
 from forcebridge.sync.plan import Problem, check
 from forcebridge.sync.prepare import prepare_all
+from forcebridge.sync.preview import DEFAULT_LIMIT, Listing, compare
 from forcebridge.sync.schema import ObjectSchema
+
+DEFAULT_PLAN_RECORDS = DEFAULT_LIMIT
+MAX_PLAN_RECORDS = 200  # the updates among them are read back in one query: keep it short
 
 
 @dataclass
@@ -51,6 +58,8 @@ class PlanReport:
     would_filtered: int = 0
     would_invalid: int = 0
     reconcile_api_calls: int = 0  # a run with --reconcile, estimated (runs.reconcile)
+    listing: Listing = field(default_factory=Listing)  # the first records a run would change
+    org_values_note: str | None = None  # why the org's current values are not shown
 
     @property
     def would_send(self) -> int:
@@ -59,8 +68,11 @@ class PlanReport:
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        out.pop("listing")
         out["would_send"] = self.would_send
         out["problems"] = [{"field": p.field, "reason": p.reason} for p in self.problems]
+        out["records"] = self.listing.as_list()
+        out["records_more"] = self.listing.more
         return out
 
 
@@ -120,8 +132,11 @@ async def check_config(
     return checked.problems
 
 
-async def plan_integration(rt: Runtime, tenant_id: str, ref: str) -> PlanReport:
-    """Problems and the counts of what a run would do; writes nothing anywhere."""
+async def plan_integration(
+    rt: Runtime, tenant_id: str, ref: str, *, records: int = DEFAULT_PLAN_RECORDS
+) -> PlanReport:
+    """Problems, the counts of what a run would do, and the first `records` records it would
+    change, field by field; writes nothing anywhere."""
 
     def load() -> Any:
         with rt.db.session() as session:
@@ -143,23 +158,67 @@ async def plan_integration(rt: Runtime, tenant_id: str, ref: str) -> PlanReport:
             return PlanReport([Problem("connection", f"cannot reach the org: {exc.code}: "
                                                      f"{exc.message}")])
         checked = await _check(job.client, job.config, source, strict_source=True)
-    # a run would adopt state of an unknown org (runs.org): count against what it would use
-    adopting = await anyio.to_thread.run_sync(org.adoptable, rt.db, job.integration_id, org_id)
-    state_org = org.UNKNOWN if adopting else org_id
-    report = PlanReport(checked.problems, org_id=org_id)
-    report.state_records = await anyio.to_thread.run_sync(
-        org.records, rt.db, job.integration_id, state_org)
-    if report.problems:
-        return report
-    try:
-        await anyio.to_thread.run_sync(_count, rt, job.integration_id, state_org, job.config,
-                                       source, checked.target, report)
-    except SourceError as exc:
-        return PlanReport([Problem("source", exc.message)], org_id=org_id)
+        # a run would adopt state of an unknown org (runs.org): count against what it would use
+        adopting = await anyio.to_thread.run_sync(org.adoptable, rt.db, job.integration_id,
+                                                  org_id)
+        state_org = org.UNKNOWN if adopting else org_id
+        report = PlanReport(checked.problems, org_id=org_id, listing=Listing(min(max(0, records), MAX_PLAN_RECORDS)))
+        report.state_records = await anyio.to_thread.run_sync(
+            org.records, rt.db, job.integration_id, state_org)
+        if report.problems:
+            return report
+        try:
+            await anyio.to_thread.run_sync(_count, rt, job.integration_id, state_org,
+                                           job.config, source, checked.target, report)
+        except SourceError as exc:
+            return PlanReport([Problem("source", exc.message)], org_id=org_id)
+        if checked.target is not None:
+            await _org_values(job.client, job.config, checked.target, report)
     report.reconcile_api_calls = estimate_calls(
         report.state_records, report.would_send, job.config.bulk_threshold,
         mirror_deletes=report.would_delete)
     return report
+
+
+async def _org_values(
+    client: SalesforceClient, config: EntitySyncConfig, target: ObjectSchema, report: PlanReport
+) -> None:
+    """What the org holds now in each field of the listed updates: one query, by Salesforce
+    id (or by external id when the state has none). A failure leaves the values out, saying
+    why; the plan itself stands."""
+    updates = report.listing.updates()
+    ext = config.mapping.resolved_external_id()
+    if not updates:
+        return
+    names = {f.field for r in updates for f in r.fields if not isinstance(f.value, dict)}
+    ids = [r.salesforce_id for r in updates if r.salesforce_id]
+    keys = [str(v) for r in updates if not r.salesforce_id and ext
+            for v in [next((f.value for f in r.fields if f.field.lower() == ext.lower()), None)]
+            if v is not None]
+    where = []
+    if ids:
+        where.append(f"Id IN ({', '.join(soql_literal(i) for i in ids)})")
+    if keys and ext:
+        where.append(f"{soql_name(ext)} IN ({', '.join(soql_literal(k) for k in keys)})")
+    if not where:
+        return
+    columns = ["Id", *sorted(n for n in names | ({ext} if ext else set()) if n.lower() != "id")]
+    soql = (f"SELECT {', '.join(soql_name(c) for c in columns)} "  # noqa: S608 (checked names)
+            f"FROM {soql_name(target.name)} WHERE {' OR '.join(where)}")
+    try:
+        rows = [row async for row in client.query(soql)]
+    except SalesforceError as exc:
+        report.org_values_note = f"the org's current values could not be read: {exc.code}: " \
+                                 f"{exc.message}"
+        return
+    by_id = {str(r.get("Id")): r for r in rows}
+    by_key = {str(r.get(ext)): r for r in rows if ext and r.get(ext) is not None}
+    types = {f.name.lower(): f.type for f in target.fields}
+    for planned in updates:
+        key_value = next((f.value for f in planned.fields
+                          if ext and f.field.lower() == ext.lower()), None)
+        row = by_id.get(planned.salesforce_id or "") or by_key.get(str(key_value))
+        compare(planned, row, types)
 
 
 def _count(
@@ -171,6 +230,7 @@ def _count(
     differ = how.differ
     batches: Iterator[Any] = prepare_all(source.batches(config.batch_size),
                                          config.filters.gate(), how.mapper, differ)
+    listing = report.listing
     for batch in batches:
         report.would_filtered += batch.filtered
         report.would_invalid += len(batch.errors)
@@ -178,12 +238,18 @@ def _count(
         if mode is SyncMode.INSERT:
             report.would_create += len(batch.new)
             report.would_unchanged += len(batch.changed)
+            listing.batch(batch.new, [], batch.errors)
         elif mode is SyncMode.UPDATE:
             report.would_update += len(batch.new) + len(batch.changed)
+            listing.batch([], batch.new + batch.changed, batch.errors)
         else:
             report.would_create += len(batch.new)
             report.would_update += len(batch.changed)
+            listing.batch(batch.new, batch.changed, batch.errors)
     if mode is SyncMode.MIRROR and differ.finished:
         for page in state.pages(rt.db, integration_id, org_id):
             # a key with no Salesforce id is only forgotten, as the run does (nothing to delete)
-            report.would_delete += sum(1 for key, i in page if i and key not in differ.seen)
+            for key, sf_id in page:
+                if sf_id and key not in differ.seen:
+                    report.would_delete += 1
+                    listing.deleted(key, sf_id)

@@ -15,7 +15,13 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict
 
 from forcebridge.api.auth import Principal, require_scope, runtime
-from forcebridge.runs import background, plan_integration, run_integration
+from forcebridge.runs import (
+    DEFAULT_PLAN_RECORDS,
+    MAX_PLAN_RECORDS,
+    background,
+    plan_integration,
+    run_integration,
+)
 from forcebridge.runtime import Runtime
 from forcebridge.services import integrations, pushed
 from forcebridge.services import runs as run_history
@@ -92,12 +98,18 @@ def get_run(
 
 @router.post("/integrations/{ref}/plan")
 async def plan(
-    ref: str, who: Principal = Depends(_write), rt: Runtime = Depends(runtime)
+    ref: str,
+    records: int = Query(default=DEFAULT_PLAN_RECORDS, ge=0, le=MAX_PLAN_RECORDS,
+                         description="How many of the records a run would change to list, "
+                         "field by field (`records`; `records_more` says others were left out)."),
+    who: Principal = Depends(_write), rt: Runtime = Depends(runtime),
 ) -> dict[str, Any]:
     """Check the integration against the org's live describe and its source; writes nothing.
-    Problems (each naming the field and the reason) and what a run would do. It spends API
-    calls and reads the source like a run, so it needs `integrations:write` like a run."""
-    report = await plan_integration(rt, who.tenant_id, ref)
+    Problems (each naming the field and the reason), what a run would do, and the first
+    records it would change, field by field (an update's fields with the org's current
+    values, read with one query). It spends API calls and reads the source like a run, so it
+    needs `integrations:write` like a run."""
+    report = await plan_integration(rt, who.tenant_id, ref, records=records)
     result: dict[str, Any] = report.as_dict()
     return result
 
