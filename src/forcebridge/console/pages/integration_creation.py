@@ -3,7 +3,7 @@ to the tenant (or records pushed through the API), target object and field mappi
 from the org's live describe (only the fields the mode can write, required ones marked), mode,
 namespace, account filters, schedule (previewed in words) and who is notified.
 
-Saved through `integration_saves.save` like `POST /api/v1/integrations`, which checks the
+Saved through `integrations.saves.save` like `POST /api/v1/integrations`, which checks the
 mapping against the org; every refusal is shown and what was typed is kept.
 """
 
