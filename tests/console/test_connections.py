@@ -114,6 +114,7 @@ def test_jwt_generate_key_pair_and_download_the_certificate(page: Page, live: Li
     page.check("#f-generate_keypair")
     page.click("button[value=save]")
     expect(page.locator("h1")).to_have_text("Acme JWT")
+    shot(page, "connection-jwt-certificate")
     with page.expect_download() as download:
         page.click("text=Download the certificate")
     pem = open(download.value.path()).read()
@@ -193,6 +194,7 @@ def test_ca_bundle_is_checked_beside_its_field_and_shown(page: Page, live: Live,
     page.fill("#f-ca_bundle", str(tmp_path / "missing.pem"))
     page.click("button[value=save]")
     expect(page.locator("[data-field=ca_bundle] .error-text")).to_contain_text("cannot read")
+    shot(page, "connection-ca-bundle-error")
     expect(page.locator("#f-ca_bundle")).to_have_value(str(tmp_path / "missing.pem"))
     bundle = tmp_path / "ca.pem"
     bundle.write_text(jwt_keypair("test CA").certificate_pem)

@@ -109,6 +109,7 @@ def test_a_source_not_granted_and_a_bad_schedule_are_named(page: Page, live: Liv
     expect(page.locator("#schedule-preview")).to_contain_text("not a cron expression")
     page.click("button:has-text('Create')")
     expect(page.locator("[data-field=schedule] .error-text, #e-schedule")).to_contain_text("not a cron expression")
+    shot(page, "integration-new-bad-schedule")
     page.fill("#f-schedule", "")
     expect(page.locator("#schedule-preview")).to_contain_text("every hour, at a minute from :00 to :09")
     page.click("button:has-text('Create')")

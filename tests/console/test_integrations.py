@@ -168,6 +168,7 @@ def test_another_tenants_integrations_runs_and_events_answer_404(page: Page, liv
     sign_in(page, live, bob, then="/integrations")
     expect(page.locator(".empty")).to_contain_text("No integration yet")
     assert page.goto(f"/integrations/{integration_id}").status == 404  # type: ignore[union-attr]
+    shot(page, "other-tenant-integration-404")
     token = page.locator("input[name=csrf]").first.get_attribute("value") or ""
     for action in ("plan", "run", "enable", "disable"):
         answer = page.request.post(f"/integrations/{integration_id}/{action}", form={"csrf": token})

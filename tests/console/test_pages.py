@@ -3,6 +3,8 @@ inline script; empty lists say what to do next."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -58,3 +60,20 @@ def test_empty_lists_say_what_to_do_next(page: Page, live: Live) -> None:
     for path, hint in hints.items():
         page.goto(path)
         expect(page.locator(".empty")).to_contain_text(hint)
+    shot(page, "empty-api-clients")
+
+
+def test_times_show_in_the_viewers_zone_with_utc_on_hover(page: Page, live: Live) -> None:
+    ann = live.person("acme", "ann@acme.example")
+    integration_id = _invoices(live, ann)  # scheduled at :07 every hour
+    sign_in(page, live, ann, then=f"/integrations/{integration_id}")
+    first = page.locator("dd time[datetime]").first
+    expect(first).to_have_attribute("data-local", "")  # rewritten by console.js
+    utc, local = first.get_attribute("title") or "", first.inner_text()
+    # the browser is in Europe/Paris (UTC+1 in winter, +2 in summer): the hour moves
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d (\d\d):07:00 UTC", utc), utc
+    assert "GMT+1" in local or "GMT+2" in local, local
+    hour = int(utc[11:13])
+    shown = int(re.search(r"(\d\d):07:00", local)[1])  # type: ignore[index]
+    assert shown % 12 in {(hour + 1) % 12, (hour + 2) % 12}, (utc, local)
+    shot(page, "times-local-utc-on-hover")

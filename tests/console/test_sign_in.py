@@ -90,6 +90,8 @@ def test_state_changing_requests_without_the_csrf_token_are_refused(page: Page, 
         assert connections.list_all(s, ann.tenant_id) == []
     page.goto("/connections")
     expect(page.locator("h1")).to_have_text("Connections")  # still signed in
+    page.set_content(forged.text())  # what the refused request answered
+    shot(page, "csrf-refused")
 
 
 def test_another_tenants_pages_answer_404(page: Page, live: Live) -> None:
@@ -131,3 +133,4 @@ def test_security_headers_and_no_inline_script(page: Page, live: Live) -> None:
     # htmx and the console's script did load under that policy
     assert page.evaluate("typeof window.htmx") == "object"
     assert page.evaluate("typeof window.forcebridgeConsole") == "object"
+    shot(page, "connection-form-under-csp")
