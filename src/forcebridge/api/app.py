@@ -8,7 +8,11 @@ from starlette.types import ASGIApp, Scope
 
 from forcebridge import __version__, console
 from forcebridge.api import contract, errors
-from forcebridge.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from forcebridge.api.middleware import (
+    BodyLimitMiddleware,
+    RequestIdMiddleware,
+    TracingMiddleware,
+)
 from forcebridge.api.routes import (
     alert_channels,
     api_clients,
@@ -28,6 +32,7 @@ from forcebridge.api.routes import (
     users,
 )
 from forcebridge.runtime import Runtime
+from forcebridge.telemetry import tracing
 
 API_PREFIX = "/api/v1"
 
@@ -89,5 +94,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     # last: the console answers every path the API does not
     app.router.routes.append(_ConsoleMount(console.create_app(rt), app.router.routes))
     app.add_middleware(BodyLimitMiddleware, max_bytes=rt.settings.max_body_bytes)
+    if tracing.configure(rt.settings):
+        app.add_middleware(TracingMiddleware)  # inside RequestIdMiddleware: sees the id
     app.add_middleware(RequestIdMiddleware)
     return app

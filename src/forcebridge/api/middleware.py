@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from forcebridge import log
+from forcebridge.telemetry import tracing
 
 _logger = log.get("api")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -56,6 +57,53 @@ class RequestIdMiddleware:
                     status=status,
                     ms=round((time.perf_counter() - started) * 1000, 1),
                 )
+
+
+class TracingMiddleware:
+    """A span per HTTP request, named by the route template (never the path's values), with
+    the request id; installed only when tracing is on."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        request_id = scope.get("state", {}).get("request_id")
+        with tracing.span(f"{method}", **{"http.request.method": method,
+                                          "forcebridge.request_id": request_id}) as span:
+            status = 500
+
+            async def send_seen(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
+
+            try:
+                await self.app(scope, receive, send_seen)
+            finally:
+                route = _route_template(scope)
+                span.update_name(f"{method} {route}")
+                span.set_attribute("http.route", route)
+                span.set_attribute("http.response.status_code", status)
+
+
+def _route_template(scope: Scope) -> str:
+    """The full template of the route that answered (`/api/v1/integrations/{ref}`): routers
+    nest, so the matched route knows only its own tail; the prefix is the path before it."""
+    route = scope.get("route")
+    tail = getattr(route, "path", None)
+    if not tail:
+        return "unmatched"
+    try:
+        concrete = tail.format(**scope.get("path_params", {}))
+    except (KeyError, IndexError, ValueError):
+        return str(tail)
+    path = str(scope.get("path", ""))
+    return path[: len(path) - len(concrete)] + tail if path.endswith(concrete) else str(tail)
 
 
 class BodyLimitMiddleware:

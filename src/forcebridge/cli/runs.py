@@ -128,8 +128,10 @@ def run(
     )
 
     from forcebridge.runs import run_integration
+    from forcebridge.telemetry import tracing
 
     rt = runtime()
+    tracing.configure(rt.settings)  # spans exported when FORCEBRIDGE_OTEL_ENDPOINT is set
     tid = tenant_id(rt, tenant)
     if as_json:
         run_id = anyio.run(

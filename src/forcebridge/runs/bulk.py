@@ -31,6 +31,7 @@ from forcebridge.salesforce import (
 )
 from forcebridge.salesforce.collections import MAX_RECORDS
 from forcebridge.sync.diff import Diffed
+from forcebridge.telemetry import tracing
 
 _logger = log.get("runs.bulk")
 
@@ -210,7 +211,14 @@ async def upsert_job(writer: Writer, records: Sequence[Diffed], poll_seconds: fl
     in_job = list(by_ext.values())
     out = Written()
     if in_job:
-        await _job(writer, ext, in_job, by_ext, out, poll_seconds)
+        with tracing.span("bulk job", **{"salesforce.object": writer.object,
+                                         "salesforce.operation": "upsert",
+                                         "forcebridge.bulk.records": len(in_job)}) as span:
+            await _job(writer, ext, in_job, by_ext, out, poll_seconds)
+            if span is not None:
+                span.set_attribute("forcebridge.bulk.created", out.created)
+                span.set_attribute("forcebridge.bulk.updated", out.updated)
+                span.set_attribute("forcebridge.bulk.rejected", len(out.rejected))
     leftovers = [*by_ext.values(), *unmatched]
     for start in range(0, len(leftovers), MAX_RECORDS):
         out.add(await writer.upsert(leftovers[start : start + MAX_RECORDS]))

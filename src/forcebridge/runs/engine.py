@@ -59,6 +59,7 @@ from forcebridge.sync.mapping import SyncMode
 from forcebridge.sync.ownership import Ownership
 from forcebridge.sync.plan import PlanError, check
 from forcebridge.sync.prepare import PreparedBatch, prepare_all
+from forcebridge.telemetry import tracing
 
 T = TypeVar("T")
 GONE_CODES = frozenset({"ENTITY_IS_DELETED", "NOT_FOUND", "INVALID_CROSS_REFERENCE_KEY"})
@@ -150,7 +151,9 @@ async def supervise(job: Job, work: Callable[[Job], Awaitable[None]]) -> str:
     """Run `work` with a heartbeat and end the run whatever happens; returns the run id."""
     failure: Failure | None = None
     beat = asyncio.create_task(_beat(job))
-    with log.bind(run_id=job.run_id, integration_id=job.loaded.integration_id):
+    with log.bind(run_id=job.run_id, integration_id=job.loaded.integration_id), \
+            tracing.span("run", **{"forcebridge.run_id": job.run_id,
+                                   "forcebridge.integration_id": job.loaded.integration_id}):
         try:
             async with job.loaded.client:
                 await work(job)
@@ -315,19 +318,23 @@ async def _sync_source(job: Job, progress: RunProgress | None, full: bool) -> No
         if progress is not None:
             progress.started(None)
         while (batch := await reader.next(prepared)) is not None:
-            counts.read += (batch.filtered + len(batch.errors) + len(batch.new)
-                            + len(batch.changed) + len(batch.unchanged) + batch.skipped)
-            counts.filtered += batch.filtered
-            counts.unchanged += len(batch.unchanged) + batch.skipped
-            await sink.invalid(batch.errors)
-            await sink.refresh(batch.refresh)
-            if mode is SyncMode.INSERT:  # insert never updates: a changed record stays as is
-                counts.unchanged += len(batch.changed)
-                await sink.add(batch.new)
-            else:
-                await sink.add(owned.for_updates(batch.new, batch.changed, mode))
-            if progress is not None:
-                progress.advance(counts.read, counts.as_dict())
+            read = (batch.filtered + len(batch.errors) + len(batch.new) + len(batch.changed)
+                    + len(batch.unchanged) + batch.skipped)
+            with tracing.span("run batch", **{"forcebridge.batch.records": read,
+                                              "forcebridge.batch.changed": len(batch.new)
+                                              + len(batch.changed)}):
+                counts.read += read
+                counts.filtered += batch.filtered
+                counts.unchanged += len(batch.unchanged) + batch.skipped
+                await sink.invalid(batch.errors)
+                await sink.refresh(batch.refresh)
+                if mode is SyncMode.INSERT:  # insert never updates: a changed record stays as is
+                    counts.unchanged += len(batch.changed)
+                    await sink.add(batch.new)
+                else:
+                    await sink.add(owned.for_updates(batch.new, batch.changed, mode))
+                if progress is not None:
+                    progress.advance(counts.read, counts.as_dict())
         await sink.flush()
         if mark is not None and differ.finished and counts.failed == 0:
             await _advance(job, source, mark)
