@@ -84,6 +84,22 @@ def test_wall_times_outside_transitions_take_the_zone_offset() -> None:
     assert tf.to_datetime("UTC")("0999-01-01 00:00") == "0999-01-01T00:00:00.000+0000"
 
 
+def test_one_converter_across_transition_days_keeps_gaps_and_repeats_apart() -> None:
+    # one converter remembers each day's offset: transition days must still be seen per time
+    convert = tf.to_datetime("America/New_York", ambiguous="error")
+    assert convert("2024-03-09 02:30") == "2024-03-09T07:30:00.000+0000"  # EST, a day before
+    assert "does not exist" in reason(convert, "2024-03-10 02:30")
+    assert convert("2024-03-10 01:59") == "2024-03-10T06:59:00.000+0000"
+    assert convert("2024-03-10 03:00") == "2024-03-10T07:00:00.000+0000"  # EDT
+    assert convert("2024-11-03 00:30") == "2024-11-03T04:30:00.000+0000"
+    assert "ambiguous" in reason(convert, "2024-11-03 01:30")
+    assert convert("2024-11-03 02:30") == "2024-11-03T07:30:00.000+0000"  # EST again
+    # Lord Howe Island moves by 30 minutes
+    howe = tf.to_datetime("Australia/Lord_Howe")
+    assert howe("2024-04-06 12:00") == "2024-04-06T01:00:00.000+0000"  # +11
+    assert howe("2024-04-08 12:00") == "2024-04-08T01:30:00.000+0000"  # +10:30
+
+
 def test_datetime_with_format() -> None:
     convert = tf.to_datetime("Europe/London", fmt="%d/%m/%Y %H:%M")
     assert convert("31/07/2024 11:00") == "2024-07-31T10:00:00.000+0000"  # BST +1

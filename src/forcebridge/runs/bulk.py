@@ -167,7 +167,7 @@ async def _job(
 
         job = await writer.client.bulk_ingest(
             writer.object, "upsert", lambda: _chunks(columns, in_job), external_id_field=ext,
-            poll_interval=poll_seconds, max_interval=max(poll_seconds, 1.0), on_created=created,
+            poll_interval=poll_seconds, max_interval=max(poll_seconds, 2.0), on_created=created,
         )
         async for row in writer.client.bulk_results(job.id, "successfulResults"):
             record = by_ext.pop(row.get(ext, ""), None)

@@ -8,12 +8,13 @@ transaction (with the run's counts), so a run stopped at any point leaves a stat
 nothing unconfirmed; a create's intent (`runs.intents`) covers the moment between Salesforce
 answering and that transaction.
 
-Bulk switch: the first `bulk_threshold` changed records of a run go through collections as
-they come; once a run has more changes than that, the rest (upsert and mirror modes) go
-through Bulk API 2.0 jobs of `Settings.run_bulk_job_records` records. Deciding per run
-without a counting pass keeps a single read of the source and flat memory; the cost is
-that a run just over the threshold sends its first `bulk_threshold` records through
-collections. At most `BULK_JOBS_IN_FLIGHT` jobs are open at once (memory stays flat).
+Bulk switch, decided on the first window of changes: the first `bulk_threshold` changed
+records of a run (upsert and mirror modes) are held, not sent. A run whose source ends within
+that window writes them through collections (200 a call: few calls, no job to wait for); a
+run with more changes than that sends all of them, the held ones included, through Bulk API
+2.0 jobs of `Settings.run_bulk_job_records` records, so a large run pays no collections calls
+for its first window. One read of the source, no counting pass, and memory bounded by the
+window and the jobs in flight. At most `BULK_JOBS_IN_FLIGHT` jobs are open at once.
 
 Parent locks (`runs.parents`, `Settings.run_group_by_parent`): bulk records are routed into
 `BULK_JOBS_IN_FLIGHT` lanes by parent, so jobs of different lanes share no parent and run side
@@ -105,8 +106,8 @@ def _refresh(rt: Runtime, ref: RunRef, raw: Sequence[tuple[str, str]]) -> None:
 
 
 # jobs open at once, and lanes of parents: each job's records are held in memory until its
-# results are read (five kept the org busier but took the 1M bench past 300 MB peak RSS)
-BULK_JOBS_IN_FLIGHT = 3
+# results are read; two jobs of 50,000 keep the org's 10 batch slots busy (5 batches each)
+BULK_JOBS_IN_FLIGHT = 2
 
 
 class Sink:
@@ -128,7 +129,7 @@ class Sink:
         self.slots = asyncio.Semaphore(max(2, writer.client.pool.limit))
         self.bulk_slots = asyncio.Semaphore(BULK_JOBS_IN_FLIGHT)
         self.error: BaseException | None = None
-        self.group_by_parent = rt.settings.run_group_by_parent
+        self.group_by_parent = rt.settings.run_group_by_parent and writer.references
         self.parents = ParentsInFlight()
         self.lanes = Lanes(BULK_JOBS_IN_FLIGHT) if self.group_by_parent else None
         self.parents_freed = asyncio.Event()
@@ -136,14 +137,20 @@ class Sink:
 
     async def add(self, records: Sequence[Diffed]) -> None:
         self.changes += len(records)
-        self.pending.extend(records)
-        if self.bulk_threshold is not None and self.changes > self.bulk_threshold:
+        if self.bulk_threshold is not None and not self.bulk:
+            self.pending.extend(records)
+            if self.changes <= self.bulk_threshold:
+                return  # the first window is held until it is known which way it goes
             self.bulk = True
+            records, self.pending = self.pending, []
         size = self.rt.settings.run_bulk_job_records if self.bulk else MAX_RECORDS
         if self.bulk and self.lanes is not None:
-            self.pending = self.lanes.add(self.pending)
+            # only the new records are routed: those without a parent wait in `pending`
+            self.pending.extend(self.lanes.add(records))
             for job in self.lanes.full(size):
                 await self._spawn(job)
+        else:
+            self.pending.extend(records)
         while len(self.pending) >= size:
             chunk, self.pending = self.pending[:size], self.pending[size:]
             await self._spawn(chunk)

@@ -35,7 +35,7 @@ from forcebridge.salesforce import (
 )
 from forcebridge.salesforce.query import soql_name
 from forcebridge.sync.diff import Change, Diffed
-from forcebridge.sync.mapping import MappingSpec, SyncMode
+from forcebridge.sync.mapping import MappingSpec, RawTransform, ReferenceTransform, SyncMode
 
 T = TypeVar("T")
 LOOKUP_CHUNK = 100  # external ids per SOQL IN list: keeps the query URL short
@@ -105,6 +105,10 @@ class Writer:
         self.object = spec.resolved_object()
         self.external_id = spec.resolved_external_id()
         self.attempts = max(1, attempts)
+        # whether a payload can name a parent (a reference; a raw or auto-mapped value may be
+        # a dict too): without one, grouping by parent has nothing to group
+        self.references = spec.auto_map or any(
+            isinstance(m.transform, ReferenceTransform | RawTransform) for m in spec.mappings)
 
     async def again(self, call: Callable[[], Awaitable[T]]) -> T:
         """`call` repeated while it fails transiently (never after a lost create)."""

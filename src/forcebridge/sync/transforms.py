@@ -82,14 +82,37 @@ def _parse_datetime(value: Any, fmt: str | None) -> datetime:
         raise TransformError(f"not a date/time in {expected}: {_show(value)}") from None
 
 
+def _steady_offset(day: date, zone: tzinfo) -> timedelta | None:
+    """The zone's one UTC offset all day long, or None when the day has a DST transition
+    (different offsets at its start and end, or a start or end that is a gap or a repeat)."""
+    start = datetime(day.year, day.month, day.day)
+    end = start + timedelta(days=1, microseconds=-1)
+    offsets = {t.replace(tzinfo=zone, fold=f).utcoffset() for t in (start, end) for f in (0, 1)}
+    found = offsets.pop()
+    return found if not offsets else None
+
+
+_NOT_YET: Any = object()
+
+
 def to_datetime(timezone: str, fmt: str | None = None, ambiguous: str = "earlier") -> Convert:
     """Datetimes (objects or text); naive ones are wall-clock times in `timezone`."""
     zone = ZoneInfo(timezone)
+    # most days have one offset throughout: looked up once per day, not twice per value
+    steady: dict[date, timedelta | None] = {}
 
     def convert(value: Any) -> str:
         parsed = _parse_datetime(value, fmt)
         if parsed.tzinfo is None:  # straight to UTC: no aware datetime in between
-            return _sf_utc(parsed - _offset(parsed, zone, ambiguous))
+            day = parsed.date()
+            offset = steady.get(day, _NOT_YET)
+            if offset is _NOT_YET:
+                if len(steady) >= 4096:
+                    steady.clear()
+                offset = steady[day] = _steady_offset(day, zone)
+            if offset is None:
+                offset = _offset(parsed, zone, ambiguous)
+            return _sf_utc(parsed - offset)
         return sf_datetime(parsed)
 
     return convert
