@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
+
 from forcebridge.runs.bulk import _chunks, _layout, flatten
-from forcebridge.salesforce.bulk import csv_chunks, parse_csv_lines
+from forcebridge.salesforce.bulk import csv_blocks, csv_chunks, parse_csv_lines
 from forcebridge.sync.diff import Change, Diffed
 
 
@@ -60,3 +64,23 @@ def test_result_lines_parse_in_blocks_like_one_by_one() -> None:
     assert len(got) == 1 + 1500 + 5
     assert ["ID300x", "false", 'two\nlines, "quoted"'] in got
     assert got[-1] == ["ID1499", "true", "plain 1499"]
+
+
+@pytest.mark.parametrize("piece", [1, 7, 64, 4096])
+def test_result_text_parses_in_pieces_like_one_reader(piece: int) -> None:
+    # pieces cut anywhere: inside a line, inside a quoted value, between \r and \n
+    text = '"sf__Id","sf__Created","Name"\r\n'
+    for i in range(400):
+        text += f'"ID{i}","true","plain {i}"\r\n'
+        if i % 50 == 0:
+            text += f'"ID{i}x","false","two\nlines, ""quoted"""\r\n'
+    expected = [row for row in csv.reader(io.StringIO(text)) if row]
+
+    async def pieces() -> AsyncIterator[str]:
+        for start in range(0, len(text), piece):
+            yield text[start:start + piece]
+
+    async def rows() -> list[list[str]]:
+        return [row async for block in csv_blocks(pieces()) for row in block]
+
+    assert asyncio.run(rows()) == expected

@@ -32,7 +32,8 @@ async def _sync_under_faults(
     world: World, n: int, bulk_threshold: int, expire: int, *, every_fault: bool = True
 ) -> None:
     world.rt.settings.run_bulk_poll_seconds = 0.01
-    world.rt.settings.run_bulk_job_records = max(1000, n // 4)
+    # small jobs: enough calls for every fault to be drawn (a run holds few of them now)
+    world.rt.settings.run_bulk_job_records = max(500, n // 20)
     write_csv(world.files / "invoices.csv", invoice_rows(n))
     iid = world.integration(bulk_threshold=bulk_threshold)
     world.emu.faults(FAULTS.format(expire=expire))

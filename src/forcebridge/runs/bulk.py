@@ -169,23 +169,26 @@ async def _job(
             writer.object, "upsert", lambda: _chunks(columns, in_job), external_id_field=ext,
             poll_interval=poll_seconds, max_interval=max(poll_seconds, 2.0), on_created=created,
         )
-        async for row in writer.client.bulk_results(job.id, "successfulResults"):
-            record = by_ext.pop(row.get(ext, ""), None)
-            if record is None:
-                continue
-            out.confirmed.append(
-                Confirmed(record.key, record.hash, row.get("sf__Id") or None, record.raw_hash)
-            )
-            if row.get("sf__Created", "").lower() == "true":
-                out.created += 1
-            else:
-                out.updated += 1
-        async for row in writer.client.bulk_results(job.id, "failedResults"):
-            record = by_ext.pop(row.get(ext, ""), None)
-            if record is None:
-                continue
-            code, message, fields = parse_error(row.get("sf__Error", ""))
-            out.rejected.append(Rejection(record.key, code, message, fields, record.payload))
+        confirmed, pop = out.confirmed, by_ext.pop
+        async for block in writer.client.bulk_result_blocks(job.id, "successfulResults"):
+            for row in block:
+                record = pop(row.get(ext, ""), None)
+                if record is None:
+                    continue
+                confirmed.append(
+                    Confirmed(record.key, record.hash, row.get("sf__Id") or None, record.raw_hash)
+                )
+                if row.get("sf__Created", "").lower() == "true":
+                    out.created += 1
+                else:
+                    out.updated += 1
+        async for block in writer.client.bulk_result_blocks(job.id, "failedResults"):
+            for row in block:
+                record = pop(row.get(ext, ""), None)
+                if record is None:
+                    continue
+                code, message, fields = parse_error(row.get("sf__Error", ""))
+                out.rejected.append(Rejection(record.key, code, message, fields, record.payload))
     except (AuthenticationError, LimitExceeded):
         raise
     except SalesforceError as exc:

@@ -8,13 +8,14 @@ transaction (with the run's counts), so a run stopped at any point leaves a stat
 nothing unconfirmed; a create's intent (`runs.intents`) covers the moment between Salesforce
 answering and that transaction.
 
-Bulk switch, decided on the first window of changes: the first `bulk_threshold` changed
-records of a run (upsert and mirror modes) are held, not sent. A run whose source ends within
-that window writes them through collections (200 a call: few calls, no job to wait for); a
-run with more changes than that sends all of them, the held ones included, through Bulk API
-2.0 jobs of `Settings.run_bulk_job_records` records, so a large run pays no collections calls
-for its first window. One read of the source, no counting pass, and memory bounded by the
-window and the jobs in flight. At most `BULK_JOBS_IN_FLIGHT` jobs are open at once.
+Bulk switch, decided on the first window of changes: of the first `bulk_threshold` changed
+records of a run (upsert and mirror modes), `SENT_AS_READ` go through collections as they come
+and the rest are held. A run whose source ends within that window writes the held ones through
+collections too (200 a call: few calls, no job to wait for); a run with more changes than that
+sends the held ones and all later ones through Bulk API 2.0 jobs of
+`Settings.run_bulk_job_records` records, so a large run spends a handful of collections calls
+instead of `bulk_threshold / 200`. One read of the source, no counting pass, and memory bounded
+by the window and the jobs in flight. At most `BULK_JOBS_IN_FLIGHT` jobs are open at once.
 
 Parent locks (`runs.parents`, `Settings.run_group_by_parent`): bulk records are routed into
 `BULK_JOBS_IN_FLIGHT` lanes by parent, so jobs of different lanes share no parent and run side
@@ -105,6 +106,11 @@ def _refresh(rt: Runtime, ref: RunRef, raw: Sequence[tuple[str, str]]) -> None:
         state.refresh(session, ref.integration_id, ref.org_id, raw)
 
 
+# changes a run sends through collections as it reads them, before the first window is decided:
+# a small run writes while it reads (its progress shows, a crash leaves little to redo), and a
+# large one spends 5 calls on them
+SENT_AS_READ = 1_000
+
 # jobs open at once, and lanes of parents: each job's records are held in memory until its
 # results are read; two jobs of 50,000 keep the org's 10 batch slots busy (5 batches each)
 BULK_JOBS_IN_FLIGHT = 2
@@ -125,6 +131,8 @@ class Sink:
         self.bulk = False
         self.changes = 0
         self.pending: list[Diffed] = []
+        self.held: list[Diffed] = []  # changes of the first window, not sent yet
+        self.sent_as_read = 0
         self.tasks: set[asyncio.Task[None]] = set()
         self.slots = asyncio.Semaphore(max(2, writer.client.pool.limit))
         self.bulk_slots = asyncio.Semaphore(BULK_JOBS_IN_FLIGHT)
@@ -138,11 +146,14 @@ class Sink:
     async def add(self, records: Sequence[Diffed]) -> None:
         self.changes += len(records)
         if self.bulk_threshold is not None and not self.bulk:
-            self.pending.extend(records)
-            if self.changes <= self.bulk_threshold:
-                return  # the first window is held until it is known which way it goes
-            self.bulk = True
-            records, self.pending = self.pending, []
+            if self.changes > self.bulk_threshold:
+                self.bulk = True  # what was held, and what waited for a chunk, goes bulk too
+                records, self.pending, self.held = [*self.pending, *self.held, *records], [], []
+            else:
+                room = max(0, SENT_AS_READ - self.sent_as_read)
+                self.held.extend(records[room:])  # until it is known which way it goes
+                records = records[:room]
+                self.sent_as_read += len(records)
         size = self.rt.settings.run_bulk_job_records if self.bulk else MAX_RECORDS
         if self.bulk and self.lanes is not None:
             # only the new records are routed: those without a parent wait in `pending`
@@ -157,6 +168,8 @@ class Sink:
 
     async def flush(self) -> None:
         """Send what is pending, then wait for every chunk; raises a chunk's failure."""
+        self.pending.extend(self.held)  # the run stayed within the window: collections
+        self.held = []
         size = self.rt.settings.run_bulk_job_records if self.bulk else MAX_RECORDS
         while self.pending:
             chunk, self.pending = self.pending[:size], self.pending[size:]

@@ -13,6 +13,7 @@ CSV in memory: the upload reads from an async iterable, the results are parsed l
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import time
@@ -196,11 +197,50 @@ async def results(
 
     The call holds a pool slot while the CSV streams: read to the end, or `aclose()` the
     iterator when stopping early, so the slot is given back at once."""
+    async with contextlib.aclosing(result_blocks(session, job_id, kind)) as blocks:
+        async for block in blocks:
+            for row in block:
+                yield row
+
+
+async def result_blocks(
+    session: ApiSession, job_id: str, kind: ResultKind = "successfulResults"
+) -> AsyncGenerator[list[dict[str, str]], None]:
+    """`results` a block of rows at a time (one per piece of the response), for callers that
+    read hundreds of thousands of rows: a row costs a dict, not a trip through generators."""
     async with session.stream(
         "GET", _job_path(session, job_id, f"/{kind}/"), headers={"Accept": "text/csv"}
     ) as response:
-        async for row in csv_records(response.aiter_lines()):
-            yield row
+        header: list[str] | None = None
+        async for rows in csv_blocks(response.aiter_text()):
+            if header is None:
+                header, rows = rows[0], rows[1:]
+            if rows:
+                yield [dict(zip(header, row, strict=False)) for row in rows]
+
+
+async def csv_blocks(pieces: AsyncIterable[str]) -> AsyncIterator[list[list[str]]]:
+    """CSV rows from text arriving in pieces, the complete records of each piece at once; a
+    record cut by a piece's end, or whose quoted value spans lines (an odd count of quotes
+    before a line's end means the record continues), waits for the next piece."""
+    rest = ""
+    async for piece in pieces:
+        text = rest + piece
+        cut = text.rfind("\n") + 1
+        quotes = text.count('"', 0, cut)
+        while cut and quotes % 2:
+            before = text.rfind("\n", 0, cut - 1) + 1
+            quotes -= text.count('"', before, cut)
+            cut = before
+        rest = text[cut:]
+        if cut:
+            rows = [row for row in csv.reader(io.StringIO(text[:cut])) if row]
+            if rows:
+                yield rows
+    if rest:
+        rows = [row for row in csv.reader(io.StringIO(rest)) if row]
+        if rows:
+            yield rows
 
 
 async def csv_records(lines: AsyncIterable[str]) -> AsyncIterator[dict[str, str]]:

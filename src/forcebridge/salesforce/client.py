@@ -352,6 +352,12 @@ class SalesforceClient:
     ) -> AsyncGenerator[dict[str, str], None]:
         return bulk.results(self.session, job_id, kind)
 
+    def bulk_result_blocks(
+        self, job_id: str, kind: bulk.ResultKind = "successfulResults"
+    ) -> AsyncGenerator[list[dict[str, str]], None]:
+        """`bulk_results` a block of rows at a time (see bulk.result_blocks)."""
+        return bulk.result_blocks(self.session, job_id, kind)
+
     async def apex(
         self,
         method: str,

@@ -191,6 +191,8 @@ class Mapper:
         self.object_name = spec.resolved_object()
         self.external_id_field = spec.resolved_external_id()
         self._steps = steps
+        self._names = [s.name for s in steps]
+        self._converts = [s.convert for s in steps]
         self._auto = auto
         self._auto_cache: dict[str, _Step | None] = {}
         self._used = used_columns
@@ -240,6 +242,15 @@ class Mapper:
         if row is not None and self._auto is None:  # by position: no dict for the row
             got = [fixed if at is None else row[at]
                    for at, fixed in self._positions(record.columns)]
+            if None not in got and record.key is not None:
+                # the common record: every value there and convertible, in one pass
+                try:
+                    converted = [c(v) for c, v in zip(self._converts, got, strict=True)]
+                except tf.TransformError:
+                    pass  # the step by step loop below names every failing field
+                else:
+                    return MappedRecord(
+                        record.key, dict(zip(self._names, converted, strict=True)), record.line)
         else:
             values = record.values
             if self._auto is not None:
