@@ -176,7 +176,7 @@ async def plan_integration(
             await _org_values(job.client, job.config, checked.target, report)
     report.reconcile_api_calls = estimate_calls(
         report.state_records, report.would_send, job.config.bulk_threshold,
-        mirror_deletes=report.would_delete)
+        mirror_deletes=report.would_delete, job_records=rt.settings.run_bulk_job_records)
     return report
 
 

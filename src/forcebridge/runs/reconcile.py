@@ -45,7 +45,7 @@ from forcebridge.runs.engine import (
     checked,
     parts_of,
 )
-from forcebridge.runs.sink import keep
+from forcebridge.runs.sink import SENT_AS_READ, keep
 from forcebridge.runs.state import Confirmed
 from forcebridge.runs.writer import Writer, Written
 from forcebridge.salesforce import SalesforceClient
@@ -97,20 +97,22 @@ SOQL_PAGE = 2000  # records per page of a REST query answer
 BULK_POLLS = 4  # status calls a query job usually takes
 
 
-def estimate_calls(org_records: int, sends: int, bulk_threshold: int, *, mirror_deletes: int = 0
-                   ) -> int:
+def estimate_calls(org_records: int, sends: int, bulk_threshold: int, *, mirror_deletes: int = 0,
+                   job_records: int = 50_000) -> int:
     """API calls a reconciling run makes, known beforehand: identity and describe, reading
     back `org_records` (SOQL pages, or a query job: create, polls, result pages), writing
-    `sends` records (collections of 200, or ingest jobs past `bulk_threshold`) and deleting
-    orphans (200 a call). Missing and drifted records are only known once read: each adds
-    at most a share of one write call."""
+    `sends` records (collections of 200, or past `bulk_threshold` the records sent as read
+    and then ingest jobs of `job_records`, see runs.sink) and deleting orphans (200 a call).
+    Missing and drifted records are only known once read: each adds at most a share of one
+    write call."""
     calls = 2
     if org_records > bulk_threshold:
         calls += 1 + BULK_POLLS + -(-org_records // PAGE_RECORDS)
     else:
         calls += max(1, -(-org_records // SOQL_PAGE))
     if sends > bulk_threshold:
-        calls += -(-bulk_threshold // 200) + 7 * -(-(sends - bulk_threshold) // 10_000)
+        as_read = min(SENT_AS_READ, bulk_threshold)
+        calls += -(-as_read // 200) + 7 * -(-(sends - as_read) // max(1, job_records))
     else:
         calls += -(-sends // 200)
     return calls + -(-mirror_deletes // 200)
