@@ -1,7 +1,10 @@
-"""The errors forcebridge's service layer raises, caught by meaning.
+"""The errors forcebridge raises on purpose, caught by meaning.
 
-The API turns them into `{"error": {"code", "message", "details"}}` with a matching status;
-the CLI prints them. None of them carries a secret.
+Each class below the base names what went wrong for the caller (invalid input, not found, a
+conflict, ...); a module's own error subclasses the meaning it has (a mapping problem is
+invalid input). Nothing here knows HTTP: the web faces map meanings to statuses
+(`forcebridge.http_status`), the CLI prints the message and exits 1. None of them carries a
+secret. docs/errors.md lists this tree next to the Salesforce client's and the emulator's.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ class ForcebridgeError(Exception):
     """Base of every error the service layer raises on purpose."""
 
     code = "error"
-    status = 400
 
     def __init__(self, message: str, *, details: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
@@ -25,7 +27,6 @@ class InvalidInput(ForcebridgeError):
     """A value the caller sent is wrong; `details` names each field and the reason."""
 
     code = "invalid_input"
-    status = 422
 
     @classmethod
     def field(cls, field: str, reason: str) -> InvalidInput:
@@ -55,27 +56,67 @@ class InvalidInput(ForcebridgeError):
 
 class AuthorizationFailed(ForcebridgeError):
     """Salesforce did not accept a connection's credentials; the connection keeps the reason
-    in its `status_reason`."""
+    in its `status_reason`. Like any call whose connection cannot log in, it is the org's
+    answer, not the caller's mistake."""
 
     code = "authorization_failed"
-    status = 502  # like any call whose connection cannot log in
 
 
 class NotFound(ForcebridgeError):
+    """Nothing of that kind with that id or name, for this tenant."""
+
     code = "not_found"
-    status = 404
 
 
 class Conflict(ForcebridgeError):
+    """The request contradicts the current state: a name in use, a run in progress."""
+
     code = "conflict"
-    status = 409
 
 
 class Unauthenticated(ForcebridgeError):
+    """No credential, or one that is invalid, revoked or expired."""
+
     code = "unauthenticated"
-    status = 401
 
 
 class Forbidden(ForcebridgeError):
+    """A valid credential without the scope or the right this needs."""
+
     code = "forbidden"
-    status = 403
+
+
+class Malformed(ForcebridgeError):
+    """Bytes that cannot be read as a request at all (bad encoding), before any field."""
+
+    code = "malformed"
+
+
+class TooLarge(ForcebridgeError):
+    """A body larger than the server accepts."""
+
+    code = "too_large"
+
+
+class UnsupportedMedia(ForcebridgeError):
+    """A body whose content type cannot be read."""
+
+    code = "unsupported_media_type"
+
+
+class TooManyRequests(ForcebridgeError):
+    """A limit on attempts or API calls is used up; the same request works later."""
+
+    code = "too_many_requests"
+
+
+class Unavailable(ForcebridgeError):
+    """Something this needs (Salesforce, the database) is unavailable right now; try again."""
+
+    code = "unavailable"
+
+
+class Internal(ForcebridgeError):
+    """forcebridge's own state is broken (a sealed value no key opens); not the caller's doing."""
+
+    code = "internal"

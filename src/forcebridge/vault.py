@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from forcebridge.errors import ForcebridgeError
+from forcebridge.errors import Internal
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -23,11 +23,10 @@ if TYPE_CHECKING:
 _PREFIX = "v1"
 
 
-class VaultError(ForcebridgeError):
+class VaultError(Internal):
     """A sealed value could not be opened (wrong key, or tampered with)."""
 
     code = "vault_error"
-    status = 500
 
 
 def generate_key() -> str:

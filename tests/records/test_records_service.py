@@ -103,7 +103,7 @@ async def test_delete_then_get_is_not_found(org: Org) -> None:
     assert org.emu.org.count("Account") == 0
     with pytest.raises(SalesforceRejected) as caught:
         await records.get(org.rt, org.tenant_id, org.conn, "Account", account_id)
-    assert caught.value.status == 404 and caught.value.code in ("NOT_FOUND", "ENTITY_IS_DELETED")
+    assert isinstance(caught.value, NotFound) and caught.value.code in ("NOT_FOUND", "ENTITY_IS_DELETED")
 
 
 @pytest.mark.parametrize(

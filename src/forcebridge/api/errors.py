@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from forcebridge import log
 from forcebridge.errors import ForcebridgeError, InvalidInput, Unauthenticated
+from forcebridge.http_status import status_of
 
 _logger = log.get("api.errors")
 
@@ -74,10 +75,12 @@ def _template(path: str) -> re.Pattern[str]:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(ForcebridgeError)
-    async def _service_error(_request: Request, exc: ForcebridgeError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+    async def _service_error(request: Request, exc: ForcebridgeError) -> JSONResponse:
+        # the challenge names the API's scheme; a form hook's refusal is not a Bearer matter
+        bearer = isinstance(exc, Unauthenticated) and request.url.path.startswith("/api/")
+        headers = {"WWW-Authenticate": "Bearer"} if bearer else None
         return JSONResponse(
-            error_body(exc.code, exc.message, exc.details), exc.status, headers=headers
+            error_body(exc.code, exc.message, exc.details), status_of(exc), headers=headers
         )
 
     @app.exception_handler(RequestValidationError)
@@ -105,7 +108,7 @@ def install(app: FastAPI) -> None:
             for e in errors
         ]
         bad = InvalidInput.from_details(details)
-        return JSONResponse(error_body(bad.code, bad.message, bad.details), bad.status)
+        return JSONResponse(error_body(bad.code, bad.message, bad.details), status_of(bad))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -34,6 +34,7 @@ from forcebridge.console.rendering import render
 from forcebridge.console.security import SecurityHeaders
 from forcebridge.console.viewer import SignInRequired, current
 from forcebridge.errors import Forbidden, ForcebridgeError, NotFound
+from forcebridge.http_status import status_of
 from forcebridge.runtime import Runtime
 
 __all__ = ["PAGES", "create_app"]
@@ -70,7 +71,7 @@ def create_app(rt: Runtime) -> FastAPI:
             viewer = None
         title = {NotFound: "Not found", Forbidden: "Not allowed"}.get(type(exc), "Something is wrong")
         return render(
-            request, "error.html", viewer, status_code=exc.status, title=title, message=exc.message
+            request, "error.html", viewer, status_code=status_of(exc), title=title, message=exc.message
         )
 
     @app.exception_handler(404)

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from forcebridge.errors import ForcebridgeError, InvalidInput
+from forcebridge.errors import InvalidInput, Malformed, UnsupportedMedia
 from forcebridge.kinds.hooks import TOKEN_PARAM
 
 FORM = "application/x-www-form-urlencoded"
@@ -29,16 +29,14 @@ JSON = "application/json"
 MAX_KEYS = 500
 
 
-class UnsupportedMediaType(ForcebridgeError):
+class UnsupportedMediaType(UnsupportedMedia):
     code = "unsupported_media_type"
-    status = 415
 
 
-class MalformedPost(ForcebridgeError):
+class MalformedPost(Malformed):
     """Bytes that are not a well-formed form post (bad percent-encoding, not UTF-8)."""
 
     code = "malformed_post"
-    status = 400
 
 
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")

@@ -27,7 +27,14 @@ import anyio
 from sqlalchemy import select
 
 from forcebridge import log
-from forcebridge.errors import Conflict, ForcebridgeError, NotFound
+from forcebridge.errors import (
+    AuthorizationFailed,
+    Conflict,
+    ForcebridgeError,
+    NotFound,
+    TooManyRequests,
+    Unavailable,
+)
 from forcebridge.forms import posts
 from forcebridge.forms.manage import form_integration
 from forcebridge.forms.mapping import PreparedPost, prepare
@@ -50,7 +57,7 @@ from forcebridge.store.types import utcnow
 MAX_ATTEMPTS = 20
 RESEND_AFTER_SECONDS = 60.0  # a pending post younger than this may still be in its hook call
 STALE_SENDING_SECONDS = 600.0  # a claim older than this belongs to a sender that died
-_TRANSIENT_STATUSES = frozenset({429, 502, 503})
+_TRANSIENT = (AuthorizationFailed, TooManyRequests, Unavailable)
 
 _logger = log.get("forms.sending")
 
@@ -175,7 +182,7 @@ async def _deliver(rt: Runtime, job: _Job) -> _Result:
     try:
         return await records.with_client(rt, job.tenant_id, job.connection_id, work)
     except records.SalesforceRejected as exc:
-        if exc.status in _TRANSIENT_STATUSES:  # cannot log in, busy, out of API calls
+        if isinstance(exc, _TRANSIENT):  # cannot log in, busy, out of API calls
             return _Result("pending", code=exc.code, message=exc.message)
         return _Result("rejected", code=exc.code, message=exc.message, details=exc.details)
     except Conflict as exc:  # the connection cannot be used yet (never authorized)

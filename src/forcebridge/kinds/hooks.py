@@ -29,7 +29,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from forcebridge.errors import Conflict, ForcebridgeError, NotFound
+from forcebridge.errors import Conflict, NotFound, Unauthenticated
 from forcebridge.kinds.inbound_form import HookAuth
 from forcebridge.settings import Settings
 from forcebridge.store.form_posts import HookSignature
@@ -101,11 +101,10 @@ def find(session: Session, hook_id: str) -> Integration | None:
     return found if found is not None and found.kind == KIND else None
 
 
-class SignatureExpired(ForcebridgeError):
+class SignatureExpired(Unauthenticated):
     """A correctly signed post whose timestamp is outside the tolerance."""
 
     code = "signature_expired"
-    status = 401
 
 
 _HEADER = re.compile(r"^t=(\d{1,12}),(v1=[0-9a-f]{64}(?:,v1=[0-9a-f]{64})*)$")

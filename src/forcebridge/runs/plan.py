@@ -86,7 +86,7 @@ def _columns(source: Source) -> tuple[list[str] | None, Problem | None]:
     try:
         return source.columns(), None
     except MissingColumn as exc:
-        return None, Problem(exc.field, exc.message)
+        return None, Problem(exc.spec_field, exc.message)
     except SourceError as exc:
         return None, Problem("source", exc.message)
 

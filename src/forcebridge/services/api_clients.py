@@ -53,10 +53,9 @@ _logger = log.get("services.api_clients")
 class TokenRequestError(ForcebridgeError):
     """A refused `/oauth/token` request; `oauth_error` is the RFC 6749 §5.2 error code."""
 
-    def __init__(self, oauth_error: str, description: str, *, status: int = 400) -> None:
+    def __init__(self, oauth_error: str, description: str) -> None:
         super().__init__(description)
         self.code = oauth_error
-        self.status = status
 
     @property
     def oauth_error(self) -> str:
@@ -233,7 +232,7 @@ def grant(
         or client.revoked_at is not None
         or not hmac.compare_digest(client.secret_hash, digest)
     ):
-        raise TokenRequestError("invalid_client", "client authentication failed", status=401)
+        raise TokenRequestError("invalid_client", "client authentication failed")
     scopes = _requested_scopes(client, scope)
     issued = keys.issue(
         client_ref=client.id,

@@ -6,7 +6,8 @@ call is made. Lookups by a user-supplied value go through the client's `get_by`,
 the SOQL with `soql_literal`: quotes and backslashes in the value cannot change the query.
 
 Salesforce's own refusals come back as one error, `SalesforceRejected`, carrying Salesforce's
-code and fields with a status chosen here, in one place, for the API and the CLI alike.
+code and fields, raised as the subclass of its meaning (not found, conflict, the record's data,
+cannot log in, try later), chosen here, in one place, for every face alike.
 """
 
 from __future__ import annotations
@@ -17,7 +18,15 @@ from typing import Any, TypeVar
 
 import anyio
 
-from forcebridge.errors import Conflict, ForcebridgeError, InvalidInput, NotFound
+from forcebridge.errors import (
+    AuthorizationFailed,
+    Conflict,
+    ForcebridgeError,
+    InvalidInput,
+    NotFound,
+    TooManyRequests,
+    Unavailable,
+)
 from forcebridge.runtime import Runtime
 from forcebridge.salesforce import (
     AuthenticationError,
@@ -43,13 +52,12 @@ _CONFLICT_CODES = frozenset({"MULTIPLE_CHOICES", "DUPLICATE_EXTERNAL_ID", "DUPLI
 class SalesforceRejected(ForcebridgeError):
     """Salesforce refused a call: its code (e.g. REQUIRED_FIELD_MISSING) and the fields it named.
 
-    The status says whose move it is: 404 the record is not there, 409 several records match,
-    422 the record's data, 502 the connection cannot log in, 503 try again later.
+    Raised as the subclass that says whose move it is (`rejected`): the record is not there,
+    several records match, the record's data, the connection cannot log in, or try again later.
     """
 
     def __init__(self, exc: SalesforceError, *, connection: str = "") -> None:
         self.code = exc.code
-        self.status = _status_for(exc)
         details = [
             {"field": name, "reason": e.message, "code": e.code}
             for e in exc.errors
@@ -65,18 +73,44 @@ class SalesforceRejected(ForcebridgeError):
         super().__init__(message, details=details)
 
 
-def _status_for(exc: SalesforceError) -> int:
+class RecordRejected(InvalidInput, SalesforceRejected):
+    """The record's data: a required field missing, a value of the wrong type, a rule."""
+
+
+class RecordNotFound(NotFound, SalesforceRejected):
+    """No record with that id or key (or it is deleted)."""
+
+
+class RecordConflict(Conflict, SalesforceRejected):
+    """Several records match the key, or the value is already taken."""
+
+
+class CannotLogIn(AuthorizationFailed, SalesforceRejected):
+    """The connection's credentials no longer work."""
+
+
+class OrgLimitReached(TooManyRequests, SalesforceRejected):
+    """The org's API limit is used up."""
+
+
+class OrgUnavailable(Unavailable, SalesforceRejected):
+    """Salesforce is busy or down (or a row is locked): the same call may work later."""
+
+
+def rejected(exc: SalesforceError, *, connection: str = "") -> SalesforceRejected:
+    """Salesforce's refusal as the `SalesforceRejected` of its meaning."""
+    kind: type[SalesforceRejected] = RecordRejected
     if isinstance(exc, AuthenticationError):
-        return 502
-    if isinstance(exc, LimitExceeded):
-        return 429
-    if isinstance(exc, RetryableError):
-        return 503
-    if exc.code in _NOT_FOUND_CODES:
-        return 404
-    if exc.code in _CONFLICT_CODES:
-        return 409
-    return 422
+        kind = CannotLogIn
+    elif isinstance(exc, LimitExceeded):
+        kind = OrgLimitReached
+    elif isinstance(exc, RetryableError):
+        kind = OrgUnavailable
+    elif exc.code in _NOT_FOUND_CODES:
+        kind = RecordNotFound
+    elif exc.code in _CONFLICT_CODES:
+        kind = RecordConflict
+    return kind(exc, connection=connection)
 
 
 @dataclass(frozen=True)
@@ -113,9 +147,9 @@ async def with_client(
         await anyio.to_thread.run_sync(
             authorization.mark_needs_reauthorization, rt, tenant_id, conn_id, reason
         )
-        raise SalesforceRejected(exc, connection=name) from None
+        raise rejected(exc, connection=name) from None
     except SalesforceError as exc:
-        raise SalesforceRejected(exc, connection=name) from None
+        raise rejected(exc, connection=name) from None
     except CredentialsError as exc:  # e.g. a web-server flow never authorized
         raise Conflict(
             f"connection {name!r} cannot be used yet: {exc}; authorize it first",

@@ -19,7 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from forcebridge.errors import ForcebridgeError, Unauthenticated
+from forcebridge.errors import TooManyRequests, Unauthenticated
 from forcebridge.services import audit
 from forcebridge.services.users import hasher
 from forcebridge.store.console import ConsoleSession, SignInFailure
@@ -30,9 +30,8 @@ from forcebridge.store.models import User
 _DUMMY_HASH = hasher.hash("not a password anyone has")
 
 
-class TooManyAttempts(ForcebridgeError):
+class TooManyAttempts(TooManyRequests):
     code = "too_many_attempts"
-    status = 429
 
 
 @dataclass(frozen=True)

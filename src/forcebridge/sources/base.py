@@ -11,25 +11,24 @@ from __future__ import annotations
 from collections.abc import Generator, Sequence
 from typing import Any, Protocol
 
-from forcebridge.errors import ForcebridgeError
+from forcebridge.errors import InvalidInput
 
 DEFAULT_BATCH_SIZE = 1000
 
 
-class SourceError(ForcebridgeError):
+class SourceError(InvalidInput):
     """The source cannot be reached or read; the message names the source and the reason."""
 
     code = "source_error"
-    status = 422
 
 
 class MissingColumn(SourceError):
     """A column the spec names (key, account id, cursor) is not among the source's columns;
-    `field` is the spec's field (`source.key_column`, ...), so a save can name it."""
+    `spec_field` is the spec's field (`source.key_column`, ...), so a save can name it."""
 
     def __init__(self, message: str, *, field: str) -> None:
         super().__init__(message)
-        self.field = field
+        self.spec_field = field
 
 
 class SourceRefused(SourceError):

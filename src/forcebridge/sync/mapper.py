@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from forcebridge.errors import ForcebridgeError
+from forcebridge.errors import InvalidInput
 from forcebridge.sources.base import SourceRecord
 from forcebridge.sync import transforms as tf
 from forcebridge.sync.mapping import (
@@ -48,11 +48,10 @@ class FieldError:
     reason: str
 
 
-class MappingError(ForcebridgeError):
+class MappingError(InvalidInput):
     """Every problem of one record; `details` lists key, field and reason of each."""
 
     code = "mapping_error"
-    status = 422
 
     def __init__(self, key: str | None, errors: list[FieldError], line: int | None = None) -> None:
         where = f"record {key!r}" if key is not None else f"record on line {line}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from forcebridge.errors import ForcebridgeError
+from forcebridge.errors import InvalidInput
 from forcebridge.sync.mapper import (
     NUMBER_TYPES,
     TEXT_TYPES,
@@ -52,11 +52,10 @@ class Problem:
     reason: str
 
 
-class PlanError(ForcebridgeError):
+class PlanError(InvalidInput):
     """The mapping does not fit the org; `details` lists every problem."""
 
     code = "invalid_mapping"
-    status = 422
 
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__(

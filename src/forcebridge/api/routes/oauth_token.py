@@ -32,11 +32,13 @@ _FORM = "application/x-www-form-urlencoded"
 
 
 def _error(exc: TokenRequestError, *, basic: bool) -> JSONResponse:
+    """RFC 6749 §5.2: 401 for a client that failed to authenticate, 400 for the rest."""
     headers = dict(_NO_STORE)
-    if exc.status == 401 and basic:
+    status = 401 if exc.oauth_error == "invalid_client" else 400
+    if status == 401 and basic:
         headers["WWW-Authenticate"] = 'Basic realm="forcebridge"'
     body = {"error": exc.oauth_error, "error_description": exc.message}
-    return JSONResponse(body, exc.status, headers=headers)
+    return JSONResponse(body, status, headers=headers)
 
 
 def _form(content_type: str, raw: bytes) -> dict[str, str]:
@@ -61,12 +63,10 @@ def _basic(header: str) -> tuple[str, str] | None:
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError) as exc:
-        raise TokenRequestError(
-            "invalid_client", "malformed Basic credentials", status=401
-        ) from exc
+        raise TokenRequestError("invalid_client", "malformed Basic credentials") from exc
     client_id, sep, secret = decoded.partition(":")
     if not sep:
-        raise TokenRequestError("invalid_client", "malformed Basic credentials", status=401)
+        raise TokenRequestError("invalid_client", "malformed Basic credentials")
     # §2.3.1: both parts are form-urlencoded before Basic encoding.
     return unquote_plus(client_id), unquote_plus(secret)
 
@@ -81,7 +81,7 @@ def _credentials(form: dict[str, str], basic: tuple[str, str] | None) -> tuple[s
         return basic
     client_id, secret = form.get("client_id"), form.get("client_secret")
     if not client_id or not secret:
-        raise TokenRequestError("invalid_client", "client authentication is missing", status=401)
+        raise TokenRequestError("invalid_client", "client authentication is missing")
     return client_id, secret
 
 

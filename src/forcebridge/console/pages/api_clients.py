@@ -12,6 +12,7 @@ from forcebridge.console import viewer as viewers
 from forcebridge.console.rendering import render
 from forcebridge.console.viewer import Viewer
 from forcebridge.errors import ForcebridgeError
+from forcebridge.http_status import status_of
 from forcebridge.services import api_clients
 from forcebridge.services.api_clients import SCOPES, IssuedClient
 
@@ -64,7 +65,7 @@ async def create(request: Request) -> Response:
             page = _issued(request, who, issued, "created")
     except ForcebridgeError as exc:
         errors = {str(d.get("field")).split(".")[0]: str(d.get("reason")) for d in exc.details}
-        return _list(request, who, errors=errors or {"name": exc.message}, status_code=exc.status,
+        return _list(request, who, errors=errors or {"name": exc.message}, status_code=status_of(exc),
                      name=str(form.get("name") or ""))
     return page
 

@@ -12,7 +12,8 @@ from fastapi.responses import Response
 from forcebridge.console import viewer as viewers
 from forcebridge.console.rendering import render
 from forcebridge.console.viewer import Viewer
-from forcebridge.errors import ForcebridgeError, InvalidInput
+from forcebridge.errors import ForcebridgeError, InvalidInput, NotFound
+from forcebridge.http_status import status_of
 from forcebridge.services import connections, objects, records
 
 router = APIRouter()
@@ -49,7 +50,7 @@ async def _page(
                     rt, who.tenant_id, conn, choice["object"], purpose
                 )
     except ForcebridgeError as exc:
-        if exc.status == 404 and "connection" in exc.message:
+        if isinstance(exc, NotFound) and "connection" in exc.message:
             raise
         error = error or exc.message
     return render(
@@ -94,7 +95,7 @@ async def operate(request: Request) -> Response:
                     rt, who.tenant_id, conn, sobject, choice["record_id"], values
                 )
     except ForcebridgeError as exc:
-        if exc.status == 404 and "connection" in exc.message:
+        if isinstance(exc, NotFound) and "connection" in exc.message:
             raise
-        return await _page(request, who, choice, error=exc.message, status_code=exc.status)
+        return await _page(request, who, choice, error=exc.message, status_code=status_of(exc))
     return await _page(request, who, choice, result=result)
