@@ -39,9 +39,6 @@ STATEFUL_VALIDITY = {
     "PATCH /api/v1/connections/{ref}/records/{sobject}/{record_id}": "fields are the org's",
     "PATCH /api/v1/connections/{ref}/records/{sobject}/by/{field}/{value}": "the org's fields",
     "PUT /api/v1/connections/{ref}/records/{sobject}/by/{field}/{value}": "the org's fields",
-    "GET /api/v1/events": "a cursor is an opaque token from a previous page",
-    "GET /api/v1/integrations/{ref}/runs": "a cursor is an opaque token from a previous page",
-    "POST /api/v1/integrations/{ref}/events": "an event's shape is checked per event",
 }
 _KEY: dict[str, str] = {}
 

@@ -23,7 +23,7 @@ from forcebridge.errors import InvalidInput
 from forcebridge.integrations import saves as integration_saves
 from forcebridge.runtime import Runtime
 from forcebridge.services import integrations, tenants
-from forcebridge.services.integrations import IntegrationInput
+from forcebridge.services.integrations import IntegrationInput, IntegrationView
 
 app = typer.Typer(no_args_is_help=True)
 LIST_COLUMNS = (
@@ -79,16 +79,18 @@ def _input(config_file: Path | None, notify: list[str] | None, **given: Any) -> 
     return IntegrationInput(**values)
 
 
-def _row(view: dict[str, Any]) -> dict[str, Any]:
+def _row(view: IntegrationView) -> dict[str, Any]:
     """The view for a table: the config as YAML text."""
-    return {**view, "config": yaml.safe_dump(view["config"], sort_keys=False).rstrip()}
+    return {**view.model_dump(), "config": yaml.safe_dump(view.config, sort_keys=False).rstrip()}
 
 
-def _show(view: dict[str, Any], as_json: bool) -> None:
+def _show(view: IntegrationView, as_json: bool) -> None:
     emit_one(view if as_json else _row(view), as_json=as_json)
 
 
-def _save(rt: Runtime, tenant: str | None, data: IntegrationInput, ref: str | None) -> dict[str, Any]:
+def _save(
+    rt: Runtime, tenant: str | None, data: IntegrationInput, ref: str | None
+) -> IntegrationView:
     tid = tenant_id(rt, tenant)
     save = functools.partial(integration_saves.save, ref=ref, actor="cli")
     return anyio.run(save, rt, tid, data)
@@ -139,8 +141,7 @@ def list_(
     rt = runtime()
     with rt.db.begin() as s:
         t = tenants.find(s, tenant)
-        found = integrations.list_all(s, t.id, kind)
-        rows = [integrations.public_view(s, i, rt.vault) for i in found]
+        rows = integrations.listing(s, t.id, kind)
     emit(rows, LIST_COLUMNS, as_json=as_json, title=f"Integrations of {t.name}")
 
 
@@ -150,7 +151,7 @@ def show(integration: str = _REF, tenant: str | None = TenantOption, as_json: bo
     rt = runtime()
     with rt.db.begin() as s:
         t = tenants.find(s, tenant)
-        view = integrations.public_view(s, integrations.get(s, t.id, integration), rt.vault)
+        view = integrations.show(s, t.id, integration)
     _show(view, as_json)
 
 
@@ -186,12 +187,8 @@ def disconnect(
 @app.command("enable")
 def enable(integration: str = _REF, tenant: str | None = TenantOption, as_json: bool = JsonOption) -> None:
     """Enable; the count of failed runs in a row starts again from 0."""
-    rt = runtime()
-    with rt.db.begin() as s:
-        t = tenants.find(s, tenant)
-        view = integrations.public_view(
-            s, integrations.enable(s, t.id, integration, actor="cli"), rt.vault
-        )
+    with runtime().db.begin() as s:
+        view = integrations.enable(s, tenants.find(s, tenant).id, integration, actor="cli")
     _show(view, as_json)
 
 
@@ -203,9 +200,7 @@ def disable(
     as_json: bool = JsonOption,
 ) -> None:
     """Disable: no runs until enabled again."""
-    rt = runtime()
-    with rt.db.begin() as s:
+    with runtime().db.begin() as s:
         t = tenants.find(s, tenant)
-        disabled = integrations.disable(s, t.id, integration, reason=reason, actor="cli")
-        view = integrations.public_view(s, disabled, rt.vault)
+        view = integrations.disable(s, t.id, integration, reason=reason, actor="cli")
     _show(view, as_json)

@@ -20,7 +20,12 @@ from forcebridge.cli.listing import Listing, fields, render
 from forcebridge.suggested import command
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from forcebridge.runtime import Runtime
+
+    # a service's view (a pydantic model) or a plain mapping: both print the same
+    Row = BaseModel | dict[str, Any]
 
 console = Console()
 console_err = Console(stderr=True)
@@ -77,8 +82,15 @@ def _json(value: Any) -> None:
     typer.echo(orjson.dumps(value, default=str, option=orjson.OPT_INDENT_2).decode())
 
 
+def plain(row: Row) -> dict[str, Any]:
+    """A row as a dict; a view keeps its Python values (datetimes print as the API's JSON)."""
+    if isinstance(row, dict):  # checked first: the CLI loads pydantic only when it needs it
+        return row
+    return row.model_dump()
+
+
 def emit(
-    rows: Iterable[dict[str, Any]],
+    rows: Iterable[Row],
     columns: Sequence[str],
     *,
     as_json: bool,
@@ -86,11 +98,11 @@ def emit(
     right: Sequence[str] = (),
 ) -> None:
     """Rows as JSON, or as a listing of `columns` (headers verbatim) that fits the terminal."""
-    rows = list(rows)
+    plain_rows = [plain(row) for row in rows]
     if as_json:
-        _json(rows)
+        _json(plain_rows)
         return
-    table(Listing(columns, [[row.get(c) for c in columns] for row in rows], title, right))
+    table(Listing(columns, [[row.get(c) for c in columns] for row in plain_rows], title, right))
 
 
 def table(listing: Listing, *, on: Console | None = None) -> None:
@@ -98,12 +110,12 @@ def table(listing: Listing, *, on: Console | None = None) -> None:
     render(on or console, listing)
 
 
-def emit_one(row: dict[str, Any], *, as_json: bool) -> None:
+def emit_one(row: Row, *, as_json: bool) -> None:
     """One record: JSON, or `key: value` lines with keys verbatim (API names as they are)."""
     if as_json:
-        _json(row)
+        _json(plain(row))
         return
-    fields(console, row)
+    fields(console, plain(row))
 
 
 def url(label: str, address: str) -> None:

@@ -81,7 +81,7 @@ async def create_all(
     for item in INTEGRATIONS:
         data = item.input(source, connection=connection, notify=notify)
         view = await integration_saves.save(rt, tenant_id, data, actor="demo")
-        names.append(str(view["name"]))
+        names.append(view.name)
     return names
 
 

@@ -28,7 +28,7 @@ from forcebridge.integrations import saves as integration_saves
 from forcebridge.integrations.saves import Action, Change
 from forcebridge.runtime import Runtime
 from forcebridge.services import integrations as service
-from forcebridge.services.integrations import CONFIG_MODELS, IntegrationInput
+from forcebridge.services.integrations import CONFIG_MODELS, IntegrationInput, IntegrationView
 from forcebridge.store.integrations import Integration
 from forcebridge.vault import Vault
 
@@ -40,7 +40,7 @@ class Applied:
     name: str
     kind: str
     action: Action
-    view: dict[str, Any]
+    view: IntegrationView
 
 
 def _items(document: Any) -> list[Any]:
@@ -105,7 +105,7 @@ async def apply(
         for i, data in enumerate(inputs)
     ]
     saved = await integration_saves.save_all(rt, tenant_id, changes, actor=actor, dry_run=dry_run)
-    return [Applied(s.view["name"], s.view["kind"], s.action, s.view) for s in saved]
+    return [Applied(s.view.name, s.view.kind, s.action, s.view) for s in saved]
 
 
 def _compact(value: Any) -> Any:

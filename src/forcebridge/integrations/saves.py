@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import anyio
 
@@ -31,7 +31,12 @@ from forcebridge.runs import plan as run_plan
 from forcebridge.runs.setup import open_for
 from forcebridge.runtime import Runtime
 from forcebridge.services import integrations as service
-from forcebridge.services.integrations import Fingerprint, IntegrationInput, KindConfig
+from forcebridge.services.integrations import (
+    Fingerprint,
+    IntegrationInput,
+    IntegrationView,
+    KindConfig,
+)
 from forcebridge.sync.config import EntitySyncConfig
 from forcebridge.sync.plan import PlanError, Problem
 
@@ -56,7 +61,7 @@ class Saved:
     """What a save did (or, in a dry run, would do) and the integration's public view."""
 
     action: Action
-    view: dict[str, Any]
+    view: IntegrationView
 
 
 @dataclass
@@ -66,7 +71,7 @@ class _Draft:
     kind: str
     connection_id: str | None
     config: KindConfig | None  # set when the org checks must run
-    view: dict[str, Any]
+    view: IntegrationView
 
 
 def _draft(rt: Runtime, tenant_id: str, change: Change) -> _Draft:
@@ -215,7 +220,7 @@ async def save_all(
 async def save(
     rt: Runtime, tenant_id: str, data: IntegrationInput, *, ref: str | None = None,
     actor: str = "system",
-) -> dict[str, Any]:
+) -> IntegrationView:
     """Create (`ref` None) or update one integration; its public view.
 
     Refused with 422 `invalid_mapping` listing every problem when the kind's checks find

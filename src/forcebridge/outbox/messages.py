@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,23 @@ EVENT_KIND = "delivery_failed"
 MAX_LIST = 1000
 
 _logger = log.get("outbox")
+
+
+class MessageView(BaseModel):
+    """An outbox message as every face shows it."""
+
+    id: int
+    integration_id: str
+    key: str = Field(description="The event key; messages of one key are delivered in order.")
+    type: str
+    idempotency_key: str
+    status: str = Field(description="pending, delivered or dead.")
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+    payload: Any
 
 
 def public_view(message: OutboxMessage) -> dict[str, Any]:

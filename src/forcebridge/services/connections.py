@@ -8,6 +8,7 @@ level allows.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlparse
@@ -336,6 +337,49 @@ def update(
         detail={"fields": sorted(given)},
     )
     return conn
+
+
+SetOrNot = Literal["set", "not set"]
+
+
+class ConnectionView(BaseModel):
+    """A connection as every face shows it: never a secret, only whether each is set."""
+
+    id: str
+    name: str
+    environment: str
+    login_url: str
+    auth_flow: str
+    api_version: str
+    consumer_key: str | None
+    username: str | None
+    certificate: SetOrNot
+    ca_bundle: str | None
+    consumer_secret: SetOrNot
+    password: SetOrNot
+    security_token: SetOrNot
+    private_key: SetOrNot
+    refresh_token: SetOrNot
+    concurrency: int
+    borrow_from: str | None = Field(description="The connection whose pool this one shares.")
+    effective_pool: str = Field(description="The connection whose pool calls count against.")
+    effective_concurrency: int
+    status: str = Field(description="draft, authorized, failed or needs_reauthorization.")
+    status_reason: str | None
+    org_id: str | None
+    salesforce_user_id: str | None
+    salesforce_username: str | None
+    instance_url: str | None
+    authorized_at: datetime | None
+    created_at: datetime
+    updated_at: datetime | None
+
+
+class ConnectionOutcome(ConnectionView):
+    """The connection after Save & authorize or test; for the web-server flow, the URL to
+    open in a browser."""
+
+    authorization_url: str | None = None
 
 
 def public_view(session: Session, conn: Connection) -> dict[str, Any]:

@@ -11,6 +11,7 @@ files, a database that is not the store.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Literal
 
@@ -213,6 +214,32 @@ def revoke(session: Session, ref: str, tenant_ref: str, *, force: bool = False,
         audit.record(session, actor=actor, action="data_source.revoke", target_type="data_source",
                      target_id=source.id, tenant_id=tenant.id, detail={"name": source.name})
     return source
+
+
+class SourceView(BaseModel):
+    """A data source as the operator sees it: everything but secrets (a URL's password
+    masked)."""
+
+    id: str
+    name: str
+    kind: str
+    url: str | None
+    root: str | None
+    tables: list[str]
+    role: str | None
+    timeout_seconds: int | None
+    tenants: list[str] = Field(description="Names of the tenants it is granted to.")
+    converted_from: str | None
+    created_at: datetime
+    updated_at: datetime | None
+
+
+class GrantedSource(BaseModel):
+    """What a tenant sees of a source granted to it: never where it is."""
+
+    name: str
+    kind: str
+    tables: list[str]
 
 
 def operator_view(session: Session, rt: Runtime, source: DataSource) -> dict[str, Any]:

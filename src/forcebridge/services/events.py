@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, Field
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
@@ -259,6 +260,39 @@ def resolve(
             detail={"ids": changed},
         )
     return events
+
+
+class EventView(BaseModel):
+    """An event as every face shows it: everything, the payload included, secrets masked."""
+
+    id: str
+    integration_id: str
+    integration: str | None
+    run_id: str | None
+    kind: str = Field(description="e.g. record_rejected, run_failed, delivery_failed.")
+    status: str = Field(description="open, resolved or retried.")
+    record_key: str | None
+    error_code: str | None
+    message: str | None
+    fields: list[str]
+    payload: Any = Field(description="What could not be written, secret-looking values masked.")
+    created_at: datetime
+    occurrences: int
+    last_seen_at: datetime | None
+    last_run_id: str | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+
+
+class EventPage(BaseModel):
+    """One page of events, newest first; `next_cursor` is null on the last page."""
+
+    items: list[EventView]
+    next_cursor: str | None
+
+
+class EventList(BaseModel):
+    items: list[EventView]
 
 
 def public_view(event: Event, integration_name: str | None = None) -> dict[str, Any]:

@@ -208,7 +208,7 @@ def set_enabled(integration: Integration, enabled: bool, *, reason: str | None =
         integration.next_run_at = None
 
 
-def enable(session: Session, tenant_id: str, ref: str, *, actor: str = "system") -> Integration:
+def enable(session: Session, tenant_id: str, ref: str, *, actor: str = "system") -> IntegrationView:
     """Enable (again): runs resume and the failure streak starts from 0."""
     integration = get(session, tenant_id, ref)
     set_enabled(integration, True)
@@ -216,13 +216,13 @@ def enable(session: Session, tenant_id: str, ref: str, *, actor: str = "system")
         session, actor=actor, action="integration.enable", target_type="integration",
         target_id=integration.id, tenant_id=tenant_id,
     )
-    return integration
+    return public_view(session, integration)
 
 
 def disable(
     session: Session, tenant_id: str, ref: str, *, reason: str | None = None,
     actor: str = "system",
-) -> Integration:
+) -> IntegrationView:
     """Disable: no scheduled or manual runs (nor posts, nor deliveries) until enabled again."""
     cleaned = (reason or "").strip()
     if len(cleaned) > 1000:
@@ -233,7 +233,7 @@ def disable(
         session, actor=actor, action="integration.disable", target_type="integration",
         target_id=integration.id, tenant_id=tenant_id, detail={"reason": cleaned or None},
     )
-    return integration
+    return public_view(session, integration)
 
 
 @dataclass(frozen=True)
@@ -323,24 +323,56 @@ def notify_emails(session: Session, integration: Integration) -> list[str]:
     return [u.email for u in users if u is not None]
 
 
-def public_view(session: Session, integration: Integration, vault: Vault) -> dict[str, Any]:
+class IntegrationView(BaseModel):
+    """An integration as every face shows it: the config (which holds no secret) and its
+    state. The API answers it, the CLI prints it, the console renders it."""
+
+    id: str
+    name: str
+    kind: Kind
+    connection: str | None = Field(description="The attached connection's name; null when none.")
+    connected: bool
+    config: dict[str, Any] = Field(description="The kind's configuration, as stored.")
+    schedule: str | None = Field(description="Cron expression (UTC); null when not scheduled.")
+    next_run_at: datetime | None
+    notify: list[str] = Field(description="Emails of the users notified of failures.")
+    enabled: bool
+    disabled_reason: str | None
+    failure_streak: int = Field(description="Failed runs in a row; 10 disable the integration.")
+    running: bool
+    created_at: datetime
+    updated_at: datetime | None
+
+
+def public_view(
+    session: Session, integration: Integration, vault: Vault | None = None
+) -> IntegrationView:
     """What may be shown: the config (which holds no secret) and the integration's state."""
-    config = dict(integration.config)
     conn = connection_name(session, integration)
-    return {
-        "id": integration.id,
-        "name": integration.name,
-        "kind": integration.kind,
-        "connection": conn,
-        "connected": conn is not None,
-        "config": config,
-        "schedule": integration.schedule,
-        "next_run_at": integration.next_run_at,
-        "notify": notify_emails(session, integration),
-        "enabled": integration.enabled,
-        "disabled_reason": integration.disabled_reason,
-        "failure_streak": integration.failure_streak,
-        "running": integration.running_run_id is not None,
-        "created_at": integration.created_at,
-        "updated_at": integration.updated_at,
-    }
+    return IntegrationView(
+        id=integration.id,
+        name=integration.name,
+        kind=integration.kind,
+        connection=conn,
+        connected=conn is not None,
+        config=dict(integration.config),
+        schedule=integration.schedule,
+        next_run_at=integration.next_run_at,
+        notify=notify_emails(session, integration),
+        enabled=integration.enabled,
+        disabled_reason=integration.disabled_reason,
+        failure_streak=integration.failure_streak,
+        running=integration.running_run_id is not None,
+        created_at=integration.created_at,
+        updated_at=integration.updated_at,
+    )
+
+
+def show(session: Session, tenant_id: str, ref: str) -> IntegrationView:
+    """One integration by name or id, as the faces show it."""
+    return public_view(session, get(session, tenant_id, ref))
+
+
+def listing(session: Session, tenant_id: str, kind: str | None = None) -> list[IntegrationView]:
+    """The tenant's integrations by name (only those of `kind` when given), as shown."""
+    return [public_view(session, i) for i in list_all(session, tenant_id, kind)]

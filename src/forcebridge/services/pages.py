@@ -8,13 +8,11 @@ not a scan of everything before it.
 
 from __future__ import annotations
 
-import base64
-import binascii
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-import orjson
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -40,22 +38,26 @@ def check_limit(limit: int, field: str = "limit") -> int:
     return limit
 
 
+# A cursor is the last row's time (microseconds since 1970, UTC) and id: plain enough for the
+# API schema to state exactly (`CURSOR_PATTERN`), so every cursor it calls valid names a
+# position, and still nothing a client needs to take apart.
+CURSOR_PATTERN = r"^[0-9]{1,17}\.[0-9a-f]{32}$"  # 17 digits stay far below the year 9999
+_CURSOR = re.compile(CURSOR_PATTERN)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
 def encode_cursor(at: datetime, row_id: str) -> str:
-    raw = orjson.dumps([at.isoformat(), row_id])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    aware = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    return f"{(aware - _EPOCH) // _MICROSECOND}.{row_id}"
 
 
 def decode_cursor(cursor: str, field: str = "cursor") -> tuple[datetime, str]:
     """The (time, id) a cursor names; a cursor we did not hand out is refused, not guessed."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, row_id = orjson.loads(raw)
-        parsed = datetime.fromisoformat(at)
-        if parsed.tzinfo is None or not isinstance(row_id, str):
-            raise ValueError("bad cursor")
-    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
-        raise InvalidInput.field(field, "not a cursor from a previous page") from None
-    return parsed, row_id
+    if not _CURSOR.fullmatch(cursor):
+        raise InvalidInput.field(field, "not a cursor from a previous page")
+    micros, row_id = cursor.split(".")
+    return _EPOCH + int(micros) * _MICROSECOND, row_id
 
 
 def newest_first(

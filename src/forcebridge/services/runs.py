@@ -7,8 +7,10 @@ have one way to list and show them, tenant-isolated like everything else.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
@@ -91,6 +93,32 @@ def get(session: Session, tenant_id: str, run_id: str) -> Run:
         integration_lookup.get(session, tenant_id, run.integration_id)
         session.refresh(run)
     return run
+
+
+class RunView(BaseModel):
+    """A run as every face shows it: trigger, timing, status, counts, API calls, events."""
+
+    id: str
+    integration_id: str
+    integration: str | None
+    trigger: str = Field(description="manual, schedule, api, push or retry.")
+    status: str = Field(description="running, succeeded, partial or failed.")
+    scheduled_for: datetime | None
+    started_at: datetime
+    ended_at: datetime | None
+    duration_seconds: float | None
+    counts: dict[str, int] = Field(description="Records " + ", ".join(COUNTS) + ".")
+    api_calls: int
+    reconciliation: Any = Field(description="What reconciling with the org found, if it ran.")
+    error: str | None
+    events: int | None = Field(description="How many events this run opened or saw again.")
+
+
+class RunPage(BaseModel):
+    """One page of runs, newest first; `next_cursor` is null on the last page."""
+
+    items: list[RunView]
+    next_cursor: str | None
 
 
 def public_view(

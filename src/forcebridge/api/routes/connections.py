@@ -13,12 +13,12 @@ from forcebridge.console.viewer import COOKIE as CONSOLE_COOKIE
 from forcebridge.errors import AuthorizationFailed
 from forcebridge.runtime import Runtime
 from forcebridge.services import authorization, connection_deletion, connections
-from forcebridge.services.connections import ConnectionInput
+from forcebridge.services.connections import ConnectionInput, ConnectionOutcome, ConnectionView
 
 router = APIRouter(prefix="/connections", tags=["connections"])
 
 
-@router.get("")
+@router.get("", response_model=list[ConnectionView])
 def list_connections(
     who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
 ) -> list[dict[str, Any]]:
@@ -26,7 +26,7 @@ def list_connections(
         return [connections.public_view(s, c) for c in connections.list_all(s, who.tenant_id)]
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=ConnectionView)
 def create_connection(
     body: ConnectionInput, who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:
@@ -36,7 +36,7 @@ def create_connection(
         return connections.public_view(s, conn)
 
 
-@router.get("/{ref}")
+@router.get("/{ref}", response_model=ConnectionView)
 def get_connection(
     ref: str, who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:
@@ -44,7 +44,7 @@ def get_connection(
         return connections.public_view(s, connections.get(s, who.tenant_id, ref))
 
 
-@router.patch("/{ref}")
+@router.patch("/{ref}", response_model=ConnectionView)
 def update_connection(
     ref: str,
     body: ConnectionInput,
@@ -85,7 +85,7 @@ def _outcome(outcome: authorization.Outcome) -> dict[str, Any]:
     return body
 
 
-@router.post("/{ref}/authorize")
+@router.post("/{ref}/authorize", response_model=ConnectionOutcome)
 async def authorize_connection(
     ref: str, who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:
@@ -94,7 +94,7 @@ async def authorize_connection(
     return _outcome(await authorization.authorize(rt, who.tenant_id, ref, actor=who.actor))
 
 
-@router.post("/{ref}/test")
+@router.post("/{ref}/test", response_model=ConnectionOutcome)
 async def test_connection(
     ref: str, who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:

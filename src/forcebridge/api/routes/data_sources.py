@@ -13,7 +13,7 @@ from forcebridge.api.routes.models import Input
 from forcebridge.errors import NotFound
 from forcebridge.runtime import Runtime
 from forcebridge.services import data_sources
-from forcebridge.services.data_sources import DataSourceInput
+from forcebridge.services.data_sources import DataSourceInput, GrantedSource, SourceView
 
 router = APIRouter(prefix="/sources", tags=["sources"])
 
@@ -28,7 +28,7 @@ class GrantIn(Input):
     tenant: str = Field(min_length=1, description="The tenant's name or id.")
 
 
-@router.get("")
+@router.get("", response_model=list[SourceView | GrantedSource])
 def list_sources(
     who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
 ) -> list[dict[str, Any]]:
@@ -39,7 +39,7 @@ def list_sources(
         return [data_sources.tenant_view(d) for d in data_sources.granted(s, who.tenant_id)]
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=SourceView)
 def create_source(
     body: SourceIn, who: Principal = Depends(admin), rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:
@@ -52,7 +52,7 @@ def create_source(
         return data_sources.operator_view(s, rt, source)
 
 
-@router.get("/{ref}")
+@router.get("/{ref}", response_model=SourceView | GrantedSource)
 def get_source(
     ref: str, who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:
@@ -65,7 +65,7 @@ def get_source(
         raise NotFound(f"data source {ref!r} not found")
 
 
-@router.patch("/{ref}")
+@router.patch("/{ref}", response_model=SourceView)
 def update_source(
     ref: str, body: DataSourceInput, who: Principal = Depends(admin),
     rt: Runtime = Depends(runtime),
@@ -84,7 +84,7 @@ def delete_source(
     return Response(status_code=204)
 
 
-@router.post("/{ref}/grants", status_code=201)
+@router.post("/{ref}/grants", status_code=201, response_model=SourceView)
 def grant_source(
     ref: str, body: GrantIn, who: Principal = Depends(admin), rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:
@@ -93,7 +93,7 @@ def grant_source(
         return data_sources.operator_view(s, rt, source)
 
 
-@router.delete("/{ref}/grants/{tenant}")
+@router.delete("/{ref}/grants/{tenant}", response_model=SourceView)
 def revoke_source(
     ref: str, tenant: str, force: bool = False, who: Principal = Depends(admin),
     rt: Runtime = Depends(runtime),

@@ -6,7 +6,7 @@ has both); another tenant's event is 404 like a missing one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 from fastapi import APIRouter, Depends, Query
@@ -18,8 +18,9 @@ from forcebridge.integrations import retries
 from forcebridge.runtime import Runtime
 from forcebridge.services import events
 from forcebridge.services import runs as run_history
-from forcebridge.services.events import MAX_IDS
-from forcebridge.services.pages import DEFAULT_LIMIT, MAX_LIMIT
+from forcebridge.services.events import MAX_IDS, EventList, EventPage, EventView
+from forcebridge.services.pages import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT
+from forcebridge.services.runs import RunView
 
 router = APIRouter(prefix="/events", tags=["events"])
 
@@ -35,14 +36,22 @@ class EventIds(BaseModel):
     ids: list[str] = Field(min_length=1, max_length=MAX_IDS)
 
 
-@router.get("")
+class RetriedItems(BaseModel):
+    """Form posts replayed, or outbox messages made pending again."""
+
+    family: Literal["form_posts", "outbox"]
+    items: list[dict[str, Any]]
+
+
+@router.get("", response_model=EventPage)
 def list_events(
     integration: str | None = Query(default=None, description="Integration name or id."),
     status: EventStatus = Query(default="open", description="open, resolved, retried or all."),
     kind: str | None = Query(default=None, description="e.g. record_rejected, run_failed."),
     run: str | None = Query(default=None, description="Only the events of this run."),
     limit: int = Query(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
-    cursor: str | None = Query(default=None, description="`next_cursor` of the previous page."),
+    cursor: str | None = Query(default=None, pattern=CURSOR_PATTERN,
+                               description="`next_cursor` of the previous page."),
     who: Principal = Depends(_read),
     rt: Runtime = Depends(runtime),
 ) -> dict[str, Any]:
@@ -55,7 +64,7 @@ def list_events(
         return {"items": events.views(s, found.items), "next_cursor": found.next_cursor}
 
 
-@router.post("/resolve")
+@router.post("/resolve", response_model=EventList)
 def resolve_events(
     body: EventIds, who: Principal = Depends(_write), rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:
@@ -65,7 +74,7 @@ def resolve_events(
         return {"items": events.views(s, done)}
 
 
-@router.post("/retry")
+@router.post("/retry", response_model=RunView | RetriedItems)
 async def retry_events(
     body: EventIds, who: Principal = Depends(_write), rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:
@@ -79,7 +88,7 @@ async def retry_events(
     return await anyio.to_thread.run_sync(run_history.shown, rt.db, who.tenant_id, done.run_id)
 
 
-@router.get("/{event_id}")
+@router.get("/{event_id}", response_model=EventView)
 def get_event(
     event_id: str, who: Principal = Depends(_read), rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:
@@ -88,7 +97,7 @@ def get_event(
         return events.views(s, [events.get(s, who.tenant_id, event_id)])[0]
 
 
-@router.post("/{event_id}/resolve")
+@router.post("/{event_id}/resolve", response_model=EventView)
 def resolve_event(
     event_id: str, who: Principal = Depends(_write), rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from forcebridge.api.auth import runtime
@@ -13,13 +16,29 @@ from forcebridge.store import migrate
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    """`ok` with the database's dialect and revision, or `unavailable` with the reason."""
+
+    status: Literal["ok", "unavailable"]
+    database: str | None = None
+    revision: str | None = None
+    reason: str | None = None
+
+
+@router.get("/healthz", response_model=Health)
 def healthz() -> dict[str, str]:
     """The process is up."""
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz", response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "Not ready: `reason` says why."}},
+)
 def readyz(rt: Runtime = Depends(runtime)) -> JSONResponse:
     """The database answers and is migrated to the head revision."""
     try:

@@ -18,6 +18,7 @@ fill, the posts received, replays, and the hook URL and secret.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 import anyio
@@ -26,7 +27,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from forcebridge.api.auth import Principal, principal, require_scope, runtime
-from forcebridge.errors import ForcebridgeError, InvalidInput
+from forcebridge.api.contract import ErrorBody
+from forcebridge.errors import InvalidInput, TooLarge
 from forcebridge.forms import manage, posts, sending
 from forcebridge.forms.check import integration_form_fields
 from forcebridge.forms.receiving import body_limit, receive
@@ -40,9 +42,8 @@ _read = require_scope("integrations:read")
 _write = require_scope("integrations:write")
 
 
-class BodyTooLarge(ForcebridgeError):
+class BodyTooLarge(TooLarge):
     code = "body_too_large"
-    status = 413
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -67,10 +68,78 @@ def _too_large(limit: int) -> BodyTooLarge:
     )
 
 
+class FormField(BaseModel):
+    """A field a form can fill, with the form keys mapped to it."""
+
+    name: str
+    label: str
+    type: str
+    required: bool
+    external_id: bool
+    id_lookup: bool
+    unique: bool
+    reference_to: list[str]
+    picklist_values: list[str]
+    mapped_from: list[str]
+
+
+class FormPostView(BaseModel):
+    """A post received: the values to send (after mapping) and the keys ignored."""
+
+    id: str
+    status: str = Field(description=", ".join(posts.STATUSES))
+    salesforce_id: str | None
+    error: str | None
+    attempts: int
+    received: dict[str, Any]
+    ignored: list[str]
+    received_at: datetime
+    sent_at: datetime | None
+
+
+class SendError(BaseModel):
+    code: str | None
+    message: str | None
+    details: list[dict[str, Any]]
+
+
+class PostOutcome(BaseModel):
+    """How one post stands after it was sent (again)."""
+
+    post_id: str
+    status: str
+    id: str | None = Field(description="The Salesforce record's id once created.")
+    object: str | None
+    ignored: list[str]
+    error: SendError | None = None
+
+
+class Replayed(BaseModel):
+    posts: list[PostOutcome]
+
+
+class HookOut(BaseModel):
+    """Where and how a form posts; `url` (with its token, for token hooks) and `secret` are
+    the form's credential."""
+
+    hook_id: str
+    auth: str
+    url: str
+    secret: str
+
+
 _STATUS = {"created": 201, "rejected": 422}
 
 
-@router.post("/hooks/{hook_id}", status_code=201)
+@router.post(
+    "/hooks/{hook_id}", status_code=201, response_model=PostOutcome,
+    responses={
+        202: {"model": PostOutcome, "description": "Stored; Salesforce could not take it yet, "
+              "it is sent again later."},
+        422: {"model": PostOutcome | ErrorBody, "description": "Salesforce rejected the post "
+              "(kept for replay), or a value is invalid (`details` names the field)."},
+    },
+)
 async def post_form(hook_id: str, request: Request, rt: Runtime = Depends(runtime)) -> JSONResponse:
     """Receive a form post (form-encoded, JSON, or URL parameters) and create the record."""
     limit = await anyio.to_thread.run_sync(body_limit, rt, hook_id)
@@ -106,7 +175,7 @@ class ReplayRejected(BaseModel):
 ReplayRequest = ReplayPosts | ReplayRejected
 
 
-@api_router.get("/form-fields")
+@api_router.get("/form-fields", response_model=list[FormField])
 async def form_fields(
     ref: str, who: Principal = Depends(_read), rt: Runtime = Depends(runtime)
 ) -> list[dict[str, Any]]:
@@ -115,7 +184,7 @@ async def form_fields(
     return await integration_form_fields(rt, who.tenant_id, ref)
 
 
-@api_router.get("/form-posts")
+@api_router.get("/form-posts", response_model=list[FormPostView])
 def list_form_posts(
     ref: str,
     status: str | None = Query(default=None, description=", ".join(posts.STATUSES)),
@@ -130,7 +199,7 @@ def list_form_posts(
                                                          limit=limit)]
 
 
-@api_router.get("/form-posts/{post_id}")
+@api_router.get("/form-posts/{post_id}", response_model=FormPostView)
 def get_form_post(
     ref: str, post_id: str, who: Principal = Depends(_read), rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:
@@ -139,7 +208,7 @@ def get_form_post(
         return posts.view(posts.get(s, who.tenant_id, post_id, integration))
 
 
-@api_router.post("/form-posts/replay")
+@api_router.post("/form-posts/replay", response_model=Replayed)
 async def replay_form_posts(
     ref: str, body: ReplayRequest, who: Principal = Depends(_write),
     rt: Runtime = Depends(runtime),
@@ -161,7 +230,7 @@ async def replay_form_posts(
     return {"posts": [o.to_json() for o in outcomes]}
 
 
-@api_router.get("/hook")
+@api_router.get("/hook", response_model=HookOut)
 def get_hook(
     ref: str, who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
 ) -> dict[str, str]:
@@ -171,7 +240,7 @@ def get_hook(
         return manage.hook_info(s, rt.settings, rt.vault, integration).to_json()
 
 
-@api_router.post("/hook/rotate-secret")
+@api_router.post("/hook/rotate-secret", response_model=HookOut)
 def rotate_hook_secret(
     ref: str, who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
 ) -> dict[str, str]:

@@ -8,8 +8,6 @@ them (what a Salesforce-side automation needs). Saves go through
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,7 +15,7 @@ from forcebridge.api.auth import Principal, principal, require_scope, runtime
 from forcebridge.integrations import saves as integration_saves
 from forcebridge.runtime import Runtime
 from forcebridge.services import integrations
-from forcebridge.services.integrations import IntegrationInput, Kind
+from forcebridge.services.integrations import IntegrationInput, IntegrationView, Kind
 
 router = APIRouter(prefix="/integrations", tags=["integrations"])
 
@@ -44,18 +42,15 @@ def list_integrations(
     kind: Kind | None = Query(default=None, description="Only integrations of this kind."),
     who: Principal = Depends(_read),
     rt: Runtime = Depends(runtime),
-) -> list[dict[str, Any]]:
+) -> list[IntegrationView]:
     with rt.db.begin() as s:
-        return [
-            integrations.public_view(s, i, rt.vault)
-            for i in integrations.list_all(s, who.tenant_id, kind)
-        ]
+        return integrations.listing(s, who.tenant_id, kind)
 
 
 @router.post("", status_code=201)
 async def create_integration(
     body: IntegrationInput, who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
-) -> dict[str, Any]:
+) -> IntegrationView:
     """Create; with a connection, refused (422 `invalid_mapping`) when it cannot work."""
     return await integration_saves.save(rt, who.tenant_id, body, actor=who.actor)
 
@@ -63,9 +58,9 @@ async def create_integration(
 @router.get("/{ref}")
 def get_integration(
     ref: str, who: Principal = Depends(_read), rt: Runtime = Depends(runtime)
-) -> dict[str, Any]:
+) -> IntegrationView:
     with rt.db.begin() as s:
-        return integrations.public_view(s, integrations.get(s, who.tenant_id, ref), rt.vault)
+        return integrations.show(s, who.tenant_id, ref)
 
 
 @router.patch("/{ref}")
@@ -74,7 +69,7 @@ async def update_integration(
     body: IntegrationInput,
     who: Principal = Depends(principal),
     rt: Runtime = Depends(runtime),
-) -> dict[str, Any]:
+) -> IntegrationView:
     """Change the fields given; a changed config or connection is checked against the org."""
     return await integration_saves.save(rt, who.tenant_id, body, ref=ref, actor=who.actor)
 
@@ -94,7 +89,7 @@ async def connect_integration(
     body: ConnectionChoice,
     who: Principal = Depends(principal),
     rt: Runtime = Depends(runtime),
-) -> dict[str, Any]:
+) -> IntegrationView:
     """Add or update the credential: checked against that connection's org first."""
     data = IntegrationInput(connection=body.connection)
     return await integration_saves.save(rt, who.tenant_id, data, ref=ref, actor=who.actor)
@@ -103,7 +98,7 @@ async def connect_integration(
 @router.delete("/{ref}/connection")
 async def disconnect_integration(
     ref: str, who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
-) -> dict[str, Any]:
+) -> IntegrationView:
     """Disconnect: the integration shows `connected: false` and does not run."""
     data = IntegrationInput(connection="")
     return await integration_saves.save(rt, who.tenant_id, data, ref=ref, actor=who.actor)
@@ -112,11 +107,10 @@ async def disconnect_integration(
 @router.post("/{ref}/enable")
 def enable_integration(
     ref: str, who: Principal = Depends(_write), rt: Runtime = Depends(runtime)
-) -> dict[str, Any]:
+) -> IntegrationView:
     """Enable; the count of failed runs in a row starts again from 0."""
     with rt.db.begin() as s:
-        integration = integrations.enable(s, who.tenant_id, ref, actor=who.actor)
-        return integrations.public_view(s, integration, rt.vault)
+        return integrations.enable(s, who.tenant_id, ref, actor=who.actor)
 
 
 @router.post("/{ref}/disable")
@@ -125,9 +119,7 @@ def disable_integration(
     body: DisableRequest | None = None,
     who: Principal = Depends(_write),
     rt: Runtime = Depends(runtime),
-) -> dict[str, Any]:
+) -> IntegrationView:
+    reason = body.reason if body else None
     with rt.db.begin() as s:
-        integration = integrations.disable(
-            s, who.tenant_id, ref, reason=body.reason if body else None, actor=who.actor
-        )
-        return integrations.public_view(s, integration, rt.vault)
+        return integrations.disable(s, who.tenant_id, ref, reason=reason, actor=who.actor)

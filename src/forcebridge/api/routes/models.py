@@ -13,7 +13,8 @@ from forcebridge.services.api_keys import IssuedKey
 # valid is one the service accepts (names are stripped first: one non-space is needed).
 # Python's whitespace, which the services strip (JSON Schema's `\s` is narrower)
 _WS = r"\s\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-Name = Annotated[str, Field(min_length=1, max_length=200, pattern=rf"[^{_WS}]")]
+NON_BLANK = rf"[^{_WS}]"  # at least one character that is not whitespace
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=NON_BLANK)]
 Email = Annotated[str, Field(
     min_length=3, max_length=320, pattern=rf"^[{_WS}]*[^@{_WS}]+@[^@{_WS}]+\.[^@{_WS}]+[{_WS}]*$",
 )]

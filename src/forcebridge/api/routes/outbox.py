@@ -18,8 +18,10 @@ from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from forcebridge.api.auth import Principal, require_scope, runtime
+from forcebridge.api.routes.models import NON_BLANK
 from forcebridge.errors import NotFound
 from forcebridge.outbox import messages, publishing
+from forcebridge.outbox.messages import MessageView
 from forcebridge.runtime import Runtime
 
 router = APIRouter(prefix="/integrations/{ref}", tags=["outbox"])
@@ -35,16 +37,59 @@ _EVENTS = Body(
 )
 
 
+def _text(max_length: int) -> dict[str, Any]:
+    return {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": NON_BLANK}
+
+
+# The body's schema as `publishing.EventInput` checks it (that check names `events.<i>.<field>`
+# in its errors, so the route reads the body as JSON and leaves the checking to it).
+_EVENT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["key", "type"],
+    "properties": {
+        "key": {**_text(255), "description": "Events of one key are delivered in order."},
+        "type": _text(200),
+        "payload": {"type": "object"},
+        "idempotency_key": {"anyOf": [_text(200), {"type": "null"}],
+                            "description": "Publishing it again answers the first message."},
+    },
+}
+_EVENTS_SCHEMA = {"requestBody": {"content": {"application/json": {"schema": {"anyOf": [
+    _EVENT,
+    {"type": "array", "items": _EVENT, "minItems": 1, "maxItems": publishing.MAX_EVENTS_PER_CALL},
+]}}}}}
+
+
 class ReplayRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ids: list[int] = Field(min_length=1, max_length=1000)
 
 
-@router.post("/events", status_code=202)
+class StoredMessage(BaseModel):
+    id: int
+    key: str
+    idempotency_key: str
+    status: str
+    duplicate: bool = Field(description="Published before under this idempotency key.")
+
+
+class Accepted(BaseModel):
+    accepted: int
+    messages: list[StoredMessage]
+
+
+class Messages(BaseModel):
+    messages: list[MessageView]
+
+
+@router.post(
+    "/events", status_code=202, response_model=Accepted, openapi_extra=_EVENTS_SCHEMA
+)
 def publish_events(
     ref: str,
-    events: dict[str, Any] | list[Any] = _EVENTS,
+    events: Any = _EVENTS,
     who: Principal = Depends(_publish),
     rt: Runtime = Depends(runtime),
 ) -> dict[str, Any]:
@@ -72,7 +117,7 @@ def publish_events(
     return {"accepted": len(answer), "messages": answer}
 
 
-@router.get("/outbox")
+@router.get("/outbox", response_model=Messages)
 def list_outbox(
     ref: str,
     status: str | None = Query(default=None, description="pending, delivered or dead"),
@@ -89,7 +134,7 @@ def list_outbox(
         return {"messages": [messages.public_view(m) for m in found]}
 
 
-@router.get("/outbox/{message_id}")
+@router.get("/outbox/{message_id}", response_model=MessageView)
 def get_message(
     ref: str, message_id: int, who: Principal = Depends(_read), rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:
@@ -101,7 +146,7 @@ def get_message(
         return messages.public_view(message)
 
 
-@router.post("/outbox/replay")
+@router.post("/outbox/replay", response_model=Messages)
 def replay_messages(
     ref: str,
     body: ReplayRequest,

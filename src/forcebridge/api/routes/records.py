@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from forcebridge.api.auth import Principal, principal, runtime
 from forcebridge.runtime import Runtime
@@ -41,11 +42,50 @@ _VALUES = Body(
 )
 
 
+class Record(BaseModel):
+    """A record's fields by API name, as Salesforce answers them (with `attributes`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class RecordSaved(BaseModel):
+    id: str | None = Field(description="The record's Salesforce id.")
+    created: bool = Field(description="Whether the record was created (else updated).")
+
+
+class RecordsFound(BaseModel):
+    total_size: int
+    records: list[Record]
+
+
+class ObjectOut(BaseModel):
+    name: str
+    label: str
+    custom: bool
+    createable: bool
+    queryable: bool
+    key_prefix: str | None
+
+
+class FieldOut(BaseModel):
+    """A field an operation can use; `required`: a create must carry it."""
+
+    name: str
+    label: str
+    type: str
+    required: bool
+    external_id: bool
+    id_lookup: bool
+    unique: bool
+    reference_to: list[str]
+    picklist_values: list[str]
+
+
 def _split(fields: str | None) -> list[str] | None:
     return [f for f in (fields or "").split(",") if f.strip()] or None
 
 
-@router.post("/records/{sobject}", status_code=201)
+@router.post("/records/{sobject}", status_code=201, response_model=RecordSaved)
 async def create_record(
     ref: str,
     sobject: str,
@@ -61,7 +101,7 @@ async def create_record(
     return saved.to_json()
 
 
-@router.get("/records/{sobject}/by/{field}/{value:path}")
+@router.get("/records/{sobject}/by/{field}/{value:path}", response_model=RecordsFound)
 async def get_records_by(
     ref: str,
     sobject: str,
@@ -79,7 +119,7 @@ async def get_records_by(
     return {"total_size": len(found), "records": found}
 
 
-@router.patch("/records/{sobject}/by/{field}/{value:path}")
+@router.patch("/records/{sobject}/by/{field}/{value:path}", response_model=Record)
 async def update_record_by(
     ref: str,
     sobject: str,
@@ -99,7 +139,10 @@ async def update_record_by(
     )
 
 
-@router.put("/records/{sobject}/by/{field}/{value:path}")
+@router.put(
+    "/records/{sobject}/by/{field}/{value:path}", response_model=RecordSaved,
+    responses={201: {"model": RecordSaved, "description": "No record matched: created."}},
+)
 async def upsert_record(
     ref: str,
     sobject: str,
@@ -117,7 +160,7 @@ async def upsert_record(
     return saved.to_json()
 
 
-@router.get("/records/{sobject}/{record_id}")
+@router.get("/records/{sobject}/{record_id}", response_model=Record)
 async def get_record(
     ref: str,
     sobject: str,
@@ -130,7 +173,7 @@ async def get_record(
     return await records.get(rt, who.tenant_id, ref, sobject, record_id, _split(fields))
 
 
-@router.patch("/records/{sobject}/{record_id}")
+@router.patch("/records/{sobject}/{record_id}", response_model=Record)
 async def update_record(
     ref: str,
     sobject: str,
@@ -158,7 +201,7 @@ async def delete_record(
     return Response(status_code=204)
 
 
-@router.get("/objects")
+@router.get("/objects", response_model=list[ObjectOut])
 async def list_objects(
     ref: str,
     search: str | None = Query(None, description="Keep objects whose name or label contains it."),
@@ -169,7 +212,7 @@ async def list_objects(
     return await objects.list_objects(rt, who.tenant_id, ref, search)
 
 
-@router.get("/objects/{sobject}/fields")
+@router.get("/objects/{sobject}/fields", response_model=list[FieldOut])
 async def list_fields(
     ref: str,
     sobject: str,

@@ -12,7 +12,7 @@ from typing import Any
 
 import anyio
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from forcebridge.api.auth import Principal, require_scope, runtime
 from forcebridge.runs import (
@@ -25,7 +25,8 @@ from forcebridge.runs import (
 from forcebridge.runtime import Runtime
 from forcebridge.services import integrations, pushed
 from forcebridge.services import runs as run_history
-from forcebridge.services.pages import DEFAULT_LIMIT, MAX_LIMIT
+from forcebridge.services.pages import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT
+from forcebridge.services.runs import RunPage, RunView
 
 router = APIRouter(tags=["runs"])
 
@@ -50,7 +51,39 @@ class RemoveBody(BaseModel):
     keys: list[Any]
 
 
-@router.post("/integrations/{ref}/runs", status_code=202)
+class ProblemOut(BaseModel):
+    field: str
+    reason: str
+
+
+class PlanOut(BaseModel):
+    """Every problem, then what a run would do (counts are 0 while there are problems)."""
+
+    problems: list[ProblemOut]
+    org_id: str | None = Field(description="The org the connection reaches.")
+    state_records: int = Field(description="Records that org's sync state holds.")
+    would_create: int
+    would_update: int
+    would_unchanged: int
+    would_delete: int
+    would_filtered: int
+    would_invalid: int
+    would_send: int = Field(description="Records a run would write (created or updated).")
+    reconcile_api_calls: int = Field(description="API calls a run with reconcile would use.")
+
+
+class Pushed(BaseModel):
+    integration: str
+    accepted: int = Field(description="Records stored for the next run.")
+
+
+class Removed(BaseModel):
+    integration: str
+    removed: int = Field(description="Pushed records forgotten.")
+
+
+@router.post("/integrations/{ref}/runs", status_code=202, response_model=RunView,
+             responses={200: {"model": RunView, "description": "With `wait=true`: the ended run."}})
 async def start_run(
     ref: str,
     response: Response,
@@ -75,11 +108,12 @@ async def start_run(
     return await anyio.to_thread.run_sync(run_history.shown, rt.db, who.tenant_id, run_id)
 
 
-@router.get("/integrations/{ref}/runs")
+@router.get("/integrations/{ref}/runs", response_model=RunPage)
 def list_runs(
     ref: str,
     limit: int = Query(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
-    cursor: str | None = Query(default=None, description="`next_cursor` of the previous page."),
+    cursor: str | None = Query(default=None, pattern=CURSOR_PATTERN,
+                               description="`next_cursor` of the previous page."),
     who: Principal = Depends(_read),
     rt: Runtime = Depends(runtime),
 ) -> dict[str, Any]:
@@ -89,14 +123,14 @@ def list_runs(
         return {"items": run_history.views(s, found.items), "next_cursor": found.next_cursor}
 
 
-@router.get("/runs/{run_id}")
+@router.get("/runs/{run_id}", response_model=RunView)
 def get_run(
     run_id: str, who: Principal = Depends(_read), rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:
     return run_history.shown(rt.db, who.tenant_id, run_id)
 
 
-@router.post("/integrations/{ref}/plan")
+@router.post("/integrations/{ref}/plan", response_model=PlanOut)
 async def plan(
     ref: str,
     records: int = Query(default=DEFAULT_PLAN_RECORDS, ge=0, le=MAX_PLAN_RECORDS,
@@ -114,7 +148,7 @@ async def plan(
     return result
 
 
-@router.post("/integrations/{ref}/records")
+@router.post("/integrations/{ref}/records", response_model=Pushed)
 def push_records(
     ref: str, body: PushBody, who: Principal = Depends(_push), rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:
@@ -126,7 +160,7 @@ def push_records(
         return {"integration": integration.name, "accepted": accepted}
 
 
-@router.delete("/integrations/{ref}/records")
+@router.delete("/integrations/{ref}/records", response_model=Removed)
 def remove_records(
     ref: str, body: RemoveBody, who: Principal = Depends(_push), rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:

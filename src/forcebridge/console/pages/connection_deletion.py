@@ -13,7 +13,8 @@ from fastapi.responses import Response
 from forcebridge.console import viewer as viewers
 from forcebridge.console.rendering import render
 from forcebridge.console.viewer import Viewer
-from forcebridge.errors import ForcebridgeError
+from forcebridge.errors import ForcebridgeError, NotFound
+from forcebridge.http_status import status_of
 from forcebridge.services import connection_deletion, connections
 from forcebridge.services.connection_deletion import ConnectionInUse
 
@@ -43,9 +44,9 @@ async def delete(request: Request, ref: str) -> Response:
             lambda: connection_deletion.delete(rt, who.tenant_id, conn["id"], actor=who.actor,
                                                force=force))
     except ForcebridgeError as exc:
-        if exc.status == 404:
+        if isinstance(exc, NotFound):
             raise
         using = [d for d in exc.details if d.get("id")] if isinstance(exc, ConnectionInUse) else []
-        return render(request, "connections/delete.html", who, status_code=exc.status, c=conn,
+        return render(request, "connections/delete.html", who, status_code=status_of(exc), c=conn,
                       refusal=exc.message, using=using, can_force=isinstance(exc, ConnectionInUse))
     return render(request, "connections/deleted.html", who, name=conn["name"], gone=gone)

@@ -21,7 +21,8 @@ from forcebridge.console import viewer as viewers
 from forcebridge.console.pages import integration_settings, mapping_editor
 from forcebridge.console.rendering import render
 from forcebridge.console.viewer import Viewer
-from forcebridge.errors import ForcebridgeError, InvalidInput
+from forcebridge.errors import ForcebridgeError, InvalidInput, NotFound
+from forcebridge.http_status import status_of
 from forcebridge.integrations import saves as integration_saves
 from forcebridge.services import connections, data_sources, users
 from forcebridge.services.integrations import IntegrationInput
@@ -134,8 +135,8 @@ async def create(request: Request) -> Response:
     try:
         saved = await integration_saves.save(rt, who.tenant_id, data, actor=who.actor)
     except ForcebridgeError as exc:
-        if exc.status == 404 and not exc.details:
+        if isinstance(exc, NotFound) and not exc.details:
             raise
-        return await _page(request, who, form, _listed(exc), status_code=exc.status)
-    return RedirectResponse(f"/integrations/{saved['id']}?saved=created", status_code=303)
+        return await _page(request, who, form, _listed(exc), status_code=status_of(exc))
+    return RedirectResponse(f"/integrations/{saved.id}?saved=created", status_code=303)
 

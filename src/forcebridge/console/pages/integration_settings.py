@@ -13,7 +13,8 @@ from fastapi.responses import RedirectResponse, Response
 from forcebridge.console import viewer as viewers
 from forcebridge.console.rendering import render
 from forcebridge.console.viewer import Viewer
-from forcebridge.errors import ForcebridgeError, InvalidInput
+from forcebridge.errors import ForcebridgeError, InvalidInput, NotFound
+from forcebridge.http_status import status_of
 from forcebridge.integrations import saves as integration_saves
 from forcebridge.scheduling.wording import in_words, next_times
 from forcebridge.services import connections, integrations, users
@@ -27,7 +28,7 @@ def _form(request: Request, who: Viewer, ref: str, values: dict[str, Any] | None
           errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
     rt = viewers.runtime(request)
     with rt.db.begin() as s:
-        view = integrations.public_view(s, integrations.get(s, who.tenant_id, ref), rt.vault)
+        view = integrations.show(s, who.tenant_id, ref).model_dump()
         conns = [c.name for c in connections.list_all(s, who.tenant_id)]
         people = [(u.email, u.name) for u in users.list_all(s, who.tenant_id)]
     shown = {"connection": view["connection"] or "", "schedule": view["schedule"] or "",
@@ -84,10 +85,10 @@ async def save(request: Request, ref: str) -> Response:
         problem = InvalidInput.from_pydantic(exc)
         return _form(request, who, ref, values, _errors(problem), status_code=422)
     except ForcebridgeError as exc:
-        if exc.status == 404 and not exc.details:
+        if isinstance(exc, NotFound) and not exc.details:
             raise
-        return _form(request, who, ref, values, _errors(exc), status_code=exc.status)
-    return RedirectResponse(f"/integrations/{saved['id']}", status_code=303)
+        return _form(request, who, ref, values, _errors(exc), status_code=status_of(exc))
+    return RedirectResponse(f"/integrations/{saved.id}", status_code=303)
 
 
 def _errors(exc: ForcebridgeError) -> dict[str, str]:

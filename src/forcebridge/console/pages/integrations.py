@@ -11,7 +11,8 @@ from fastapi.responses import RedirectResponse, Response
 from forcebridge.console import viewer as viewers
 from forcebridge.console.pages import publishing
 from forcebridge.console.rendering import render
-from forcebridge.errors import ForcebridgeError
+from forcebridge.errors import ForcebridgeError, NotFound
+from forcebridge.http_status import status_of
 from forcebridge.runs import plan_integration
 from forcebridge.runs.background import start_run
 from forcebridge.scheduling.wording import in_words, next_times
@@ -44,7 +45,7 @@ def list_page(request: Request) -> Response:
         last = run_history.latest_by_integration(s, who.tenant_id)
         rows = []
         for integration in found:
-            view = integrations.public_view(s, integration, rt.vault)
+            view = integrations.public_view(s, integration).model_dump()
             run = last.get(integration.id)
             view["last_run"] = run_history.public_view(run) if run else None
             view["schedule_words"] = _schedule(view)["words"]
@@ -57,7 +58,7 @@ def _detail(request: Request, ref: str, **extra: Any) -> Response:
     rt = viewers.runtime(request)
     with rt.db.begin() as s:
         integration = integrations.get(s, who.tenant_id, ref)
-        view = integrations.public_view(s, integration, rt.vault)
+        view = integrations.public_view(s, integration).model_dump()
         recent = run_history.list_runs(s, who.tenant_id, integration.id, limit=10)
         runs = run_history.views(s, recent.items)
     if view["kind"] == "inbound_form":
@@ -85,7 +86,7 @@ async def plan(request: Request, ref: str) -> Response:
         report = (await plan_integration(rt, who.tenant_id, ref)).as_dict()
         error = None
     except ForcebridgeError as exc:
-        if exc.status == 404:
+        if isinstance(exc, NotFound):
             raise
         report, error = None, exc.message
     if request.headers.get("hx-request"):
@@ -100,9 +101,9 @@ async def run_now(request: Request, ref: str) -> Response:
     try:
         run_id = await start_run(rt, who.tenant_id, ref, trigger="console")
     except ForcebridgeError as exc:
-        if exc.status == 404:
+        if isinstance(exc, NotFound):
             raise
-        return _detail(request, ref, message=exc.message, status_code=exc.status)
+        return _detail(request, ref, message=exc.message, status_code=status_of(exc))
     return RedirectResponse(f"/runs/{run_id}", status_code=303)
 
 
@@ -126,7 +127,7 @@ async def disable(request: Request, ref: str) -> Response:
                 s, who.tenant_id, ref, reason=reason, actor=who.actor
             ).id
     except ForcebridgeError as exc:
-        if exc.status == 404:
+        if isinstance(exc, NotFound):
             raise
-        return _detail(request, ref, message=exc.message, status_code=exc.status)
+        return _detail(request, ref, message=exc.message, status_code=status_of(exc))
     return RedirectResponse(f"/integrations/{integration_id}", status_code=303)

@@ -19,7 +19,8 @@ from starlette.datastructures import FormData
 from forcebridge.console import viewer as viewers
 from forcebridge.console.rendering import render
 from forcebridge.console.viewer import Viewer
-from forcebridge.errors import ForcebridgeError, InvalidInput
+from forcebridge.errors import ForcebridgeError, InvalidInput, NotFound
+from forcebridge.http_status import status_of
 from forcebridge.integrations import saves as integration_saves
 from forcebridge.services import integrations, objects
 from forcebridge.services.integrations import IntegrationInput
@@ -84,7 +85,7 @@ async def _page(request: Request, who: Viewer, ref: str, config: dict[str, Any] 
                 errors: list[dict[str, str]] | None = None, status_code: int = 200) -> Response:
     rt = viewers.runtime(request)
     with rt.db.begin() as s:
-        view = integrations.public_view(s, integrations.get(s, who.tenant_id, ref), rt.vault)
+        view = integrations.show(s, who.tenant_id, ref).model_dump()
     if view["kind"] not in EDITABLE:
         raise InvalidInput.field("integration", f"{view['name']!r} has no field mapping to edit")
     shown = config or view["config"]
@@ -153,7 +154,7 @@ async def save(request: Request, ref: str) -> Response:
     who, form = await viewers.posted(request)
     rt = viewers.runtime(request)
     with rt.db.begin() as s:
-        current = integrations.public_view(s, integrations.get(s, who.tenant_id, ref), rt.vault)
+        current = integrations.show(s, who.tenant_id, ref).model_dump()
     config = edited_config(current["config"], form, current["kind"])
     # a SQL source's URL comes back masked as shown; the service keeps the stored one
     try:
@@ -161,9 +162,9 @@ async def save(request: Request, ref: str) -> Response:
             rt, who.tenant_id, IntegrationInput(config=config), ref=current["id"], actor=who.actor
         )
     except ForcebridgeError as exc:
-        if exc.status == 404 and not exc.details:
+        if isinstance(exc, NotFound) and not exc.details:
             raise
         errors = [{"field": str(d.get("field") or ""), "reason": str(d.get("reason"))}
                   for d in exc.details] or [{"field": "", "reason": exc.message}]
-        return await _page(request, who, ref, config, errors, status_code=exc.status)
-    return RedirectResponse(f"/integrations/{saved['id']}?saved=mapping", status_code=303)
+        return await _page(request, who, ref, config, errors, status_code=status_of(exc))
+    return RedirectResponse(f"/integrations/{saved.id}?saved=mapping", status_code=303)
