@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from forcebridge.cli.declarative import expand
 from forcebridge.errors import ForcebridgeError, InvalidInput
+from forcebridge.http_status import status_of
 from forcebridge.integrations import files as integration_files
 from forcebridge.services import integrations
 from forcebridge.sync.config import EntitySyncConfig
@@ -199,7 +200,7 @@ def test_a_connection_the_checks_cannot_use_is_reported_with_the_file_position(o
     ]}
     org.emu.faults("exhaust=1")  # the org refuses every call: REQUEST_LIMIT_EXCEEDED
     error = refused(org, document)
-    assert error.code == "REQUEST_LIMIT_EXCEEDED" and error.status == 429
+    assert error.code == "REQUEST_LIMIT_EXCEEDED" and status_of(error) == 429
     assert error.message == "integrations[0]: TotalRequests Limit exceeded."
     assert [d["field"] for d in error.details] == ["integrations[0]"]
     assert names_in_db(org) == []

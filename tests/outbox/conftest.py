@@ -15,9 +15,6 @@ from typing import Any
 import anyio
 import pytest
 from fastapi.testclient import TestClient
-from tests.conftest import bearer
-from tests.emulated_org import connected_tenant
-from tests.salesforce.emulated import Emulated
 
 from forcebridge.api import create_app
 from forcebridge.outbox import delivery, publishing
@@ -27,6 +24,9 @@ from forcebridge.services.integrations import IntegrationInput
 from forcebridge.store.integrations import Integration
 from forcebridge.store.outbox import OutboxMessage
 from forcebridge.store.types import utcnow
+from tests.conftest import bearer
+from tests.emulated_org import connected_tenant
+from tests.salesforce.emulated import Emulated
 
 APEX = {"target": "/services/apexrest/acme/events", "backoff_base_seconds": 2.0}
 EVENTS = {

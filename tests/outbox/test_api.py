@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
-from tests.api_clients.conftest import token_for
-from tests.conftest import bearer
-from tests.outbox.conftest import APEX, Org
 
 from forcebridge.services import api_keys, tenants
 from forcebridge.store.integrations import Integration
 from forcebridge.store.outbox import OutboxMessage
+from tests.api_clients.conftest import token_for
+from tests.conftest import bearer
+from tests.outbox.conftest import APEX, Org
 
 EVENT = {"key": "acct-1", "type": "invoice.paid", "payload": {"amount": 10}}
 
@@ -115,10 +115,9 @@ def test_tenants_never_see_each_others_outbox(api_org: TestClient, org: Org) -> 
         assert resp.status_code == 404, (path, resp.text)
 
     # the same product idempotency key in another tenant is another event
-    from tests.emulated_org import connect
-
     from forcebridge.services import integrations
     from forcebridge.services.integrations import IntegrationInput
+    from tests.emulated_org import connect
 
     with org.rt.db.begin() as s:
         connect(s, org.rt, other.id, org.emu)

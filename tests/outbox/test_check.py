@@ -5,11 +5,11 @@ from __future__ import annotations
 import anyio
 import pydantic
 import pytest
-from tests.outbox.conftest import APEX, EVENTS, Org
 
 from forcebridge.kinds.event_publish import EventPublishConfig
 from forcebridge.outbox.check import check_config
 from forcebridge.services import connections
+from tests.outbox.conftest import APEX, EVENTS, Org
 
 
 def _check(org: Org, config: dict[str, object], connected: bool = True) -> list[tuple[str, str]]:

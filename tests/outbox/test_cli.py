@@ -10,13 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.emulated_org import connected_tenant
-from tests.outbox.conftest import APEX
-from tests.salesforce.emulated import on_socket
-
 from forcebridge.runtime import Runtime
 from forcebridge.services import integrations
 from forcebridge.services.integrations import IntegrationInput
+from tests.emulated_org import connected_tenant
+from tests.outbox.conftest import APEX
+from tests.salesforce.emulated import on_socket
 
 _MAIN = """
 import sys

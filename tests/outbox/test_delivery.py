@@ -9,12 +9,12 @@ from datetime import timedelta
 
 import anyio
 from sqlalchemy import select
-from tests.outbox.conftest import APEX, EVENTS, Org, events
 
 from forcebridge.outbox import delivery, messages
 from forcebridge.runtime import Runtime
 from forcebridge.store.outbox import OutboxMessage
 from forcebridge.store.runs import Event
+from tests.outbox.conftest import APEX, EVENTS, Org, events
 
 
 def test_apex_delivery_sends_the_body_and_the_idempotency_header(org: Org) -> None:

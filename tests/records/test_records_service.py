@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from forcebridge.errors import Conflict, InvalidInput, NotFound
+from forcebridge.http_status import status_of
 from forcebridge.services import objects, records
 from forcebridge.services.records import SalesforceRejected
 from tests.emulated_org import connect
@@ -126,7 +127,7 @@ async def test_unknown_object_is_a_404_naming_it(org: Org, call: Any) -> None:
 async def test_by_a_field_that_is_not_id_lookup_lists_the_valid_ones(org: Org) -> None:
     with pytest.raises(InvalidInput) as caught:
         await records.get_by(org.rt, org.tenant_id, org.conn, "Case", "Subject", "x")
-    assert caught.value.status == 422
+    assert status_of(caught.value) == 422
     assert "'Subject' is not an id-lookup field of Case" in caught.value.message
     assert caught.value.details == [
         {"field": "Subject", "reason": "valid lookup fields: Id, CaseNumber"}
@@ -229,7 +230,7 @@ async def test_required_field_missing_keeps_salesforces_code_and_fields(org: Org
     with pytest.raises(SalesforceRejected) as caught:
         await records.create(org.rt, org.tenant_id, org.conn, "Account", {"Industry": "Energy"})
     err = caught.value
-    assert err.status == 422 and err.code == "REQUIRED_FIELD_MISSING"
+    assert status_of(err) == 422 and err.code == "REQUIRED_FIELD_MISSING"
     assert err.details == [
         {
             "field": "Name",
@@ -242,12 +243,12 @@ async def test_required_field_missing_keeps_salesforces_code_and_fields(org: Org
 async def test_restricted_picklist_and_unknown_field(org: Org) -> None:
     with pytest.raises(SalesforceRejected) as caught:
         await records.create(org.rt, org.tenant_id, org.conn, "Invoice__c", {"Status__c": "Lost"})
-    assert caught.value.status == 422
+    assert status_of(caught.value) == 422
     assert caught.value.code == "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"
     assert caught.value.details[0]["field"] == "Status__c"
     with pytest.raises(SalesforceRejected) as caught:
         await records.create(org.rt, org.tenant_id, org.conn, "Account", {"Name": "a", "Nope": 1})
-    assert caught.value.status == 422 and caught.value.code == "INVALID_FIELD"
+    assert status_of(caught.value) == 422 and caught.value.code == "INVALID_FIELD"
 
 
 async def test_update_and_delete_of_missing_records(org: Org) -> None:
@@ -259,7 +260,7 @@ async def test_update_and_delete_of_missing_records(org: Org) -> None:
     ):
         with pytest.raises(SalesforceRejected) as caught:
             await call
-        assert caught.value.status == 404
+        assert status_of(caught.value) == 404
         assert caught.value.code in ("NOT_FOUND", "ENTITY_IS_DELETED")
 
 
@@ -268,7 +269,7 @@ async def test_delete_refused_by_salesforce(org: Org) -> None:
     await _create(org, "Case", Subject="open", AccountId=account_id)
     with pytest.raises(SalesforceRejected) as caught:
         await records.delete(org.rt, org.tenant_id, org.conn, "Account", account_id)
-    assert caught.value.status == 422 and caught.value.code == "DELETE_FAILED"
+    assert status_of(caught.value) == 422 and caught.value.code == "DELETE_FAILED"
     assert org.emu.org.count("Account") == 1
 
 
@@ -283,7 +284,7 @@ async def test_a_connection_that_cannot_log_in_is_a_502_without_secrets(org: Org
     with pytest.raises(SalesforceRejected) as caught:
         await records.get_by(org.rt, org.tenant_id, org.conn, "Case", "CaseNumber", "1")
     err = caught.value
-    assert err.status == 502 and err.code == "invalid_grant"
+    assert status_of(err) == 502 and err.code == "invalid_grant"
     assert "demo org" in err.message and "hunter2" not in repr(err.__dict__)
 
 
