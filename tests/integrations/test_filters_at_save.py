@@ -102,7 +102,7 @@ async def test_a_jsonl_record_without_its_account_field_stops_a_filtered_run(org
     config["mapping"]["mappings"] = config["mapping"]["mappings"][:2]
     made = await integration_saves.save(org.rt, org.tenant_id, IntegrationInput(**body(
         config, "demo org")))
-    run_id = await run_integration(org.rt, org.tenant_id, made["id"])
+    run_id = await run_integration(org.rt, org.tenant_id, made.id)
     with org.rt.db.session() as s:
         run = s.get(Run, run_id)
         assert run is not None and run.status == "failed"
