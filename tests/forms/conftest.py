@@ -19,7 +19,7 @@ from forcebridge.integrations import saves as integration_saves
 from forcebridge.kinds.hooks import HookInfo
 from forcebridge.runtime import Runtime
 from forcebridge.services import api_keys, tenants
-from forcebridge.services.integrations import IntegrationInput
+from forcebridge.services.integrations import IntegrationInput, IntegrationView
 from tests import emulated_org
 from tests.conftest import bearer
 from tests.salesforce.emulated import Emulated
@@ -73,7 +73,7 @@ class Forms:
     def save(
         self, name: str, config: dict[str, Any], *, ref: str | None = None,
         tenant: Tenant | None = None, connection: str | None = "demo org",
-    ) -> dict[str, Any]:
+    ) -> IntegrationView:
         """Create (or update `ref`) an inbound form through the real save path."""
         t = tenant or self.tenant
         fields: dict[str, Any] = {"config": config}

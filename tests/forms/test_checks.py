@@ -66,7 +66,7 @@ def test_auto_match_counts_required_fields_as_mapped(forms: Forms) -> None:
 def test_without_a_connection_there_is_nothing_to_check(forms: Forms) -> None:
     assert _check(forms, {"object": "Lead"}, connection=None) == []
     saved = forms.save("draft", {"object": "Lead"}, connection=None)
-    assert saved["connected"] is False
+    assert saved.connected is False
 
 
 def test_config_rules(forms: Forms) -> None:
