@@ -15,6 +15,7 @@ from forcebridge.console import viewer as viewers
 from forcebridge.console.rendering import render
 from forcebridge.console.viewer import Viewer
 from forcebridge.errors import ForcebridgeError, InvalidInput
+from forcebridge.http_status import status_of
 from forcebridge.services import alert_channels
 from forcebridge.services.alert_channels import KINDS, AlertChannelInput
 
@@ -67,7 +68,7 @@ async def create(request: Request) -> Response:
     except ForcebridgeError as exc:
         errors = {str(d.get("field")).split(".")[0]: str(d.get("reason")) for d in exc.details}
         return _page(request, who, errors=errors or {"name": exc.message},
-                     status_code=exc.status, form={k: str(form.get(k) or "") for k in form})
+                     status_code=status_of(exc), form={k: str(form.get(k) or "") for k in form})
     if saved.signing_secret:
         return render(request, "alerts/secret.html", who, name=name,
                       secret=saved.signing_secret)
