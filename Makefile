@@ -6,6 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_PORT ?= 55432
 export FB_PG_PORT := $(PG_PORT)
+# Redis listens next to PostgreSQL (PG_PORT + 1000) unless told, so checkouts never collide
+REDIS_PORT ?= $(shell echo $$(($(PG_PORT) + 1000)))
+export FB_REDIS_PORT := $(REDIS_PORT)
 
 ASSETS := build/console
 
@@ -51,11 +54,13 @@ js-deps: system-packages
 
 test: install-test system-packages js-deps
 	@status=0; \
-	pg_url=$$(scripts/services.sh start) || exit 1; \
+	urls=$$(scripts/services.sh start) || exit 1; \
+	pg_url=$$(echo "$$urls" | sed -n 1p); redis_url=$$(echo "$$urls" | sed -n 2p); \
 	$(BIN)/ruff check src emulator/src emulator/tests tests bench || status=1; \
 	$(BIN)/mypy || status=1; \
 	$(BIN)/lint-imports || status=1; \
-	FORCEBRIDGE_TEST_POSTGRES_URL=$$pg_url FORCEBRIDGE_TEST_REQUIRE_SERVICES=1 \
+	FORCEBRIDGE_TEST_POSTGRES_URL=$$pg_url FORCEBRIDGE_TEST_REDIS_URL=$$redis_url \
+		FORCEBRIDGE_TEST_REQUIRE_SERVICES=1 \
 		FORCEBRIDGE_TEST_SCREENSHOTS=$(CURDIR)/build/screenshots \
 		$(BIN)/pytest -q -p no:cacheprovider || status=1; \
 	echo "console screenshots (Chromium, for people to look at): $(CURDIR)/build/screenshots"; \

@@ -1,8 +1,9 @@
 """Fixtures shared by the whole suite: real databases (SQLite and PostgreSQL), a runtime, the API.
 
-`make test` starts PostgreSQL and exports FORCEBRIDGE_TEST_POSTGRES_URL; every store test runs
-on both databases. Outside `make test` the PostgreSQL half is skipped unless the variable is set;
-under `make test` (FORCEBRIDGE_TEST_REQUIRE_SERVICES=1) a missing server is an error instead.
+`make test` starts PostgreSQL and Redis and exports FORCEBRIDGE_TEST_POSTGRES_URL and
+FORCEBRIDGE_TEST_REDIS_URL; every store test runs on both databases. Outside `make test` the
+tests needing a server are skipped unless its variable is set; under `make test`
+(FORCEBRIDGE_TEST_REQUIRE_SERVICES=1) a missing server is an error instead.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from forcebridge.settings import Settings
 from tests.salesforce.emulated import Emulated, in_process
 
 POSTGRES_URL = os.environ.get("FORCEBRIDGE_TEST_POSTGRES_URL")
+REDIS_URL = os.environ.get("FORCEBRIDGE_TEST_REDIS_URL")
 REQUIRE_SERVICES = os.environ.get("FORCEBRIDGE_TEST_REQUIRE_SERVICES") == "1"
 
 
@@ -75,6 +77,22 @@ def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database, for tests of behaviour only PostgreSQL has: such a
     test is not parametrized over SQLite only to be skipped there."""
     yield from _postgres_database()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """The Redis server started by make test, emptied before the test (the broker and the
+    concurrency leases of the scale-out tests)."""
+    if not REDIS_URL:
+        if REQUIRE_SERVICES:
+            pytest.fail("FORCEBRIDGE_TEST_REDIS_URL is not set although make test should set it")
+        pytest.skip("Redis runs only under `make test` (FORCEBRIDGE_TEST_REDIS_URL unset)")
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    client.close()
+    yield REDIS_URL
 
 
 @pytest.fixture

@@ -38,9 +38,16 @@ class Runtime:
     @cached_property
     def pools(self) -> ConnectionPools:
         # the Salesforce client loads only in a process that reaches an org
+        from forcebridge.salesforce.leases import RedisSlots
         from forcebridge.salesforce.pools import ConnectionPools
 
-        return ConnectionPools()
+        broker = self.settings.broker_url
+        if broker is None:
+            return ConnectionPools()
+        # with a broker, a connection's concurrency holds across every process, in Redis
+        return ConnectionPools(
+            RedisSlots(broker, lease_seconds=self.settings.concurrency_lease_seconds)
+        )
 
     @cached_property
     def db(self) -> Database:

@@ -68,6 +68,23 @@ class Settings(BaseSettings):
         description="Run the scheduler (scheduled runs, outbox delivery, form resends) inside "
         "`forcebridge serve`; false (or `serve --no-scheduler`) serves the API only.",
     )
+    broker_url: str | None = Field(
+        default=None,
+        description="Redis URL (`redis://host:6379/0`) of the Celery broker. Set: runs, outbox "
+        "delivery and form resends go to `forcebridge worker` processes, `forcebridge "
+        "scheduler` enqueues them, and each connection's concurrency and API budget hold "
+        "across every process through Redis. Unset: one process does everything.",
+    )
+    concurrency_lease_seconds: float = Field(
+        default=30.0, ge=1,
+        description="With a broker: a concurrency slot held in Redis by a process that stops "
+        "renewing it (it died) comes back after this long.",
+    )
+    dispatch_lease_seconds: float = Field(
+        default=120.0, ge=1,
+        description="With a broker: a scheduled run enqueued but not started by a worker "
+        "within this long (its task was lost, e.g. Redis restarted) is enqueued again.",
+    )
     scheduler_interval_seconds: float = Field(
         default=5.0, gt=0, le=300, description="Pause between two passes of the scheduler."
     )

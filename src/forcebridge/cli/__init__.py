@@ -68,6 +68,12 @@ class _Root(LazyGroup):
         "db": Lazy(_C + "db:app", "Database migrations."),
         "secrets": Lazy(_C + "secrets:app", "Secrets at rest: rotate the encryption key."),
         "serve": Lazy(_C + "serve:serve", "Run the REST API and the scheduler in one process."),
+        "worker": Lazy(
+            _C + "workers:worker", "Run scheduled work from the broker (scaled-out installs)."
+        ),
+        "scheduler": Lazy(
+            _C + "workers:scheduler", "Enqueue due work for workers (scaled-out installs)."
+        ),
         "demo": Lazy(
             _C + "demo:demo", "Run the whole product once on embedded defaults and show what works."
         ),

@@ -20,7 +20,9 @@ def serve(
         None,
         "--scheduler/--no-scheduler",
         help="Also run scheduled runs, outbox delivery and form resends in this process "
-        "(default from FORCEBRIDGE_SCHEDULER, on). Use --no-scheduler for API-only replicas.",
+        "(default from FORCEBRIDGE_SCHEDULER, on). Use --no-scheduler for API-only replicas. "
+        "Off when FORCEBRIDGE_BROKER_URL is set: `forcebridge scheduler` and `forcebridge "
+        "worker` do that work then.",
         show_default=False,
     ),
 ) -> None:
@@ -36,9 +38,13 @@ def serve_runtime(rt: Runtime, *, scheduler: bool) -> None:
     """Serve the API and console of `rt` (and its scheduler) until interrupted; `forcebridge
     demo --serve` calls it with the demo's runtime, whose org lives in this process."""
     app = create_app(rt)
+    if scheduler and rt.settings.broker_url:
+        # with a broker the work is `forcebridge scheduler`'s and the workers'
+        scheduler = False
     if scheduler:
         scheduling.attach(app, rt)
-    log.event(log.get("serve"), "serving", scheduler=scheduler)
+    log.event(log.get("serve"), "serving", scheduler=scheduler,
+              broker=bool(rt.settings.broker_url))
     uvicorn.run(
         app,
         host=rt.settings.bind_host,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+from forcebridge.salesforce.leases import RedisSlots
 from forcebridge.salesforce.limiter import ConcurrencyPool
 
 
@@ -11,10 +12,13 @@ class ConnectionPools:
     """Pools keyed by the id of the connection that lends them, living as long as the process.
 
     The limit follows the lender's configured level each time a pool is handed out, so a
-    change of concurrency applies to calls started after it.
+    change of concurrency applies to calls started after it. With `slots` (a broker is
+    configured) every pool also leases its slots in Redis, so the level holds across all
+    processes (salesforce.leases).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, slots: RedisSlots | None = None) -> None:
+        self.slots = slots
         self._pools: dict[str, ConcurrencyPool] = {}
         self._lock = threading.Lock()
 
@@ -22,7 +26,10 @@ class ConnectionPools:
         with self._lock:
             pool = self._pools.get(lender_id)
             if pool is None:
-                pool = self._pools[lender_id] = ConcurrencyPool(limit, name=lender_id)
+                pool = self._pools[lender_id] = (
+                    ConcurrencyPool(limit, name=lender_id) if self.slots is None
+                    else self.slots.pool(lender_id, limit)
+                )
             elif pool.limit != limit:
                 pool.set_limit(limit)
             return pool

@@ -12,7 +12,7 @@ tick claimed: that is what turns ticks missed while no scheduler ran into one ca
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, exists, select, update
 
@@ -77,20 +77,28 @@ def set_first_ticks(db: Database, now: datetime) -> int:
     return count
 
 
-def claim_due(db: Database, now: datetime, *, skip: frozenset[str] = frozenset()) -> list[Due]:
+def claim_due(
+    db: Database, now: datetime, *, skip: frozenset[str] = frozenset(),
+    hold: timedelta | None = None,
+) -> list[Due]:
     """Claim every tick due at `now` (integrations in `skip` are left due); the claimed ones.
 
     `skip` holds integrations whose run is still going in this process: their tick stays due
-    and becomes one catch-up run when that run ends.
+    and becomes one catch-up run when that run ends. With `hold` (a broker carries the run to
+    a worker) the tick is only held that long, `next_run_at` set to now + hold, and the worker
+    that starts the run moves it on (`confirm`); a task lost on the way lets the tick fall due
+    again, and one that arrives after that finds the row moved and starts nothing. Integrations
+    with a run going anywhere are then left due as well.
     """
     set_first_ticks(db, now)
+    idle = [Integration.running_run_id.is_(None)] if hold is not None else []
     with db.begin() as session:
         rows = session.execute(
             select(
                 Integration.id, Integration.tenant_id, Integration.schedule,
                 Integration.next_run_at,
             )
-            .where(*_schedulable(), Integration.next_run_at <= now)
+            .where(*_schedulable(), *idle, Integration.next_run_at <= now)
             .order_by(Integration.next_run_at, Integration.id)
         ).all()
     claimed = []
@@ -98,13 +106,42 @@ def claim_due(db: Database, now: datetime, *, skip: frozenset[str] = frozenset()
         if integration_id in skip or due_at is None or not schedule:
             continue
         try:
-            following = next_tick(schedule, now)
+            following = now + hold if hold is not None else next_tick(schedule, now)
         except Exception:
             _bad_schedule(integration_id, schedule)
             continue
         if _move(db, integration_id, due_at, following):
             claimed.append(Due(integration_id, tenant_id, due_at, following))
     return claimed
+
+
+def confirm(db: Database, due: Due, now: datetime) -> Due | None:
+    """A worker about to start the run of a held tick (`claim_due(hold=)`): move the tick to
+    the schedule's next one; the tick as moved, or None when the hold was lost (the tick was
+    claimed again, or the schedule changed), so this task must start nothing."""
+    with db.session() as session:
+        schedule = session.scalar(
+            select(Integration.schedule).where(Integration.id == due.integration_id))
+    if not schedule:
+        return None
+    following = next_tick(schedule, now)
+    if not _move(db, due.integration_id, due.next_run_at, following):
+        return None
+    return Due(due.integration_id, due.tenant_id, due.scheduled_for, following)
+
+
+def due_now(db: Database, integration_ids: list[str], now: datetime) -> int:
+    """Make these integrations due at once (their run died: the next pass takes it over)."""
+    if not integration_ids:
+        return 0
+    with db.begin() as session:
+        result = session.execute(
+            update(Integration)
+            .where(Integration.id.in_(integration_ids), *_schedulable())
+            .values(next_run_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 def release(db: Database, due: Due) -> bool:

@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from forcebridge import log
-from forcebridge.errors import ForcebridgeError
 from forcebridge.runtime import Runtime
 from forcebridge.scheduling import due as due_ticks
+from forcebridge.scheduling import work
 from forcebridge.scheduling.jobs import JOBS, Job
 from forcebridge.store.types import utcnow
 
@@ -56,38 +56,7 @@ class Scheduler:
         return started
 
     async def _run(self, due: due_ticks.Due) -> str | None:
-        from forcebridge.runs import AlreadyRunning, run_integration
-
-        with log.bind(integration_id=due.integration_id, tenant_id=due.tenant_id):
-            log.event(logger, "scheduled run starting", scheduled_for=due.scheduled_for)
-            try:
-                run_id = await run_integration(
-                    self.rt, due.tenant_id, due.integration_id,
-                    trigger="schedule", scheduled_for=due.scheduled_for,
-                )
-            except asyncio.CancelledError:
-                # shutting down mid-run: the tick is due again, so the next start completes it
-                due_ticks.release(self.rt.db, due)
-                raise
-            except AlreadyRunning:
-                # another process runs it: put the tick back, it runs after that run ends
-                await asyncio.to_thread(due_ticks.release, self.rt.db, due)
-                log.event(logger, "scheduled run deferred: the integration is already running")
-                return None
-            except ForcebridgeError as exc:
-                # disabled, disconnected or deleted between the claim and the start
-                logger.warning(
-                    "scheduled run not started: %s", exc.message,
-                    extra={"fields": {"integration_id": due.integration_id}},
-                )
-                return None
-            except Exception:
-                logger.exception(
-                    "scheduled run crashed", extra={"fields": {"integration_id": due.integration_id}}
-                )
-                return None
-            log.event(logger, "scheduled run ended", run_id=run_id)
-            return run_id
+        return await work.scheduled_run(self.rt, due)
 
     def start_jobs(self) -> None:
         """Start each periodic job whose previous pass has ended (never two of one at once)."""

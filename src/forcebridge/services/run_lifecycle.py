@@ -200,7 +200,12 @@ def end_if_dead(session: Session, integration: Integration) -> bool:
 
 def end_dead_runs(rt: Runtime) -> int:
     """The scheduler's sweep: end every dead run still holding a lock; how many."""
-    ended = 0
+    return len(dead_runs_ended(rt))
+
+
+def dead_runs_ended(rt: Runtime) -> list[str]:
+    """End every dead run still holding a lock; the integrations they were runs of."""
+    ended = []
     with rt.db.session() as session:
         held = list(session.scalars(
             select(Integration.id).where(Integration.running_run_id.is_not(None))))
@@ -208,7 +213,7 @@ def end_dead_runs(rt: Runtime) -> int:
         with rt.db.begin() as session:
             integration = session.get(Integration, integration_id)
             if integration is not None and end_if_dead(session, integration):
-                ended += 1
+                ended.append(integration_id)
     return ended
 
 

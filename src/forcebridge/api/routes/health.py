@@ -40,7 +40,8 @@ def healthz() -> dict[str, str]:
     responses={503: {"model": Readiness, "description": "Not ready: `reason` says why."}},
 )
 def readyz(rt: Runtime = Depends(runtime)) -> JSONResponse:
-    """The database answers and is migrated to the head revision."""
+    """The database answers and is migrated to the head revision, and the broker answers when
+    one is configured."""
     try:
         with rt.db.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
@@ -49,4 +50,12 @@ def readyz(rt: Runtime = Depends(runtime)) -> JSONResponse:
         return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, 503)
     if revision is None:
         return JSONResponse({"status": "unavailable", "reason": "database not migrated"}, 503)
-    return JSONResponse({"status": "ok", "database": rt.db.dialect, "revision": revision})
+    body = {"status": "ok", "database": rt.db.dialect, "revision": revision}
+    if rt.settings.broker_url:
+        from forcebridge.scheduling.broker import broker_problem
+
+        problem = broker_problem(rt.settings.broker_url)
+        if problem is not None:
+            return JSONResponse({"status": "unavailable", "reason": problem}, 503)
+        body["broker"] = "ok"
+    return JSONResponse(body)

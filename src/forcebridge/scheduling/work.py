@@ -1,0 +1,69 @@
+"""The scheduled work itself, one function each, whoever executes it.
+
+Without a broker the embedded `Scheduler` awaits these in its own event loop; with one, the
+`forcebridge worker` process runs them as Celery tasks (scheduling.worker). One code path for
+the work, two ways to execute it: whatever a run or a delivery does, it does the same in both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import anyio
+
+from forcebridge import log
+from forcebridge.errors import ForcebridgeError
+from forcebridge.runtime import Runtime
+from forcebridge.scheduling import due as due_ticks
+from forcebridge.store.types import utcnow
+
+logger = log.get("scheduling")
+
+
+async def scheduled_run(rt: Runtime, due: due_ticks.Due) -> str | None:
+    """Run the integration of a claimed tick; its run id, or None when it did not start (the
+    tick is put back when another run holds the integration). Never raises but cancellation."""
+    from forcebridge.runs import AlreadyRunning, run_integration
+
+    with log.bind(integration_id=due.integration_id, tenant_id=due.tenant_id):
+        log.event(logger, "scheduled run starting", scheduled_for=due.scheduled_for)
+        try:
+            run_id = await run_integration(
+                rt, due.tenant_id, due.integration_id,
+                trigger="schedule", scheduled_for=due.scheduled_for,
+            )
+        except asyncio.CancelledError:
+            # shutting down mid-run: the tick is due again, so the next start completes it
+            due_ticks.release(rt.db, due)
+            raise
+        except AlreadyRunning:
+            # another process runs it: put the tick back, it runs after that run ends
+            await anyio.to_thread.run_sync(due_ticks.release, rt.db, due)
+            log.event(logger, "scheduled run deferred: the integration is already running")
+            return None
+        except ForcebridgeError as exc:
+            # disabled, disconnected or deleted between the claim and the start
+            logger.warning(
+                "scheduled run not started: %s", exc.message,
+                extra={"fields": {"integration_id": due.integration_id}},
+            )
+            return None
+        except Exception:
+            logger.exception(
+                "scheduled run crashed", extra={"fields": {"integration_id": due.integration_id}}
+            )
+            return None
+        log.event(logger, "scheduled run ended", run_id=run_id)
+        return run_id
+
+
+async def dispatched_run(rt: Runtime, held: due_ticks.Due) -> str | None:
+    """A worker's scheduled run: confirm the tick the scheduler held for it, then run it; None
+    when the hold was lost meanwhile (the tick went to another task) or the run did not
+    start."""
+    confirmed = await anyio.to_thread.run_sync(due_ticks.confirm, rt.db, held, utcnow())
+    if confirmed is None:
+        log.event(logger, "scheduled run skipped: its tick was claimed again",
+                  integration_id=held.integration_id)
+        return None
+    return await scheduled_run(rt, confirmed)
