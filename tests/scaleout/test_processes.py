@@ -1,0 +1,276 @@
+"""Scaled out for real, on PostgreSQL: `forcebridge worker` ×3 and `forcebridge scheduler` ×2
+as subprocesses, Redis as broker, `forcebridge-emulator serve` as the org with latency.
+
+One scenario per test, each sized to finish in well under a minute: ticks that fire once with
+two schedulers, one run at a time per integration, the connection's concurrency held across the
+three workers (the emulator's `max_in_flight` for the connected app), a worker killed with
+`kill -9` mid-run whose run another worker takes over, and Redis restarted mid-run; the org
+ends with every source record exactly once.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from harness.served import Served, serve
+from sqlalchemy import func, select
+
+from forcebridge.runs.lifecycle import STALE_REASON
+from forcebridge.runtime import Runtime
+from forcebridge.services import connections, integrations, tenants
+from forcebridge.services.connections import ConnectionInput
+from forcebridge.services.integrations import IntegrationInput
+from forcebridge.settings import Settings
+from forcebridge.store.runs import Run
+from forcebridge.store.sync_state import SyncState
+from tests.granted import grant_files
+from tests.scaleout.servers import RedisServer
+
+LEVEL = 3
+ORG_FILE = """\
+name: Scale-out org
+users:
+  - {username: ops@scale.example, password: pw, security_token: tok, email: ops@scale.example}
+connected_apps:
+  - {name: forcebridge, consumer_key: ck, consumer_secret: cs,
+     callback_urls: ["http://127.0.0.1:8000/api/v1/oauth/callback"]}
+objects:
+  - name: Ticket__c
+    label: Ticket
+    fields:
+      - {name: Ticket_Number__c, type: string, length: 40, external_id: true}
+      - {name: Note__c, type: string, length: 255}
+"""
+
+
+def rows(name: str, count: int) -> list[dict[str, str]]:
+    return [{"number": f"{name}-{i:05d}", "note": f"note {i}"} for i in range(count)]
+
+
+@dataclass
+class Cluster:
+    rt: Runtime
+    served: Served
+    redis: RedisServer
+    tenant_id: str
+    files: Path
+    env: dict[str, str]
+    logs: Path
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)
+
+    def integration(self, name: str, count: int, *, batch_size: int = 50) -> str:
+        path = self.files / f"{name}.csv"
+        with path.open("w", newline="") as f:
+            writer = csv.DictWriter(f, ["number", "note"])
+            writer.writeheader()
+            writer.writerows(rows(name, count))
+        self.sizes[name] = count
+        config = {
+            "source": {"kind": "csv", "name": "files", "path": path.name,
+                       "key_column": "number"},
+            "mapping": {
+                "target": {"object": "Ticket__c", "external_id_field": "Ticket_Number__c"},
+                "mappings": [{"field": "Ticket_Number__c", "column": "number"},
+                             {"field": "Note__c", "column": "note"}],
+            },
+            "batch_size": batch_size, "bulk_threshold": 1_000_000,
+        }
+        with self.rt.db.begin() as s:
+            return integrations.create(s, self.rt.vault, self.tenant_id, IntegrationInput(
+                name=name, kind="entity_sync", connection="org", config=config,
+                schedule="0 0 1 1 *")).id
+
+    def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+        log = (self.logs / f"{name}.log").open("wb")
+        proc = subprocess.Popen([sys.executable, "-m", "forcebridge", *args], env=self.env,
+                                stdout=log, stderr=subprocess.STDOUT)
+        self.processes[name] = proc
+        return proc
+
+    def start_all(self, workers: int = 3, schedulers: int = 2) -> None:
+        for i in range(workers):
+            self.start(f"worker{i}", "worker", "-c", "2", "--name", f"w{i}@test")
+        for i in range(schedulers):
+            self.start(f"scheduler{i}", "scheduler")
+
+    def output(self) -> str:
+        return "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}"
+                         for p in sorted(self.logs.glob("*.log")))
+
+    def runs(self, iid: str | None = None) -> list[Run]:
+        with self.rt.db.session() as s:
+            query = select(Run).order_by(Run.started_at)
+            if iid is not None:
+                query = query.where(Run.integration_id == iid)
+            return list(s.scalars(query))
+
+    def recorded(self, iid: str) -> int:
+        with self.rt.db.session() as s:
+            return int(s.scalar(select(func.count()).select_from(SyncState)
+                                .where(SyncState.integration_id == iid)) or 0)
+
+    def wait(self, what: str, moment: Callable[[], bool], timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while not moment():
+            for name, proc in self.processes.items():
+                if proc.poll() is not None and not name.startswith("killed"):
+                    raise AssertionError(f"{name} stopped:\n{self.output()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"never: {what}\n{self.output()}")
+            time.sleep(0.1)
+
+    def succeeded(self, iid: str) -> bool:
+        return any(r.status == "succeeded" for r in self.runs(iid))
+
+    def org_numbers(self) -> Counter[str]:
+        base = self.served.base_url
+        token = httpx.post(f"{base}/services/oauth2/token", data={
+            "grant_type": "password", "client_id": self.served.consumer_key,
+            "client_secret": self.served.consumer_secret, "username": self.served.username,
+            "password": self.served.password + self.served.security_token}).json()
+        http = httpx.Client(base_url=token["instance_url"], timeout=30,
+                            headers={"Authorization": f"Bearer {token['access_token']}"})
+        page = http.get("/services/data/v62.0/query",
+                        params={"q": "SELECT Ticket_Number__c FROM Ticket__c"}).json()
+        records = list(page["records"])
+        while page.get("nextRecordsUrl"):
+            page = http.get(page["nextRecordsUrl"]).json()
+            records += page["records"]
+        return Counter(r["Ticket_Number__c"] for r in records)
+
+    def assert_each_record_once(self) -> None:
+        seen = self.org_numbers()
+        expected = {r["number"] for name, n in self.sizes.items() for r in rows(name, n)}
+        duplicated = sorted(k for k, n in seen.items() if n > 1)
+        lost = sorted(expected - set(seen))
+        assert (len(lost), len(duplicated)) == (0, 0), (lost[:5], duplicated[:5])
+
+    def max_in_flight(self) -> int:
+        stats = httpx.get(f"{self.served.base_url}/__emulator__/stats").json()
+        return int(stats["connected_apps"]["forcebridge"]["max_in_flight"])
+
+    def stop(self) -> None:
+        for proc in self.processes.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.processes.values():
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture
+def cluster(postgres_url: str, tmp_path: Path) -> Iterator[Cluster]:
+    org_file = tmp_path / "org.yaml"
+    org_file.write_text(ORG_FILE)
+    settings = Settings(data_dir=tmp_path / "data", database_url=postgres_url)
+    rt = Runtime(settings)
+    rt.migrate()
+    with RedisServer() as redis_server, serve("--org", str(org_file), "--latency-ms", "20") \
+            as served:
+        with rt.db.begin() as s:
+            tenant_id = tenants.create(s, "acme").id
+            connections.create(s, rt.vault, tenant_id, ConnectionInput(
+                name="org", environment="custom", login_url=served.base_url,
+                auth_flow="password", consumer_key=served.consumer_key,
+                consumer_secret=served.consumer_secret, username=served.username,
+                password=served.password, security_token=served.security_token,
+                concurrency=LEVEL))
+        files = tmp_path / "files"
+        files.mkdir()
+        grant_files(rt, tenant_id, files)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FORCEBRIDGE_")}
+        env.update({
+            "FORCEBRIDGE_DATA_DIR": str(settings.data_dir),
+            "FORCEBRIDGE_DATABASE_URL": postgres_url,
+            "FORCEBRIDGE_BROKER_URL": redis_server.url,
+            "FORCEBRIDGE_LOG_LEVEL": "INFO",
+            "FORCEBRIDGE_LOG_FORMAT": "json",
+            "FORCEBRIDGE_RUN_HEARTBEAT_SECONDS": "1",
+            "FORCEBRIDGE_SCHEDULER_INTERVAL_SECONDS": "0.5",
+            "FORCEBRIDGE_DISPATCH_LEASE_SECONDS": "4",
+            "FORCEBRIDGE_CONCURRENCY_LEASE_SECONDS": "3",
+        })
+        logs = tmp_path / "logs"
+        logs.mkdir()
+        made = Cluster(rt, served, redis_server, tenant_id, files, env, logs)
+        try:
+            yield made
+        finally:
+            made.stop()
+            rt.close()
+
+
+def assert_one_run_at_a_time(cluster: Cluster, iid: str) -> None:
+    spans = [(r.started_at, r.ended_at) for r in cluster.runs(iid)]
+    for (_, ended), (started, _) in zip(spans, spans[1:], strict=False):
+        assert ended is not None and ended <= started, spans
+
+
+def test_each_tick_runs_once_and_the_level_holds_across_three_workers(
+    cluster: Cluster,
+) -> None:
+    made = [cluster.integration(f"i{n}", 300) for n in range(4)]
+    cluster.start_all()
+    cluster.wait("every integration synced", lambda: all(map(cluster.succeeded, made)))
+    time.sleep(2)  # more scheduler passes: nothing more may start
+    for iid in made:
+        runs = cluster.runs(iid)
+        assert [(r.trigger, r.status) for r in runs] == [("schedule", "succeeded")], runs
+        assert runs[0].created == 300
+    by_worker = Counter(r.pid for r in cluster.runs())
+    assert len(by_worker) >= 2, by_worker  # the work spread over processes
+    assert cluster.max_in_flight() == LEVEL  # reached with 3 workers, never passed
+    cluster.assert_each_record_once()
+
+
+def test_a_worker_killed_mid_run_is_taken_over_with_nothing_lost_or_duplicated(
+    cluster: Cluster,
+) -> None:
+    iid = cluster.integration("big", 2000, batch_size=20)
+    cluster.start_all()
+    cluster.wait("the run well under way", lambda: cluster.recorded(iid) >= 400)
+    [first] = cluster.runs(iid)
+    victim = next(n for n, p in cluster.processes.items() if p.pid == first.pid)
+    os.kill(first.pid, signal.SIGKILL)
+    cluster.processes["killed " + victim] = cluster.processes.pop(victim)
+    cluster.wait("the run taken over and finished", lambda: cluster.succeeded(iid))
+    runs = cluster.runs(iid)
+    assert [(r.status, r.error) for r in runs] == [("failed", STALE_REASON),
+                                                   ("succeeded", None)], runs
+    assert runs[1].pid != first.pid
+    assert_one_run_at_a_time(cluster, iid)
+    assert cluster.max_in_flight() <= LEVEL
+    cluster.assert_each_record_once()
+
+
+def test_redis_restarted_mid_run_loses_nothing(cluster: Cluster) -> None:
+    iid = cluster.integration("big", 1500, batch_size=20)
+    later = [cluster.integration(f"later{n}", 100) for n in range(2)]
+    cluster.start_all()
+    cluster.wait("the run under way", lambda: cluster.recorded(iid) >= 200)
+    cluster.redis.stop()  # without persistence: queues and leases are gone
+    time.sleep(2)
+    cluster.redis.start()
+    cluster.wait("every integration synced",
+                 lambda: all(map(cluster.succeeded, [iid, *later])), timeout=120)
+    for made in (iid, *later):
+        assert_one_run_at_a_time(cluster, made)
+        assert [r.status for r in cluster.runs(made)][-1] == "succeeded"
+    assert "Redis cannot be reached" in cluster.output()  # calls waited for it
+    cluster.assert_each_record_once()
