@@ -16,7 +16,7 @@ import typer.main
 from forcebridge.cli import app
 
 HEAVY = ("fastapi", "uvicorn", "starlette", "forcebridge_emulator", "httpx", "sqlalchemy",
-         "prometheus_client", "opentelemetry")
+         "prometheus_client", "opentelemetry", "celery", "redis")
 
 
 def loaded_after(code: str, *, env: dict[str, str] | None = None) -> set[str]:

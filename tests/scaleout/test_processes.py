@@ -1,4 +1,4 @@
-"""Scaled out for real, on PostgreSQL: `forcebridge worker` ×3 and `forcebridge scheduler` ×2
+"""Scaled out for real, on PostgreSQL: three `forcebridge worker` and two `forcebridge scheduler`
 as subprocesses, Redis as broker, `forcebridge-emulator serve` as the org with latency.
 
 One scenario per test, each sized to finish in well under a minute: ticks that fire once with
@@ -11,6 +11,7 @@ ends with every source record exactly once.
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 import signal
 import subprocess
@@ -20,18 +21,17 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from harness.served import Served, serve
 from sqlalchemy import func, select
 
-from forcebridge.runs.lifecycle import STALE_REASON
 from forcebridge.runtime import Runtime
 from forcebridge.services import connections, integrations, tenants
 from forcebridge.services.connections import ConnectionInput
 from forcebridge.services.integrations import IntegrationInput
+from forcebridge.services.run_lifecycle import STALE_REASON
 from forcebridge.settings import Settings
 from forcebridge.store.runs import Run
 from forcebridge.store.sync_state import SyncState
@@ -218,7 +218,7 @@ def cluster(postgres_url: str, tmp_path: Path) -> Iterator[Cluster]:
 
 def assert_one_run_at_a_time(cluster: Cluster, iid: str) -> None:
     spans = [(r.started_at, r.ended_at) for r in cluster.runs(iid)]
-    for (_, ended), (started, _) in zip(spans, spans[1:], strict=False):
+    for (_, ended), (started, _) in itertools.pairwise(spans):
         assert ended is not None and ended <= started, spans
 
 
@@ -274,3 +274,33 @@ def test_redis_restarted_mid_run_loses_nothing(cluster: Cluster) -> None:
         assert [r.status for r in cluster.runs(made)][-1] == "succeeded"
     assert "Redis cannot be reached" in cluster.output()  # calls waited for it
     cluster.assert_each_record_once()
+
+
+def test_outbox_messages_stay_in_order_per_key_with_several_workers(cluster: Cluster) -> None:
+    from forcebridge.outbox import publishing
+    from forcebridge.store.outbox import OutboxMessage
+
+    admin = f"{cluster.served.base_url}/__emulator__"
+    httpx.post(f"{admin}/apex/endpoints", json={"path": "/acme/events"}).raise_for_status()
+    with cluster.rt.db.begin() as s:
+        made = integrations.create(s, cluster.rt.vault, cluster.tenant_id, IntegrationInput(
+            name="events", kind="event_publish", connection="org",
+            config={"target": "/services/apexrest/acme/events"}))
+        keys = ["a", "b", "c", "d"]
+        published = {k: [m.id for m in publishing.publish(s, made, [
+            {"key": k, "type": "t", "payload": {"seq": n}} for n in range(15)])]
+            for k in keys}
+
+    def delivered() -> bool:
+        with cluster.rt.db.session() as s:
+            return s.scalar(select(func.count()).select_from(OutboxMessage)
+                            .where(OutboxMessage.status == "delivered")) == 60
+
+    cluster.start_all()
+    cluster.wait("every message delivered", delivered)
+    received = httpx.get(f"{admin}/apex/requests", params={"path": "/acme/events"}).json()
+    bodies = [r["json"] for r in received if r["method"] == "POST"]
+    for key in keys:
+        ids = [b["id"] for b in bodies if b["key"] == key]
+        assert [i for n, i in enumerate(ids) if i not in ids[:n]] == published[key]
+    assert cluster.max_in_flight() <= LEVEL

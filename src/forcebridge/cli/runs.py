@@ -198,6 +198,9 @@ def plan(
         if report.org_id is not None:
             console.print(f"org {report.org_id}: its sync state holds "
                           f"{report.state_records:,} record(s) of this integration")
+        if report.api_budget is not None:
+            console.print(f"API budget: {report.api_used:,} of {report.api_budget:,} calls "
+                          f"used (the org's allocation: {report.api_allocation:,} a day)")
         names = ("send", "create", "update", "unchanged", "delete", "filtered", "invalid")
         table(Listing(
             ("", "records"),

@@ -30,7 +30,7 @@ import anyio
 
 from forcebridge import log
 from forcebridge.errors import ForcebridgeError
-from forcebridge.runs import cursor, intents, org, state
+from forcebridge.runs import budget, cursor, intents, org, state
 from forcebridge.runs.setup import (
     Described,
     Loaded,
@@ -84,6 +84,8 @@ class Job:
         self.connection_id = connection_id
         self.counts = Counts()
         self.ref = RunRef(loaded.integration_id, run_id)
+        # the org's API budget, shared with everything else calling the org (runs.budget)
+        loaded.client.session.budget = budget.for_run(rt, run_id)
 
     async def reach_org(self) -> str:
         """Ask which org the connection reaches; the run's state is that org's (runs.org)."""

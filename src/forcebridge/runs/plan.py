@@ -29,7 +29,7 @@ from forcebridge.runs.setup import (
     preparation,
 )
 from forcebridge.runtime import Runtime
-from forcebridge.salesforce import SalesforceClient, SalesforceError, soql_literal
+from forcebridge.salesforce import SalesforceClient, SalesforceError, budget_of, soql_literal
 from forcebridge.salesforce.query import soql_name
 from forcebridge.services import integrations as integrations_service
 from forcebridge.sources import MissingColumn, Source, SourceError
@@ -60,6 +60,10 @@ class PlanReport:
     reconcile_api_calls: int = 0  # a run with --reconcile, estimated (runs.reconcile)
     listing: Listing = field(default_factory=Listing)  # the first records a run would change
     org_values_note: str | None = None  # why the org's current values are not shown
+    # the org's API allocation as its last answer said, and the runs' budget of it
+    api_used: int | None = None
+    api_allocation: int | None = None
+    api_budget: int | None = None
 
     @property
     def would_send(self) -> int:
@@ -163,6 +167,7 @@ async def plan_integration(
                                                   org_id)
         state_org = org.UNKNOWN if adopting else org_id
         report = PlanReport(checked.problems, org_id=org_id, listing=Listing(min(max(0, records), MAX_PLAN_RECORDS)))
+        _budget(rt, job.client, report)
         report.state_records = await anyio.to_thread.run_sync(
             org.records, rt.db, job.integration_id, state_org)
         if report.problems:
@@ -174,10 +179,19 @@ async def plan_integration(
             return PlanReport([Problem("source", exc.message)], org_id=org_id)
         if checked.target is not None:
             await _org_values(job.client, job.config, checked.target, report)
+        _budget(rt, job.client, report)
     report.reconcile_api_calls = estimate_calls(
         report.state_records, report.would_send, job.config.bulk_threshold,
         mirror_deletes=report.would_delete, job_records=rt.settings.run_bulk_job_records)
     return report
+
+
+def _budget(rt: Runtime, client: SalesforceClient, report: PlanReport) -> None:
+    """The org's usage as its last answer reported it, and the runs' budget of it."""
+    usage = client.usage
+    if usage is not None:
+        report.api_used, report.api_allocation = usage.used, usage.allocation
+        report.api_budget = budget_of(usage.allocation, rt.settings.api_budget_share)
 
 
 async def _org_values(

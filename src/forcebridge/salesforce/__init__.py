@@ -4,7 +4,10 @@ Public surface:
 
 - `Credentials(flow, login_url, api_version, consumer_key, consumer_secret, username, password,
   security_token, private_key, refresh_token)`; `PRODUCTION`, `SANDBOX` login URLs.
-- `ConcurrencyPool(limit)`: calls in flight, shareable by several clients (borrowed concurrency).
+- `ConcurrencyPool(limit)`: calls in flight, shareable by several clients (borrowed concurrency);
+  `RedisSlots(url)` makes pools whose limit holds across processes (leases in Redis).
+- `ApiBudget(share, poll_seconds=, on_pause=, on_resume=)`: calls pause at a share of the org's
+  daily allocation until the rolling window frees some (`ApiSession.budget`); `budget_of`.
 - `SalesforceClient(credentials, pool=, transport=, retry=, token=, on_token=, on_call=)`, an async context
   manager: `authorize()` -> `Identity`; `describe_global()`, `describe(o)` -> `SObjectSchema`,
   `refresh()`; `create`, `get`, `get_by`, `update`, `upsert` -> `UpsertResult`, `delete`;
@@ -31,6 +34,7 @@ from forcebridge.salesforce.auth import (
     new_state,
     pkce_pair,
 )
+from forcebridge.salesforce.budget import ApiBudget, budget_of
 from forcebridge.salesforce.bulk import BulkJob, csv_chunks
 from forcebridge.salesforce.calls import Call, CallListener, path_template
 from forcebridge.salesforce.client import Identity, SalesforceClient, UpsertResult
@@ -52,6 +56,7 @@ from forcebridge.salesforce.errors import (
     RetryableError,
     SalesforceError,
 )
+from forcebridge.salesforce.leases import RedisSlots
 from forcebridge.salesforce.limiter import ConcurrencyPool
 from forcebridge.salesforce.query import soql_literal
 from forcebridge.salesforce.schema import FieldInfo, GlobalDescribe, SObjectSchema
@@ -61,6 +66,7 @@ from forcebridge.salesforce.usage import ApiUsage
 __all__ = [
     "PRODUCTION",
     "SANDBOX",
+    "ApiBudget",
     "ApiUsage",
     "AuthenticationError",
     "AuthorizationRevoked",
@@ -79,6 +85,7 @@ __all__ = [
     "OutcomeUnknown",
     "Pkce",
     "RecordError",
+    "RedisSlots",
     "RetryPolicy",
     "RetryableError",
     "SObjectSchema",
@@ -88,6 +95,7 @@ __all__ = [
     "Token",
     "UpsertResult",
     "authorization_url",
+    "budget_of",
     "csv_chunks",
     "exchange_code",
     "new_state",

@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 
 from forcebridge.salesforce.auth import Token, TokenCache, TokenListener, fetch_token
+from forcebridge.salesforce.budget import ApiBudget
 from forcebridge.salesforce.calls import Call, CallListener, path_template
 from forcebridge.salesforce.credentials import Credentials
 from forcebridge.salesforce.errors import (
@@ -36,7 +37,7 @@ from forcebridge.salesforce.errors import (
     error_from_response,
 )
 from forcebridge.salesforce.limiter import ConcurrencyPool
-from forcebridge.salesforce.usage import ApiUsage, parse_limit_info
+from forcebridge.salesforce.usage import ApiUsage, parse_limit_info, usage_from_limits
 
 log = logging.getLogger("forcebridge.salesforce")
 
@@ -75,9 +76,11 @@ class ApiSession:
         on_token: TokenListener | None = None,
         timeout: float = 60.0,
         on_call: CallListener | None = None,
+        budget: ApiBudget | None = None,
     ) -> None:
         self.credentials = credentials
         self.on_call = on_call
+        self.budget = budget
         self.pool = pool or ConcurrencyPool(1)
         self.retry = retry or RetryPolicy()
         self.http = httpx.AsyncClient(
@@ -166,8 +169,11 @@ class ApiSession:
         content: Body,
         headers: Mapping[str, str] | None,
         idempotent: bool | None,
+        budgeted: bool = True,
     ) -> httpx.Response:
         """Send until success (answer returned unread, slot held) or a final error."""
+        if budgeted and self.budget is not None:
+            await self.budget.wait(lambda: self.usage, self.refresh_usage)
         method = method.upper()
         safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         # A one-shot stream cannot be sent twice; a callable makes a fresh one per try.
@@ -249,6 +255,23 @@ class ApiSession:
             self.on_call(call)
         except Exception:  # metrics or tracing must never cost a write
             log.exception("salesforce: the call listener failed")
+    async def refresh_usage(self) -> ApiUsage | None:
+        """Ask the org's `/limits` how much of its allocation is used (outside the budget:
+        it is how a paused caller learns the window moved); None when it cannot say."""
+        try:
+            response = await self._call(
+                "GET", self.data_path("limits"), None, None, None, None, None, budgeted=False)
+        except SalesforceError:
+            return None
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+            self.pool.release()
+        found = usage_from_limits(response.json())
+        if found is not None:
+            self.usage = found
+        return self.usage
 
     def _note_usage(self, response: httpx.Response) -> None:
         usage = parse_limit_info(response.headers.get("Sforce-Limit-Info"))

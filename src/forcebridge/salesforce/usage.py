@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 _PART = re.compile(r"(?P<name>[\w-]+)=(?P<used>\d+)/(?P<max>\d+)")
 
@@ -41,3 +42,14 @@ def parse_limit_info(header: str | None) -> ApiUsage | None:
         return None
     app = parts.get("per-app-api-usage")
     return ApiUsage(org[0], org[1], app[0] if app else None, app[1] if app else None)
+
+
+def usage_from_limits(body: Any) -> ApiUsage | None:
+    """The org's usage in a `/limits` answer (`DailyApiRequests`: `Max`, `Remaining`)."""
+    daily = body.get("DailyApiRequests") if isinstance(body, dict) else None
+    if not isinstance(daily, dict):
+        return None
+    top, left = daily.get("Max"), daily.get("Remaining")
+    if not isinstance(top, int) or not isinstance(left, int):
+        return None
+    return ApiUsage(max(top - left, 0), top)

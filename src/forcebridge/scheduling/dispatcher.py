@@ -17,10 +17,10 @@ from typing import Any
 
 from forcebridge import log
 from forcebridge.outbox import delivery
-from forcebridge.runs import lifecycle
 from forcebridge.runtime import Runtime
 from forcebridge.scheduling import broker
 from forcebridge.scheduling import due as due_ticks
+from forcebridge.services import run_lifecycle as lifecycle
 from forcebridge.store.types import utcnow
 
 logger = log.get("scheduling")

@@ -40,6 +40,9 @@ from forcebridge.store.types import new_id, utcnow
 from forcebridge.suggested import command
 
 FAILURE_STREAK_LIMIT = 10
+WAITING = "waiting_for_api_budget"
+# a run in either is going: it holds its lock, beats, and is dead only when it stops beating
+GOING = ("running", WAITING)
 STALE_REASON = "the process running it stopped"
 COUNT_NAMES = ("read", "filtered", "created", "updated", "unchanged", "deleted", "failed")
 # what the run's own loop counts; the rest are added as Salesforce's answers are kept
@@ -111,7 +114,7 @@ def process_gone(pid: int) -> bool:
 def is_dead(run: Run | None, now: datetime) -> bool:
     """A run that no longer runs: ended, past `alive_until`, or its process on this host
     gone."""
-    if run is None or run.status != "running":
+    if run is None or run.status not in GOING:
         return True
     # a run from before alive_until was recorded: the old ten minutes
     until = run.alive_until or run.heartbeat_at + timedelta(seconds=600)
@@ -166,7 +169,7 @@ def claim(
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise AlreadyRunning(f"integration {integration.name!r} is already running")
-    if stale is not None and stale.status == "running":
+    if stale is not None and stale.status in GOING:
         _end(session, integration, stale, Failure(STALE_REASON, "run_stopped"), now)
         log.event(_logger, "dead run taken over", run_id=stale.id, integration_id=integration.id)
     session.refresh(integration)
@@ -191,7 +194,7 @@ def end_if_dead(session: Session, integration: Integration) -> bool:
     )
     if released.rowcount != 1:  # type: ignore[attr-defined]
         return False  # another process ended or took it over meanwhile
-    if run is not None and run.status == "running":
+    if run is not None and run.status in GOING:
         _end(session, integration, run, Failure(STALE_REASON, "run_stopped"), now)
         log.event(_logger, "dead run ended", run_id=run.id, integration_id=integration.id)
     session.refresh(integration)
@@ -222,10 +225,20 @@ def heartbeat(rt: Runtime, run_id: str, counts: Counts, api_calls: int) -> None:
     now = utcnow()
     with rt.db.begin() as session:
         session.execute(
-            update(Run).where(Run.id == run_id, Run.status == "running")
+            update(Run).where(Run.id == run_id, Run.status.in_(GOING))
             .values(heartbeat_at=now, alive_until=_alive_until(rt, now), api_calls=api_calls,
                     **counts.progress())
         )
+
+
+def wait_for_budget(rt: Runtime, run_id: str, waiting: bool, detail: dict[str, int]) -> None:
+    """Show the run waiting for the org's API budget (`waiting`), or running again."""
+    before, after = ("running", WAITING) if waiting else (WAITING, "running")
+    with rt.db.begin() as session:
+        session.execute(update(Run).where(Run.id == run_id, Run.status == before)
+                        .values(status=after))
+    what = "run waiting for the API budget" if waiting else "run resumed within the API budget"
+    log.event(_logger, what, run_id=run_id, **detail)
 
 
 def _wrote_anything(run: Run) -> bool:

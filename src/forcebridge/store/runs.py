@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from forcebridge.store.models import Base
 from forcebridge.store.types import IdColumn, new_id, utcnow
 
-RUN_STATUSES = ("running", "succeeded", "partial", "failed")
+RUN_STATUSES = ("running", "waiting_for_api_budget", "succeeded", "partial", "failed")
 RUN_TRIGGERS = ("schedule", "manual", "api", "retry")
 EVENT_STATUSES = ("open", "resolved", "retried")
 # Events about one record of an entity sync, named by its key: a repeat counts on the open one.
@@ -42,7 +42,7 @@ class Run(Base):
         ForeignKey("integrations.id", ondelete="CASCADE")
     )
     trigger: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20), default="running")
+    status: Mapped[str] = mapped_column(String(30), default="running")
     scheduled_for: Mapped[datetime | None] = mapped_column(default=None)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,247 @@
+"""Scaled out: records/s with 1, 2 and 4 `forcebridge worker` processes, and the org's peak calls
+in flight, which must never pass the connection's concurrency.
+
+Why: more workers should add throughput until the connection's concurrency is the limit, and
+that limit must hold across every process (a lease per call in Redis). Set-up per worker
+count, side by side in one run: a fresh PostgreSQL database, `forcebridge-emulator serve` in
+its own process with `--latency-ms`, a Redis of its own (`redis-server`, no persistence), one
+connection at `--concurrency`, `--integrations` entity syncs of `--records` CSV rows each, due
+at once; one `forcebridge scheduler` and N workers (`-c 4` each) as subprocesses. Wall time is
+from the workers' start to the last run's end; `max_in_flight` is the emulator's own count for
+the connected app.
+
+The issue's size is 20 integrations x 50,000 records at 100 ms; on a shared 2-core machine
+use smaller ones (the figures are ratios between worker counts, run side by side):
+
+    .venv/bin/python bench/scale_out.py --database-url postgresql+psycopg://...   # full size
+    .venv/bin/python bench/scale_out.py --integrations 8 --records 2000 --latency-ms 50
+
+The database URL defaults to FORCEBRIDGE_TEST_POSTGRES_URL (scripts/services.sh start prints
+it). Prints a table and writes bench/results/scale_out.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from forcebridge.runtime import Runtime
+from forcebridge.services import connections, data_sources, integrations, tenants
+from forcebridge.services.connections import ConnectionInput
+from forcebridge.services.integrations import IntegrationInput
+from forcebridge.settings import Settings
+from forcebridge.store.runs import Run
+
+RESULTS = Path(__file__).resolve().parent / "results" / "scale_out.json"
+ORG_FILE = """\
+name: Scale-out bench org
+daily_api_requests: 10000000
+users:
+  - {username: ops@bench.example, password: pw, security_token: tok, email: ops@bench.example}
+connected_apps:
+  - {name: forcebridge, consumer_key: ck, consumer_secret: cs,
+     callback_urls: ["http://127.0.0.1:8000/api/v1/oauth/callback"]}
+objects:
+  - name: Ticket__c
+    label: Ticket
+    fields:
+      - {name: Ticket_Number__c, type: string, length: 40, external_id: true}
+      - {name: Note__c, type: string, length: 255}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def database(admin_url: str) -> Iterator[str]:
+    name = f"fb_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def redis_server(folder: Path) -> Iterator[str]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise SystemExit("redis-server is not installed: scripts/services.sh install")
+    port = free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--dir",
+                             str(folder), "--save", "", "--appendonly", "no"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.3)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@contextmanager
+def emulator(folder: Path, latency_ms: int) -> Iterator[str]:
+    org_file = folder / "org.yaml"
+    org_file.write_text(ORG_FILE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "forcebridge_emulator", "serve", "--port", "0",
+         "--latency-ms", str(latency_ms), "--org", str(org_file)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        base = ""
+        for line in proc.stdout:
+            if "base URL:" in line:
+                base = line.split("base URL:", 1)[1].strip()
+                break
+        if not base:
+            raise RuntimeError("the emulator did not start")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def setup(rt: Runtime, base: str, folder: Path, args: argparse.Namespace) -> list[str]:
+    files = folder / "files"
+    files.mkdir()
+    made = []
+    with rt.db.begin() as s:
+        tenant_id = tenants.create(s, "bench").id
+        connections.create(s, rt.vault, tenant_id, ConnectionInput(
+            name="org", environment="custom", login_url=base, auth_flow="password",
+            consumer_key="ck", consumer_secret="cs", username="ops@bench.example",
+            password="pw", security_token="tok", concurrency=args.concurrency))
+        source = data_sources.create(rt, s, data_sources.DataSourceInput(
+            name="files", kind="files", root=str(files)))
+        data_sources.grant(s, source.id, tenant_id)
+    for n in range(args.integrations):
+        path = files / f"i{n}.csv"
+        with path.open("w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["number", "note"])
+            writer.writerows((f"i{n}-{i:07d}", f"note {i}") for i in range(args.records))
+        config = {
+            "source": {"kind": "csv", "name": "files", "path": path.name,
+                       "key_column": "number"},
+            "mapping": {
+                "target": {"object": "Ticket__c", "external_id_field": "Ticket_Number__c"},
+                "mappings": [{"field": "Ticket_Number__c", "column": "number"},
+                             {"field": "Note__c", "column": "note"}],
+            },
+            "bulk_threshold": 1_000_000_000,
+        }
+        with rt.db.begin() as s:
+            made.append(integrations.create(s, rt.vault, tenant_id, IntegrationInput(
+                name=f"i{n}", kind="entity_sync", connection="org", config=config,
+                schedule="0 0 1 1 *")).id)
+    return made
+
+
+def one(workers: int, admin_url: str, args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="fb-scale-bench-") as tmp:
+        folder = Path(tmp)
+        with database(admin_url) as url, redis_server(folder) as broker, \
+                emulator(folder, args.latency_ms) as base:
+            settings = Settings(data_dir=folder / "data", database_url=url)
+            rt = Runtime(settings)
+            rt.migrate()
+            made = setup(rt, base, folder, args)
+            env = {k: v for k, v in os.environ.items() if not k.startswith("FORCEBRIDGE_")}
+            env.update({"FORCEBRIDGE_DATA_DIR": str(settings.data_dir),
+                        "FORCEBRIDGE_DATABASE_URL": url, "FORCEBRIDGE_BROKER_URL": broker,
+                        "FORCEBRIDGE_LOG_LEVEL": "WARNING",
+                        "FORCEBRIDGE_SCHEDULER_INTERVAL_SECONDS": "0.5"})
+            procs = [subprocess.Popen([sys.executable, "-m", "forcebridge", "worker", "-c", "4",
+                                       "--name", f"bench{i}@%h"], env=env)
+                     for i in range(workers)]
+            started = time.monotonic()
+            procs.append(subprocess.Popen([sys.executable, "-m", "forcebridge", "scheduler"],
+                                          env=env))
+            try:
+                while True:
+                    with rt.db.session() as s:
+                        done = s.scalar(select(func.count(func.distinct(Run.integration_id)))
+                                        .where(Run.status.in_(["succeeded", "partial"])))
+                    if done == len(made):
+                        break
+                    if any(p.poll() is not None for p in procs):
+                        raise RuntimeError("a forcebridge process stopped")
+                    time.sleep(0.2)
+                wall = time.monotonic() - started
+            finally:
+                for p in procs:
+                    p.terminate()
+                for p in procs:
+                    p.wait(timeout=60)
+            with rt.db.session() as s:
+                created = int(s.scalar(select(func.sum(Run.created))) or 0)
+            rt.close()
+            stats = httpx.get(f"{base}/__emulator__/stats").json()
+            peak = stats["connected_apps"]["forcebridge"]["max_in_flight"]
+    total = args.integrations * args.records
+    return {"workers": workers, "wall_seconds": round(wall, 2), "records": total,
+            "created": created, "records_per_second": round(total / wall, 1),
+            "max_in_flight": peak, "limit_held": peak <= args.concurrency}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--integrations", type=int, default=20)
+    parser.add_argument("--records", type=int, default=50_000, help="per integration")
+    parser.add_argument("--latency-ms", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=10, help="the connection's level")
+    parser.add_argument("--workers", default="1,2,4", help="worker counts, comma-separated")
+    parser.add_argument("--database-url", default=os.environ.get(
+        "FORCEBRIDGE_TEST_POSTGRES_URL"), help="a PostgreSQL server to make databases on")
+    args = parser.parse_args()
+    if not args.database_url:
+        print("scale_out: needs PostgreSQL (--database-url, or FORCEBRIDGE_TEST_POSTGRES_URL "
+              "as scripts/services.sh start prints it); skipped")
+        return 0
+    rows = [one(int(w), args.database_url, args) for w in args.workers.split(",")]
+    print(f"{args.integrations} integrations x {args.records:,} records, latency "
+          f"{args.latency_ms} ms, concurrency {args.concurrency}")
+    print(f"{'workers':>7} {'wall s':>8} {'records/s':>10} {'max in flight':>14} {'held':>5}")
+    for r in rows:
+        print(f"{r['workers']:>7} {r['wall_seconds']:>8} {r['records_per_second']:>10} "
+              f"{r['max_in_flight']:>14} {'yes' if r['limit_held'] else 'NO':>5}")
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps({
+        "bench": "scale_out", "machine": platform.platform(), "cpus": os.cpu_count(),
+        "integrations": args.integrations, "records_per_integration": args.records,
+        "latency_ms": args.latency_ms, "concurrency": args.concurrency, "runs": rows,
+        "limit_held": all(r["limit_held"] for r in rows),
+        "created_all": all(r["created"] == r["records"] for r in rows),
+    }, indent=2) + "\n")
+    return 0 if all(r["limit_held"] and r["created"] == r["records"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""runs.status up to 30 characters: a run can be `waiting_for_api_budget`
+
+Revision ID: 0015_run_status_waiting
+Revises: 0014_write_intents_per_write
+Create Date: 2026-12-03 12:50:00.000000
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0015_run_status_waiting"
+down_revision = "0014_write_intents_per_write"
+branch_labels = None
+depends_on = None
+
+
+def _alter(length: int) -> None:
+    # SQLite keeps any length in a VARCHAR: only a server that checks it needs the change
+    # (and SQLite's table copy would cascade deletes from runs into events)
+    if op.get_bind().dialect.name == "sqlite":
+        return
+    op.alter_column("runs", "status", type_=sa.String(length=length),
+                    existing_type=sa.String(length=30 if length == 20 else 20),
+                    existing_nullable=False)
+
+
+def upgrade() -> None:
+    _alter(30)
+
+
+def downgrade() -> None:
+    op.execute("UPDATE runs SET status = 'running' WHERE status = 'waiting_for_api_budget'")
+    _alter(20)
