@@ -59,8 +59,8 @@ def status(rt: Runtime, iid: str) -> str | None:
         return run.status if run else None
 
 
-async def until(check: object, timeout: float = 30) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def until(check: object, within: float = 30) -> None:
+    deadline = asyncio.get_running_loop().time() + within
     while not check():  # type: ignore[operator]
         assert asyncio.get_running_loop().time() < deadline, "never happened"
         await asyncio.sleep(0.02)

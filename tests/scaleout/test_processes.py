@@ -106,8 +106,8 @@ class Cluster:
         for i in range(schedulers):
             self.start(f"scheduler{i}", "scheduler")
 
-    def output(self) -> str:
-        return "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}"
+    def output(self, tail: int = 3000) -> str:
+        return "\n".join(f"--- {p.name}\n{p.read_text()[-tail:]}"
                          for p in sorted(self.logs.glob("*.log")))
 
     def runs(self, iid: str | None = None) -> list[Run]:
@@ -272,7 +272,10 @@ def test_redis_restarted_mid_run_loses_nothing(cluster: Cluster) -> None:
     for made in (iid, *later):
         assert_one_run_at_a_time(cluster, made)
         assert [r.status for r in cluster.runs(made)][-1] == "succeeded"
-    assert "Redis cannot be reached" in cluster.output()  # calls waited for it
+    logged = cluster.output(tail=10**7)
+    assert "Redis cannot be reached" in logged  # calls waited for it
+    assert "Unrecoverable error" not in logged or "starting it again" in logged
+    assert all(p.poll() is None for p in cluster.processes.values())  # every worker is back
     cluster.assert_each_record_once()
 
 

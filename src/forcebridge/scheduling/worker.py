@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import datetime
@@ -70,11 +71,22 @@ def worker_app(rt: Runtime, loop: LoopThread) -> Any:
 
 
 def run_worker(rt: Runtime, *, concurrency: int, hostname: str | None = None) -> None:
-    """Run a worker until it is stopped (SIGTERM waits for the tasks running, SIGINT too)."""
+    """Run a worker until it is stopped (SIGTERM or SIGINT: the tasks running finish first).
+
+    Celery's Redis transport can give up on a broker connection lost at the wrong moment
+    ("Unrecoverable error" while restoring unacknowledged messages): the tasks running still
+    finish, then the Celery worker stops. Nobody asked it to, so it starts again with a fresh
+    app and waits for Redis like any start; only a shutdown signal ends the process.
+    """
+    from celery import signals
+
     loop = LoopThread()
-    app = worker_app(rt, loop)
-    log.event(logger, "worker starting", concurrency=concurrency,
-              database=rt.db.dialect, queue=broker.QUEUE)
+    asked: list[object] = []
+
+    def shutting_down(sig: object = None, **_: Any) -> None:
+        asked.append(sig)
+
+    signals.worker_shutting_down.connect(shutting_down, weak=False)
     options: dict[str, Any] = {
         "pool": "threads", "concurrency": concurrency, "queues": [broker.QUEUE],
         "loglevel": rt.settings.log_level, "without_heartbeat": True,
@@ -82,8 +94,17 @@ def run_worker(rt: Runtime, *, concurrency: int, hostname: str | None = None) ->
     }
     if hostname:
         options["hostname"] = hostname
+    log.event(logger, "worker starting", concurrency=concurrency,
+              database=rt.db.dialect, queue=broker.QUEUE)
     try:
-        app.Worker(**options).start()
+        while True:
+            worker = worker_app(rt, loop).Worker(**options)
+            worker.start()
+            if asked or not worker.exitcode:
+                return
+            logger.warning("worker: the Celery worker stopped on its own (exit code %s); "
+                           "starting it again", worker.exitcode)
+            time.sleep(1)
     finally:
         loop.stop()
 
