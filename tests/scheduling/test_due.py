@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
+
+from sqlalchemy import select
 
 from forcebridge.scheduling import due
 from forcebridge.services.integrations import default_schedule
 from forcebridge.store.db import Database
+from forcebridge.store.runs import Run
 from tests.scheduling.conftest import Tenant, at
 
 
@@ -112,3 +116,38 @@ def test_a_schedule_that_cannot_be_evaluated_skips_only_that_integration(acme: T
     assert [d.integration_id for d in claimed] == [fine]
     acme.set(broken, next_run_at=at(11))
     assert [d.integration_id for d in due.claim_due(acme.rt.db, at(12))] == []
+
+
+def test_a_held_tick_is_moved_on_by_the_worker_that_starts_it(acme: Tenant) -> None:
+    made = acme.integration("accounts", schedule="5 * * * *")
+    hold = timedelta(minutes=2)
+    [held] = due.claim_due(acme.rt.db, at(12, 30), hold=hold)
+    assert acme.row(made).next_run_at == at(12, 32)  # held, not yet the next tick
+    assert due.claim_due(acme.rt.db, at(12, 31), hold=hold) == []  # another scheduler
+    confirmed = due.confirm(acme.rt.db, held, at(12, 31))
+    assert confirmed is not None and confirmed.scheduled_for == at(12, 30)
+    assert acme.row(made).next_run_at == at(13, 5)
+    assert due.confirm(acme.rt.db, held, at(12, 31)) is None  # the same task twice
+
+
+def test_a_held_tick_whose_task_was_lost_is_claimed_again_and_the_late_task_starts_nothing(
+    acme: Tenant,
+) -> None:
+    made = acme.integration("accounts", schedule="5 * * * *")
+    hold = timedelta(minutes=2)
+    [lost] = due.claim_due(acme.rt.db, at(12, 30), hold=hold)
+    [again] = due.claim_due(acme.rt.db, at(12, 33), hold=hold)  # the hold lapsed
+    assert due.confirm(acme.rt.db, lost, at(12, 34)) is None
+    assert due.confirm(acme.rt.db, again, at(12, 34)) is not None
+    assert acme.row(made).next_run_at == at(13, 5)
+
+
+def test_held_claims_leave_an_integration_with_a_run_going(acme: Tenant) -> None:
+    made = acme.integration("accounts", schedule="5 * * * *")
+    acme.past_run(made)
+    with acme.rt.db.begin() as s:
+        run_id = s.scalars(select(Run.id).where(Run.integration_id == made)).one()
+    acme.set(made, next_run_at=at(12, 5), running_run_id=run_id)
+    assert due.claim_due(acme.rt.db, at(12, 30), hold=timedelta(minutes=2)) == []
+    assert due.due_now(acme.rt.db, [made], at(12, 31)) == 1
+    assert acme.row(made).next_run_at == at(12, 31)
