@@ -65,6 +65,7 @@ def test_plan_run_and_events_round_trip(page: Page, live: Live) -> None:
     expect(listed.nth(0).locator(".plan-fields tbody tr", has_text="Amount__c")).to_contain_text("10.5")
     expect(listed.nth(0)).to_contain_text("parent by External_Id__c = A-1")
     expect(listed.nth(2).locator(".problems")).to_contain_text("Amount__c: not a number: 'twelve'")
+    expect(page.locator("#plan-api-budget")).to_contain_text(re.compile(r"API budget: [\d,]+ of"))
     assert page.url.endswith(f"/integrations/{integration_id}")  # htmx swapped it in place
     shot(page, "integration-plan")
 

@@ -119,6 +119,7 @@ def test_plan_prints_problems_and_exits_1(live: Org) -> None:
     planned = json.loads(invoke("plan", "invoices", *T, "--json").stdout)
     assert planned["would_create"] == 1 and planned["records"][0]["key"] == "INV-1"
     assert "records a run" not in invoke("plan", "invoices", *T, "--records", "0").stdout
+    assert "API budget: " in ok.stdout and "calls used" in ok.stdout
 
     make_integration(live, "broken", push_config(mapping={
         **invoice_mapping(),

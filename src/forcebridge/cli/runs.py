@@ -200,7 +200,7 @@ def plan(
                           f"{report.state_records:,} record(s) of this integration")
         if report.api_budget is not None:
             console.print(f"API budget: {report.api_used:,} of {report.api_budget:,} calls "
-                          f"used (the org's allocation: {report.api_allocation:,} a day)")
+                          f"used (org: {report.api_allocation:,} a day)")
         names = ("send", "create", "update", "unchanged", "delete", "filtered", "invalid")
         table(Listing(
             ("", "records"),
