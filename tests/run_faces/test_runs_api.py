@@ -82,12 +82,15 @@ def test_mirror_deletes_what_the_product_removed(api_org: TestClient, org: Org) 
     plan = api_org.post(f"{API}/integrations/invoices/plan", headers=org.headers)
     assert plan.status_code == 200
     found = plan.json()
+    usage = org.emu.emulator.usage
     [deleted] = found.pop("records")
     assert found == {"problems": [], "would_create": 0, "would_update": 0,
                      "would_unchanged": 2, "would_delete": 1, "would_filtered": 0,
                      "would_invalid": 0, "would_send": 0,
                      "org_id": org.emu.org.config.org_id, "state_records": 3,
-                     "reconcile_api_calls": 4, "records_more": False, "org_values_note": None}
+                     "reconcile_api_calls": 4, "records_more": False, "org_values_note": None,
+                     "api_used": usage.used, "api_allocation": usage.allocation,
+                     "api_budget": usage.allocation * 8 // 10}
     assert (deleted["key"], deleted["action"]) == ("INV-2", "delete")
     assert deleted["salesforce_id"] == _invoices(org)["INV-2"]["Id"]
     none = api_org.post(f"{API}/integrations/invoices/plan?records=0", headers=org.headers)

@@ -27,6 +27,7 @@ async def test_plan_counts_what_a_run_would_do_and_writes_nothing(world: World) 
     write_csv(world.files / "invoices.csv", rows)
     calls_before = world.emu.emulator.usage.header()
     report = await plan_integration(world.rt, world.tenant_id, iid)
+    usage = world.emu.emulator.usage
     assert report.problems == []
     found = report.as_dict()
     records = found.pop("records")
@@ -35,6 +36,9 @@ async def test_plan_counts_what_a_run_would_do_and_writes_nothing(world: World) 
         "would_delete": 5, "would_filtered": 1, "would_invalid": 1, "would_send": 4,
         "org_id": world.emu.org.config.org_id, "state_records": 20, "reconcile_api_calls": 5,
         "records_more": False, "org_values_note": None,
+        # the org's usage as its last answer reported it, and the default 80 % budget of it
+        "api_used": usage.used, "api_allocation": usage.allocation,
+        "api_budget": usage.allocation * 8 // 10,
     }
     # record by record: every change a run would make, field by field
     assert [(r["key"], r["action"]) for r in records] == [

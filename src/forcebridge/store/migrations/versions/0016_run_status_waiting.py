@@ -15,13 +15,18 @@ depends_on = None
 
 
 def _alter(length: int) -> None:
-    # SQLite keeps any length in a VARCHAR: only a server that checks it needs the change
-    # (and SQLite's table copy would cascade deletes from runs into events)
-    if op.get_bind().dialect.name == "sqlite":
+    if op.get_bind().dialect.name != "sqlite":
+        op.alter_column("runs", "status", type_=sa.String(length=length),
+                        existing_type=sa.String(length=30 if length == 20 else 20),
+                        existing_nullable=False)
         return
-    op.alter_column("runs", "status", type_=sa.String(length=length),
-                    existing_type=sa.String(length=30 if length == 20 else 20),
-                    existing_nullable=False)
+    # SQLite cannot change a column's type in place, and a batch copy of `runs` would drop
+    # the table and set every event's run_id to NULL: a new column by plain ALTER TABLE
+    op.add_column("runs", sa.Column("status_new", sa.String(length=length), nullable=False,
+                                    server_default="running"))
+    op.execute("UPDATE runs SET status_new = status")
+    op.drop_column("runs", "status")
+    op.alter_column("runs", "status_new", new_column_name="status")
 
 
 def upgrade() -> None:
