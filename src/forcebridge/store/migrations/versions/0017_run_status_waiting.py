@@ -1,15 +1,15 @@
 """runs.status up to 30 characters: a run can be `waiting_for_api_budget`
 
-Revision ID: 0016_run_status_waiting
-Revises: 0015_connection_api_usage
+Revision ID: 0017_run_status_waiting
+Revises: 0016_alert_channels
 Create Date: 2026-12-03 12:50:00.000000
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016_run_status_waiting"
-down_revision = "0015_connection_api_usage"
+revision = "0017_run_status_waiting"
+down_revision = "0016_alert_channels"
 branch_labels = None
 depends_on = None
 
