@@ -38,9 +38,9 @@ from forcebridge.runs.setup import (
     entity_config,
     loaded,
     open_for,
-    preparation,
+    preparation_for,
 )
-from forcebridge.runs.sink import RunRef, Sink, keep
+from forcebridge.runs.sink import RunRef, Sink, record_answer
 from forcebridge.runs.writer import Intend, Rejection, Writer, Written
 from forcebridge.runtime import Runtime
 from forcebridge.salesforce import (
@@ -83,7 +83,7 @@ class Job:
         self.loaded = loaded
         self.connection_id = connection_id
         self.counts = Counts()
-        self.ref = RunRef(loaded.integration_id, run_id)
+        self.run = RunRef(loaded.integration_id, run_id)
         # the org's API budget, shared with everything else calling the org (runs.budget)
         loaded.client.session.budget = budget.for_run(rt, run_id)
 
@@ -91,7 +91,7 @@ class Job:
         """Ask which org the connection reaches; the run's state is that org's (runs.org)."""
         org_id = await org.reached(self.loaded.client)
         await anyio.to_thread.run_sync(org.adopt, self.rt.db, self.loaded.integration_id, org_id)
-        self.ref = RunRef(self.loaded.integration_id, self.run_id, org_id)
+        self.run = RunRef(self.loaded.integration_id, self.run_id, org_id)
         return org_id
 
     @property
@@ -283,7 +283,7 @@ async def parts_of(job: Job) -> Parts:
     writer = Writer(job.loaded.client, config.mapping, config.mode,
                     rt.settings.run_write_attempts, intend=intender(job))
     bulk_ok = config.mode in (SyncMode.UPSERT, SyncMode.MIRROR)
-    sink = Sink(rt, job.ref, writer, job.counts,
+    sink = Sink(rt, job.run, writer, job.counts,
                 bulk_threshold=config.bulk_threshold if bulk_ok else None)
     source = open_for(rt, job.loaded.tenant_id, job.loaded.integration_id, config)
     return Parts(org_id, source, _Reader(), writer, sink)
@@ -311,12 +311,13 @@ async def _sync_source(job: Job, progress: RunProgress | None, full: bool) -> No
     prepared: Iterator[PreparedBatch] | None = None
     try:
         described = await checked(job, parts)
-        how = preparation(rt, job.loaded.integration_id, org_id, config, described.target)
-        owned = Ownership.of(config.mapping, how.mapper.fields)
-        differ = how.differ
-        mark = await _read_from(job, source, how.fingerprint, full)
+        preparation = preparation_for(
+            rt, job.loaded.integration_id, org_id, config, described.target)
+        owned = Ownership.of(config.mapping, preparation.mapper.fields)
+        differ = preparation.differ
+        mark = await _read_from(job, source, preparation.fingerprint, full)
         prepared = prepare_all(source.batches(config.batch_size), config.filters.gate(),
-                               how.mapper, differ)
+                               preparation.mapper, differ)
         if progress is not None:
             progress.started(None)
         while (batch := await reader.next(prepared)) is not None:
@@ -373,7 +374,7 @@ async def _read_from(
     mark = cursor.fingerprint(job.loaded.config, source.database, mapping_fingerprint)
     if not full:
         source.since = await anyio.to_thread.run_sync(
-            cursor.load, job.rt.db, job.loaded.integration_id, job.ref.org_id, mark
+            cursor.load, job.rt.db, job.loaded.integration_id, job.run.org_id, mark
         )
     return mark
 
@@ -384,7 +385,7 @@ async def _advance(job: Job, source: Source, mark: str) -> None:
     assert isinstance(source, SqlSource)
     if source.highest is not None:
         await anyio.to_thread.run_sync(
-            cursor.save, job.rt.db, job.loaded.integration_id, job.ref.org_id, mark,
+            cursor.save, job.rt.db, job.loaded.integration_id, job.run.org_id, mark,
             source.highest, job.run_id,
         )
 
@@ -392,7 +393,7 @@ async def _advance(job: Job, source: Source, mark: str) -> None:
 async def _mirror(job: Job, writer: Writer, differ: Differ, reader: _Reader) -> None:
     """Delete from Salesforce what left the source (by Salesforce id), and forget it."""
     rt, iid = job.rt, job.loaded.integration_id
-    pages = state.pages(rt.db, iid, job.ref.org_id)
+    pages = state.pages(rt.db, iid, job.run.org_id)
     try:
         while (page := await reader.next(pages)) is not None:
             gone = [(k, i) for k, i in page if k not in differ.seen]
@@ -426,7 +427,7 @@ async def _delete_chunk(job: Job, writer: Writer, chunk: list[tuple[str, str | N
     removed += [k for k, i in chunk if not i]  # never confirmed with an id: nothing to delete
     progress = job.counts.progress()
     await anyio.to_thread.run_sync(
-        lambda: keep(job.rt, job.ref, out, (), removed, deleted=deleted, progress=progress))
+        lambda: record_answer(job.rt, job.run, out, (), removed, deleted=deleted, progress=progress))
     job.counts.deleted += deleted
     job.counts.failed += len(out.rejected)
 

@@ -3,7 +3,7 @@ create (see store/write_intents.py for why they are written).
 
 `record` writes one intent per write, holding its records: a collections chunk's before its
 create goes out, a Bulk API job's once the org gave the job its id and before its data goes up
-(one row, not one per record: a job of 20,000 records costs one insert); `runs.sink.keep`
+(one row, not one per record: a job of 20,000 records costs one insert); `runs.sink.record_answer`
 deletes it in the transaction that records the answer. Intents still here at the start of a run
 were left by a run that died or lost its answer; `resolve` settles them first:
 

@@ -26,7 +26,7 @@ from forcebridge.runs.setup import (
     entity_config,
     loaded,
     open_for,
-    preparation,
+    preparation_for,
 )
 from forcebridge.runtime import Runtime
 from forcebridge.salesforce import SalesforceClient, SalesforceError, budget_of, soql_literal
@@ -240,10 +240,10 @@ def _count(
     target: ObjectSchema | None, report: PlanReport,
 ) -> None:
     mode = config.mode
-    how = preparation(rt, integration_id, org_id, config, target)
-    differ = how.differ
+    preparation = preparation_for(rt, integration_id, org_id, config, target)
+    differ = preparation.differ
     batches: Iterator[Any] = prepare_all(source.batches(config.batch_size),
-                                         config.filters.gate(), how.mapper, differ)
+                                         config.filters.gate(), preparation.mapper, differ)
     listing = report.listing
     for batch in batches:
         report.would_filtered += batch.filtered

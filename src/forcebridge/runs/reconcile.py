@@ -45,7 +45,7 @@ from forcebridge.runs.engine import (
     checked,
     parts_of,
 )
-from forcebridge.runs.sink import SENT_AS_READ, keep
+from forcebridge.runs.sink import SENT_AS_READ, record_answer
 from forcebridge.runs.state import Confirmed
 from forcebridge.runs.writer import Writer, Written
 from forcebridge.salesforce import SalesforceClient
@@ -289,7 +289,7 @@ async def _work(job: Job, progress: RunProgress | None, found: Reconciliation) -
 
 def _remember(job: Job, settled: _Settled) -> None:
     """Relinked states and conflict events of one batch, in one transaction."""
-    keep(job.rt, job.ref, Written(confirmed=settled.confirm))
+    record_answer(job.rt, job.run, Written(confirmed=settled.confirm))
     if not settled.conflicts:
         return
     with job.rt.db.begin() as session:
@@ -320,7 +320,7 @@ async def _orphans(job: Job, writer: Writer, index: dict[str, bytes], found: Rec
     left = {hit[:_ID].decode() for hit in index.values()}
     if not left:
         return
-    pages = state.pages(job.rt.db, job.loaded.integration_id, job.ref.org_id)
+    pages = state.pages(job.rt.db, job.loaded.integration_id, job.run.org_id)
     try:
         while (page := await reader.next(pages)) is not None:
             orphans: list[tuple[str, str | None]] = [(k, i) for k, i in page if i and i in left]

@@ -15,7 +15,7 @@ import anyio
 from forcebridge.errors import InvalidInput
 from forcebridge.runs import intents
 from forcebridge.runs.engine import Job, intender, start, supervise
-from forcebridge.runs.sink import RunRef, keep_in
+from forcebridge.runs.sink import RunRef, record_answer_in
 from forcebridge.runs.writer import Writer, Written
 from forcebridge.runtime import Runtime
 from forcebridge.salesforce.collections import MAX_RECORDS
@@ -41,8 +41,8 @@ def _load(rt: Runtime, tenant_id: str, event_ids: list[str]) -> tuple[str, list[
         return integrations.pop(), found
 
 
-def _keep(rt: Runtime, ref: RunRef, written: Written, event_ids: list[str], actor: str) -> None:
-    """Mark the resent events `retried`, then keep what the retry wrote, in one transaction:
+def _record_retry(rt: Runtime, run: RunRef, written: Written, event_ids: list[str], actor: str) -> None:
+    """Mark the resent events `retried`, then record what the retry wrote, in one transaction:
     in this order, a record rejected again opens a new event rather than counting on the
     event being retried."""
     with rt.db.begin() as session:
@@ -59,7 +59,7 @@ def _keep(rt: Runtime, ref: RunRef, written: Written, event_ids: list[str], acto
                 tenant_id=first.tenant_id if first else None, detail={"ids": event_ids},
             )
         session.flush()
-        keep_in(session, ref, written)
+        record_answer_in(session, run, written)
 
 
 async def retry_events(rt: Runtime, tenant_id: str, event_ids: list[str], *, actor: str) -> str:
@@ -75,7 +75,7 @@ async def retry_events(rt: Runtime, tenant_id: str, event_ids: list[str], *, act
         writer = Writer(job.loaded.client, config.mapping,
                         SyncMode.UPSERT if has_ext else SyncMode.INSERT,
                         rt.settings.run_write_attempts, intend=intender(job))
-        await intents.resolve(rt, job.loaded.integration_id, job.ref.org_id, writer)
+        await intents.resolve(rt, job.loaded.integration_id, job.run.org_id, writer)
         records = [
             Diffed(str(e.record_key), dict(e.payload or {}),
                    payload_hash(e.payload or {}, scope), Change.CHANGED if has_ext else Change.NEW,
@@ -87,7 +87,7 @@ async def retry_events(rt: Runtime, tenant_id: str, event_ids: list[str], *, act
             chunk = records[start_at : start_at + MAX_RECORDS]
             written: Written = await writer.write(chunk)
             await anyio.to_thread.run_sync(
-                _keep, rt, job.ref, written,
+                _record_retry, rt, job.run, written,
                 [e.id for e in found[start_at : start_at + MAX_RECORDS]], actor,
             )
             job.counts.created += written.created

@@ -105,10 +105,12 @@ class Preparation:
     fingerprint: str
 
 
-def preparation(
+def preparation_for(
     rt: Runtime, integration_id: str, org_id: str, config: EntitySyncConfig,
     target: ObjectSchema | None,
 ) -> Preparation:
+    """The mapper and differ for this integration's mapping against `target`, reading the
+    sync state the org `org_id` confirmed."""
     mode = config.mode
     mapper = compile_mapping(config.mapping, target, mode)
     fingerprint = mapping_fingerprint(config.mapping, target, mode)

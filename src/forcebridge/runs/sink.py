@@ -61,7 +61,7 @@ class RunRef:
     org_id: str = ""  # whose sync state the run reads and writes (runs.org)
 
 
-def keep(rt: Runtime, ref: RunRef, written: Written, invalid: Sequence[MappingError] = (),
+def record_answer(rt: Runtime, run: RunRef, written: Written, invalid: Sequence[MappingError] = (),
          removed: Sequence[str] = (), *, deleted: int = 0,
          progress: dict[str, int] | None = None) -> None:
     """Save confirmed states, forget removed keys and settled intents, record events, and add
@@ -70,22 +70,22 @@ def keep(rt: Runtime, ref: RunRef, written: Written, invalid: Sequence[MappingEr
             or deleted):
         return
     with rt.db.begin() as session:
-        keep_in(session, ref, written, invalid, removed, deleted=deleted, progress=progress)
+        record_answer_in(session, run, written, invalid, removed, deleted=deleted, progress=progress)
 
 
-def keep_in(session: Session, ref: RunRef, written: Written,
+def record_answer_in(session: Session, run: RunRef, written: Written,
             invalid: Sequence[MappingError] = (), removed: Sequence[str] = (), *,
             deleted: int = 0, progress: dict[str, int] | None = None) -> None:
-    """`keep` in the caller's transaction."""
-    state.save(session, ref.integration_id, ref.org_id, written.confirmed + written.unknown)
-    state.remove(session, ref.integration_id, ref.org_id, removed)
+    """`record_answer` in the caller's transaction."""
+    state.save(session, run.integration_id, run.org_id, written.confirmed + written.unknown)
+    state.remove(session, run.integration_id, run.org_id, removed)
     intents.forget(session, written.intents)
-    session.execute(update(Run).where(Run.id == ref.run_id).values(
+    session.execute(update(Run).where(Run.id == run.run_id).values(
         created=Run.created + written.created, updated=Run.updated + written.updated,
         failed=Run.failed + len(written.rejected) + len(invalid),
         deleted=Run.deleted + deleted, **(progress or {}),
     ))
-    integration = session.get(Integration, ref.integration_id)
+    integration = session.get(Integration, run.integration_id)
     if integration is None:
         return
     failures = [
@@ -97,13 +97,13 @@ def keep_in(session: Session, ref: RunRef, written: Written,
         for e in invalid
     ]
     if failures:
-        events.record_many(session, integration=integration, run_id=ref.run_id,
+        events.record_many(session, integration=integration, run_id=run.run_id,
                            failures=failures)
 
 
-def _refresh(rt: Runtime, ref: RunRef, raw: Sequence[tuple[str, str]]) -> None:
+def _refresh(rt: Runtime, run: RunRef, raw: Sequence[tuple[str, str]]) -> None:
     with rt.db.begin() as session:
-        state.refresh(session, ref.integration_id, ref.org_id, raw)
+        state.refresh(session, run.integration_id, run.org_id, raw)
 
 
 # changes a run sends through collections as it reads them, before the first window is decided:
@@ -120,11 +120,11 @@ class Sink:
     """Concurrent chunk writer of one run; `drain` waits, `cancel` stops what is in flight."""
 
     def __init__(
-        self, rt: Runtime, ref: RunRef, writer: Writer, counts: Counts, *,
+        self, rt: Runtime, run: RunRef, writer: Writer, counts: Counts, *,
         bulk_threshold: int | None,
     ) -> None:
         self.rt = rt
-        self.ref = ref
+        self.run = run
         self.writer = writer
         self.counts = counts
         self.bulk_threshold = bulk_threshold  # None: this mode never goes bulk
@@ -193,14 +193,14 @@ class Sink:
     async def refresh(self, raw: Sequence[tuple[str, str]]) -> None:
         """Store new raw-row hashes of unchanged records (see sync.prepare)."""
         if raw:
-            await anyio.to_thread.run_sync(_refresh, self.rt, self.ref, raw)
+            await anyio.to_thread.run_sync(_refresh, self.rt, self.run, raw)
 
     async def invalid(self, errors: Sequence[MappingError]) -> None:
         if errors:
             self.counts.failed += len(errors)
             progress = self.counts.progress()
             await anyio.to_thread.run_sync(
-                lambda: keep(self.rt, self.ref, Written(), errors, progress=progress))
+                lambda: record_answer(self.rt, self.run, Written(), errors, progress=progress))
 
     def check(self) -> None:
         if self.error is not None:
@@ -237,7 +237,7 @@ class Sink:
     async def _keep(self, written: Written) -> None:
         progress = self.counts.progress()
         await anyio.to_thread.run_sync(
-            lambda: keep(self.rt, self.ref, written, progress=progress))
+            lambda: record_answer(self.rt, self.run, written, progress=progress))
         self.counts.created += written.created
         self.counts.updated += written.updated
         self.counts.failed += len(written.rejected)

@@ -110,7 +110,7 @@ class Writer:
         self.references = spec.auto_map or any(
             isinstance(m.transform, ReferenceTransform | RawTransform) for m in spec.mappings)
 
-    async def again(self, call: Callable[[], Awaitable[T]]) -> T:
+    async def retrying(self, call: Callable[[], Awaitable[T]]) -> T:
         """`call` repeated while it fails transiently (never after a lost create)."""
         tries = 0
         while True:
@@ -138,7 +138,7 @@ class Writer:
         assert self.external_id is not None, "plan.check requires an external id to upsert"
         ext = self.external_id
         payloads = [r.payload for r in records]
-        results = await self.again(lambda: self.client.upsert_many(self.object, ext, payloads))
+        results = await self.retrying(lambda: self.client.upsert_many(self.object, ext, payloads))
         return self._outcome(records, results)
 
     def _outcome(
@@ -168,7 +168,7 @@ class Writer:
         for _ in range(self.attempts):
             payloads = [r.payload for r in pending]
             try:
-                results = await self.again(
+                results = await self.retrying(
                     lambda p=payloads: self.client.create_many(self.object, p)  # type: ignore[misc]
                 )
             except OutcomeUnknown as exc:
@@ -220,7 +220,7 @@ class Writer:
             ids.append(sf_id)
         if sendable:
             bodies = [{**r.payload, "Id": i} for r, i in zip(sendable, ids, strict=True)]
-            results = await self.again(lambda: self.client.update_many(self.object, bodies))
+            results = await self.retrying(lambda: self.client.update_many(self.object, bodies))
             out.add(self._outcome(sendable, results, ids))
         return out
 
@@ -236,14 +236,14 @@ class Writer:
             async def fetch(q: str = soql) -> list[dict[str, Any]]:
                 return [r async for r in self.client.query(q)]
 
-            for row in await self.again(fetch):
+            for row in await self.retrying(fetch):
                 found[_text(row.get(ext))] = str(row["Id"])
         return found
 
     # -- delete (mirror) -----------------------------------------------------------------
     async def delete(self, ids: Sequence[str]) -> list[SaveResult]:
         """Delete by Salesforce id (≤200); one result per id, in order."""
-        return await self.again(lambda: self.client.delete_many(list(ids)))
+        return await self.retrying(lambda: self.client.delete_many(list(ids)))
 
 
 def unknown(records: Sequence[Diffed], code: str) -> Written:

@@ -8,7 +8,7 @@ time has passed, or at once when it ran on this host and its process is gone; a 
 ended `failed` ("the process running it stopped") by the next claim, by the scheduler's sweep
 and by anything that reads the integration (`end_if_dead`), so an immediate rerun after a
 `kill -9` works. The counts of what Salesforce answered (created, updated, failed, deleted)
-are added to the run's row in the transaction that keeps each answer (`runs.sink.keep`), so a
+are added to the run's row in the transaction that keeps each answer (`runs.sink.record_answer`), so a
 killed run's counts hold everything it recorded. Ending a run writes its status, releases the
 lock, and keeps the failure streak: a run is failed when it could not finish, and also when it
 finished having written nothing while records failed (every record rejected is an error to
@@ -257,7 +257,7 @@ def _end(
     now: datetime, counts: Counts | None = None, api_calls: int | None = None,
 ) -> list[str]:
     """Write the run's end and the streak; returns the emails to notify (auto-disabled)."""
-    if counts is not None:  # the answer counts are in the row already (runs.sink.keep)
+    if counts is not None:  # the answer counts are in the row already (runs.sink.record_answer)
         for name, value in counts.progress().items():
             setattr(run, name, value)
     if api_calls is not None:
