@@ -32,7 +32,7 @@ def test_every_page_fits_labels_its_inputs_and_runs_no_inline_script(page: Page,
              f"/connections/{conn_id}/edit", f"/connections/{conn_id}/delete", "/integrations",
              "/integrations/new", f"/integrations/{integration_id}",
              f"/integrations/{integration_id}/mapping", f"/integrations/{integration_id}/settings",
-             "/runs", "/events", "/records", "/api-clients"]
+             "/runs", "/events", "/records", "/api-clients", "/alerts"]
     for path in paths:
         page.goto(path)
         expect(page.locator("h1")).to_be_visible()
