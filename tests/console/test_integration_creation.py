@@ -85,10 +85,10 @@ def test_create_an_entity_sync_from_a_granted_file_with_fields_from_the_org(
     with live.rt.db.begin() as s:
         (made,) = integrations.list_all(s, ann.tenant_id)
         view = integrations.public_view(s, made, live.rt.vault)
-    assert view["connection"] == "demo org" and view["notify"] == [ann.email]
-    assert view["config"]["source"] == {**view["config"]["source"], "kind": "csv", "name": "exports",
-                                        "path": "invoices.csv", "key_column": "number"}
-    assert [m["field"] for m in view["config"]["mapping"]["mappings"]] == ["Invoice_Number__c", "Amount__c"]
+    assert view.connection == "demo org" and view.notify == [ann.email]
+    assert view.config["source"] == {**view.config["source"], "kind": "csv", "name": "exports",
+                                     "path": "invoices.csv", "key_column": "number"}
+    assert [m["field"] for m in view.config["mapping"]["mappings"]] == ["Invoice_Number__c", "Amount__c"]
     page.click("button:has-text('Plan')")
     expect(page.locator("#plan")).to_contain_text("A run now would:")
 

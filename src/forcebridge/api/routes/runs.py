@@ -8,7 +8,7 @@ connected) are `409` either way.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 from fastapi import APIRouter, Depends, Query, Response
@@ -56,6 +56,24 @@ class ProblemOut(BaseModel):
     reason: str
 
 
+class PlannedFieldOut(BaseModel):
+    field: str
+    value: Any = Field(description="What a run would write.")
+    org: Any = Field(description="What the org holds now (updates whose values were read).")
+    compared: bool = Field(description="Whether the org's value was read and compared.")
+    differs: bool = Field(description="Whether a run would change it (true when not compared).")
+
+
+class PlannedRecordOut(BaseModel):
+    key: str | None
+    action: Literal["create", "update", "delete", "reject"]
+    salesforce_id: str | None
+    line: int | None = Field(description="The record's line in the source.")
+    fields: list[PlannedFieldOut]
+    changed_fields: list[str] = Field(description="The fields a run would change.")
+    problems: list[ProblemOut] = Field(description="Why a rejected record cannot be written.")
+
+
 class PlanOut(BaseModel):
     """Every problem, then what a run would do (counts are 0 while there are problems)."""
 
@@ -70,6 +88,14 @@ class PlanOut(BaseModel):
     would_invalid: int
     would_send: int = Field(description="Records a run would write (created or updated).")
     reconcile_api_calls: int = Field(description="API calls a run with reconcile would use.")
+    records: list[PlannedRecordOut] = Field(
+        description="The first records a run would change, in source order, deletions last.")
+    records_more: bool = Field(description="Other records a run would change were left out.")
+    org_values_note: str | None = Field(
+        description="Why the org's current values of the listed updates are missing.")
+    api_used: int | None = Field(description="The org's API calls used, as it last said.")
+    api_allocation: int | None = Field(description="The org's daily API allocation.")
+    api_budget: int | None = Field(description="The runs' share of that allocation.")
 
 
 class Pushed(BaseModel):
