@@ -6,9 +6,9 @@ that limit must hold across every process (a lease per call in Redis). Set-up pe
 count, side by side in one run: a fresh PostgreSQL database, `forcebridge-emulator serve` in
 its own process with `--latency-ms`, a Redis of its own (`redis-server`, no persistence), one
 connection at `--concurrency`, `--integrations` entity syncs of `--records` CSV rows each, due
-at once; one `forcebridge scheduler` and N workers (`-c 4` each) as subprocesses. Wall time is
-from the workers' start to the last run's end; `max_in_flight` is the emulator's own count for
-the connected app.
+at once; N workers (`-c 4` each) and one `forcebridge scheduler` as subprocesses. Wall time is
+from the first run's start to the last run's end (the workers are up before the integrations
+exist); `max_in_flight` is the emulator's own count for the connected app.
 
 The issue's size is 20 integrations x 50,000 records at 100 ms; on a shared 2-core machine
 use smaller ones (the figures are ratios between worker counts, run side by side):
@@ -44,6 +44,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from forcebridge.runtime import Runtime
+from forcebridge.scheduling.broker import celery_app
 from forcebridge.services import connections, data_sources, integrations, tenants
 from forcebridge.services.connections import ConnectionInput
 from forcebridge.services.integrations import IntegrationInput
@@ -172,19 +173,26 @@ def one(workers: int, admin_url: str, args: argparse.Namespace) -> dict[str, Any
             settings = Settings(data_dir=folder / "data", database_url=url)
             rt = Runtime(settings)
             rt.migrate()
-            made = setup(rt, base, folder, args)
             env = {k: v for k, v in os.environ.items() if not k.startswith("FORCEBRIDGE_")}
             env.update({"FORCEBRIDGE_DATA_DIR": str(settings.data_dir),
                         "FORCEBRIDGE_DATABASE_URL": url, "FORCEBRIDGE_BROKER_URL": broker,
                         "FORCEBRIDGE_LOG_LEVEL": "WARNING",
                         "FORCEBRIDGE_SCHEDULER_INTERVAL_SECONDS": "0.5"})
+            logs = [folder / f"worker{i}.log" for i in range(workers)]
             procs = [subprocess.Popen([sys.executable, "-m", "forcebridge", "worker", "-c", "4",
-                                       "--name", f"bench{i}@%h"], env=env)
-                     for i in range(workers)]
-            started = time.monotonic()
-            procs.append(subprocess.Popen([sys.executable, "-m", "forcebridge", "scheduler"],
-                                          env=env))
+                                       "--name", f"bench{i}@%h"], env=env,
+                                      stdout=log.open("wb"), stderr=subprocess.STDOUT)
+                     for i, log in enumerate(logs)]
             try:
+                # timed from work to do with every worker up, not from their start-up
+                control = celery_app(Settings(broker_url=broker)).control
+                while len(control.ping(timeout=1.0)) < workers:
+                    for proc, log in zip(procs, logs, strict=True):
+                        if proc.poll() is not None:
+                            raise RuntimeError(f"a worker stopped: {log.read_text()[-3000:]}")
+                made = setup(rt, base, folder, args)
+                procs.append(subprocess.Popen(
+                    [sys.executable, "-m", "forcebridge", "scheduler"], env=env))
                 while True:
                     with rt.db.session() as s:
                         done = s.scalar(select(func.count(func.distinct(Run.integration_id)))
@@ -194,7 +202,10 @@ def one(workers: int, admin_url: str, args: argparse.Namespace) -> dict[str, Any
                     if any(p.poll() is not None for p in procs):
                         raise RuntimeError("a forcebridge process stopped")
                     time.sleep(0.2)
-                wall = time.monotonic() - started
+                with rt.db.session() as s:
+                    first, last = s.execute(select(func.min(Run.started_at),
+                                                   func.max(Run.ended_at))).one()
+                wall = (last - first).total_seconds()
             finally:
                 for p in procs:
                     p.terminate()

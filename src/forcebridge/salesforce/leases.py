@@ -58,7 +58,7 @@ return #ARGV - 1
 
 _UNREACHABLE_PAUSE = 1.0
 _FIRST_POLL = 0.002
-_LAST_POLL = 0.05
+_LAST_POLL = 0.01
 
 
 class RedisSlots:
