@@ -23,7 +23,8 @@ def _served(rt: Runtime) -> set[str]:
     names = set()
     for family in text_string_to_metric_families(text):
         names.add(family.name + ("_total" if family.type == "counter" else ""))
-    return {n for n in names if n.startswith("forcebridge_")}
+    # a counter with samples also shows its `_created` timestamp (prometheus_client's own)
+    return {n for n in names if n.startswith("forcebridge_") and not n.endswith("_created")}
 
 
 def _base(name: str) -> str:
