@@ -48,11 +48,11 @@ def test_record_then_get_shows_payload_but_no_secret(org: Org) -> None:
                                   "Api_Password__c": "hunter2"}
         assert "abc123" not in stored.message
         view = events.views(s, [events.get(s, org.tenant_id, event_id)])[0]
-    assert view["integration"] == "invoices" and view["run_id"] == run_id
-    assert view["status"] == "open" and view["kind"] == "record_rejected"
-    assert view["record_key"] == "INV-0" and view["error_code"] == "REQUIRED_FIELD_MISSING"
-    assert view["fields"] == ["Amount__c"]
-    assert view["payload"] == {"Invoice_Number__c": "INV-1", "Amount__c": "x",
+    assert view.integration == "invoices" and view.run_id == run_id
+    assert view.status == "open" and view.kind == "record_rejected"
+    assert view.record_key == "INV-0" and view.error_code == "REQUIRED_FIELD_MISSING"
+    assert view.fields == ["Amount__c"]
+    assert view.payload == {"Invoice_Number__c": "INV-1", "Amount__c": "x",
                                "Api_Password__c": "***"}
     assert "hunter2" not in str(view) and "abc123" not in str(view)
 

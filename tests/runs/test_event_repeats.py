@@ -37,7 +37,7 @@ async def test_a_repeat_counts_on_the_open_event_until_it_is_resolved(live: Worl
             s, [run_history.get(s, live.tenant_id, r) for r in runs])}
         assert (seen[runs[0]], seen[runs[2]]) == (2, 2)
         shown = events.views(s, listed)[0]
-        assert shown["occurrences"] == 3 and shown["last_seen_at"] and shown["last_run_id"]
+        assert shown.occurrences == 3 and shown.last_seen_at and shown.last_run_id
 
     first, second = sorted(opened, key=lambda e: str(e.record_key))
     with live.rt.db.begin() as s:

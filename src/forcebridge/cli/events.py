@@ -26,6 +26,7 @@ from forcebridge.cli.runs import summary
 from forcebridge.integrations import retries
 from forcebridge.services import events
 from forcebridge.services import runs as run_history
+from forcebridge.services.events import EventView
 from forcebridge.services.pages import DEFAULT_LIMIT, MAX_LIMIT, SHORT_ID
 
 app = typer.Typer(no_args_is_help=True)
@@ -35,10 +36,11 @@ COLUMNS = ("id", "integration", "status", "record_key", "error_code", "message",
 _IDS = typer.Argument(..., help="Event ids (several allowed).")
 
 
-def _short(row: dict[str, Any]) -> dict[str, Any]:
+def _short(event: EventView) -> dict[str, Any]:
     """A row for a table: short id (`events show` takes it), the message's first line whole
     (a word in it may be an API name; `events show` has the rest), how many times it was
     seen and when last."""
+    row = event.model_dump()
     lines = (row.get("message") or "").splitlines()
     first = lines[0] if lines else ""
     if len(lines) > 1:
@@ -94,8 +96,8 @@ def show(
     if as_json:
         emit_one(row, as_json=True)
         return
-    payload = row.pop("payload")
-    emit_one(row, as_json=False)
+    payload = row.payload
+    emit_one(row.model_dump(exclude={"payload"}), as_json=False)
     if payload is not None:
         console.print("payload:", style="bold")
         console.print(JSON(orjson.dumps(payload, default=str).decode()))

@@ -295,30 +295,30 @@ class EventList(BaseModel):
     items: list[EventView]
 
 
-def public_view(event: Event, integration_name: str | None = None) -> dict[str, Any]:
+def public_view(event: Event, integration_name: str | None = None) -> EventView:
     """What the API, CLI and console show: everything, the payload included, secrets masked."""
-    return {
-        "id": event.id,
-        "integration_id": event.integration_id,
-        "integration": integration_name,
-        "run_id": event.run_id,
-        "kind": event.kind,
-        "status": event.status,
-        "record_key": event.record_key,
-        "error_code": event.error_code,
-        "message": log.redact(event.message),
-        "fields": list(event.fields or []),
-        "payload": log.redact(event.payload) if event.payload is not None else None,
-        "created_at": event.created_at,
-        "occurrences": event.occurrences,
-        "last_seen_at": event.last_seen_at,
-        "last_run_id": event.last_run_id,
-        "resolved_at": event.resolved_at,
-        "resolved_by": event.resolved_by,
-    }
+    return EventView(
+        id=event.id,
+        integration_id=event.integration_id,
+        integration=integration_name,
+        run_id=event.run_id,
+        kind=event.kind,
+        status=event.status,
+        record_key=event.record_key,
+        error_code=event.error_code,
+        message=log.redact(event.message),
+        fields=list(event.fields or []),
+        payload=log.redact(event.payload) if event.payload is not None else None,
+        created_at=event.created_at,
+        occurrences=event.occurrences,
+        last_seen_at=event.last_seen_at,
+        last_run_id=event.last_run_id,
+        resolved_at=event.resolved_at,
+        resolved_by=event.resolved_by,
+    )
 
 
-def views(session: Session, events: Sequence[Event]) -> list[dict[str, Any]]:
+def views(session: Session, events: Sequence[Event]) -> list[EventView]:
     """`public_view` of each event with its integration's name, in one query for all."""
     ids = {e.integration_id for e in events}
     names: dict[str, str] = {}

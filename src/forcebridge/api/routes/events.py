@@ -54,24 +54,24 @@ def list_events(
                                description="`next_cursor` of the previous page."),
     who: Principal = Depends(_read),
     rt: Runtime = Depends(runtime),
-) -> dict[str, Any]:
+) -> EventPage:
     """Newest first, open ones by default; follow `next_cursor` for older ones."""
     with rt.db.begin() as s:
         found = events.list_events(
             s, who.tenant_id, integration=integration, status=status, kind=kind, run_id=run,
             limit=limit, cursor=cursor,
         )
-        return {"items": events.views(s, found.items), "next_cursor": found.next_cursor}
+        return EventPage(items=events.views(s, found.items), next_cursor=found.next_cursor)
 
 
 @router.post("/resolve", response_model=EventList)
 def resolve_events(
     body: EventIds, who: Principal = Depends(_write), rt: Runtime = Depends(runtime)
-) -> dict[str, Any]:
+) -> EventList:
     """Resolve several events at once; all must exist, or none is resolved."""
     with rt.db.begin() as s:
         done = events.resolve(s, who.tenant_id, body.ids, who.actor)
-        return {"items": events.views(s, done)}
+        return EventList(items=events.views(s, done))
 
 
 @router.post("/retry", response_model=RunView | RetriedItems)
@@ -91,7 +91,7 @@ async def retry_events(
 @router.get("/{event_id}", response_model=EventView)
 def get_event(
     event_id: str, who: Principal = Depends(_read), rt: Runtime = Depends(runtime)
-) -> dict[str, Any]:
+) -> EventView:
     """One event with its payload (secret-looking values masked)."""
     with rt.db.begin() as s:
         return events.views(s, [events.get(s, who.tenant_id, event_id)])[0]
@@ -100,7 +100,7 @@ def get_event(
 @router.post("/{event_id}/resolve", response_model=EventView)
 def resolve_event(
     event_id: str, who: Principal = Depends(_write), rt: Runtime = Depends(runtime)
-) -> dict[str, Any]:
+) -> EventView:
     with rt.db.begin() as s:
         event = events.get(s, who.tenant_id, event_id)
         return events.views(s, events.resolve(s, who.tenant_id, [event.id], who.actor))[0]

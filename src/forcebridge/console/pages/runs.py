@@ -10,6 +10,7 @@ from forcebridge.console import viewer as viewers
 from forcebridge.console.rendering import render
 from forcebridge.services import events, integrations
 from forcebridge.services import runs as run_history
+from forcebridge.services.events import EventView
 
 router = APIRouter()
 PAGE = 50
@@ -34,7 +35,7 @@ def list_page(request: Request) -> Response:
     )
 
 
-def _run(request: Request, run_id: str) -> tuple[dict[str, object], list[dict[str, object]]]:
+def _run(request: Request, run_id: str) -> tuple[dict[str, object], list[EventView]]:
     who = viewers.current(request)
     rt = viewers.runtime(request)
     with rt.db.begin() as s:
