@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -34,6 +34,8 @@ _logger = log.get("outbox")
 
 class MessageView(BaseModel):
     """An outbox message as every face shows it."""
+
+    model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
 
     id: int
     integration_id: str

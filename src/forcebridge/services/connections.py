@@ -345,6 +345,8 @@ SetOrNot = Literal["set", "not set"]
 class ConnectionView(BaseModel):
     """A connection as every face shows it: never a secret, only whether each is set."""
 
+    model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
+
     id: str
     name: str
     environment: str

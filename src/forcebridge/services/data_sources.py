@@ -220,6 +220,8 @@ class SourceView(BaseModel):
     """A data source as the operator sees it: everything but secrets (a URL's password
     masked)."""
 
+    model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
+
     id: str
     name: str
     kind: str
@@ -236,6 +238,8 @@ class SourceView(BaseModel):
 
 class GrantedSource(BaseModel):
     """What a tenant sees of a source granted to it: never where it is."""
+
+    model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
 
     name: str
     kind: str

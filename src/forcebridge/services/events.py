@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
@@ -265,6 +265,8 @@ def resolve(
 class EventView(BaseModel):
     """An event as every face shows it: everything, the payload included, secrets masked."""
 
+    model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
+
     id: str
     integration_id: str
     integration: str | None
@@ -287,11 +289,15 @@ class EventView(BaseModel):
 class EventPage(BaseModel):
     """One page of events, newest first; `next_cursor` is null on the last page."""
 
+    model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
+
     items: list[EventView]
     next_cursor: str | None
 
 
 class EventList(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
+
     items: list[EventView]
 
 

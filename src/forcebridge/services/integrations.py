@@ -327,6 +327,8 @@ class IntegrationView(BaseModel):
     """An integration as every face shows it: the config (which holds no secret) and its
     state. The API answers it, the CLI prints it, the console renders it."""
 
+    model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
+
     id: str
     name: str
     kind: Kind

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
@@ -99,6 +99,8 @@ def get(session: Session, tenant_id: str, run_id: str) -> Run:
 class RunView(BaseModel):
     """A run as every face shows it: trigger, timing, status, counts, API calls, events."""
 
+    model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
+
     id: str
     integration_id: str
     integration: str | None
@@ -117,6 +119,8 @@ class RunView(BaseModel):
 
 class RunPage(BaseModel):
     """One page of runs, newest first; `next_cursor` is null on the last page."""
+
+    model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
 
     items: list[RunView]
     next_cursor: str | None

@@ -39,6 +39,8 @@ class EventIds(BaseModel):
 class RetriedItems(BaseModel):
     """Form posts replayed, or outbox messages made pending again."""
 
+    model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
+
     family: Literal["form_posts", "outbox"]
     items: list[dict[str, Any]]
 

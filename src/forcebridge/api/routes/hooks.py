@@ -71,6 +71,8 @@ def _too_large(limit: int) -> BodyTooLarge:
 class FormField(BaseModel):
     """A field a form can fill, with the form keys mapped to it."""
 
+    model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
+
     name: str
     label: str
     type: str
@@ -86,6 +88,8 @@ class FormField(BaseModel):
 class FormPostView(BaseModel):
     """A post received: the values to send (after mapping) and the keys ignored."""
 
+    model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
+
     id: str
     status: str = Field(description=", ".join(posts.STATUSES))
     salesforce_id: str | None
@@ -98,6 +102,8 @@ class FormPostView(BaseModel):
 
 
 class SendError(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
+
     code: str | None
     message: str | None
     details: list[dict[str, Any]]
@@ -105,6 +111,8 @@ class SendError(BaseModel):
 
 class PostOutcome(BaseModel):
     """How one post stands after it was sent (again)."""
+
+    model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
 
     post_id: str
     status: str
@@ -115,12 +123,16 @@ class PostOutcome(BaseModel):
 
 
 class Replayed(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
+
     posts: list[PostOutcome]
 
 
 class HookOut(BaseModel):
     """Where and how a form posts; `url` (with its token, for token hooks) and `secret` are
     the form's credential."""
+
+    model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
 
     hook_id: str
     auth: str

@@ -68,6 +68,8 @@ class ReplayRequest(BaseModel):
 
 
 class StoredMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
+
     id: int
     key: str
     idempotency_key: str
@@ -76,11 +78,15 @@ class StoredMessage(BaseModel):
 
 
 class Accepted(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
+
     accepted: int
     messages: list[StoredMessage]
 
 
 class Messages(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
+
     messages: list[MessageView]
 
 

@@ -49,16 +49,22 @@ class Record(BaseModel):
 
 
 class RecordSaved(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
+
     id: str | None = Field(description="The record's Salesforce id.")
     created: bool = Field(description="Whether the record was created (else updated).")
 
 
 class RecordsFound(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
+
     total_size: int
     records: list[Record]
 
 
 class ObjectOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
+
     name: str
     label: str
     custom: bool
@@ -69,6 +75,8 @@ class ObjectOut(BaseModel):
 
 class FieldOut(BaseModel):
     """A field an operation can use; `required`: a create must carry it."""
+
+    model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
 
     name: str
     label: str

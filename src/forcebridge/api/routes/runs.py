@@ -52,6 +52,8 @@ class RemoveBody(BaseModel):
 
 
 class ProblemOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
+
     field: str
     reason: str
 
@@ -77,6 +79,8 @@ class PlannedRecordOut(BaseModel):
 class PlanOut(BaseModel):
     """Every problem, then what a run would do (counts are 0 while there are problems)."""
 
+    model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
+
     problems: list[ProblemOut]
     org_id: str | None = Field(description="The org the connection reaches.")
     state_records: int = Field(description="Records that org's sync state holds.")
@@ -99,11 +103,15 @@ class PlanOut(BaseModel):
 
 
 class Pushed(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
+
     integration: str
     accepted: int = Field(description="Records stored for the next run.")
 
 
 class Removed(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
+
     integration: str
     removed: int = Field(description="Pushed records forgotten.")
 
