@@ -18,7 +18,7 @@ from forcebridge.vault import Vault, load_or_create_key
 if TYPE_CHECKING:
     import httpx
 
-    from forcebridge.salesforce.pools import ConnectionPools
+    from forcebridge.salesforce import ConnectionPools
 
 
 class Runtime:
@@ -38,8 +38,7 @@ class Runtime:
     @cached_property
     def pools(self) -> ConnectionPools:
         # the Salesforce client loads only in a process that reaches an org
-        from forcebridge.salesforce.leases import RedisSlots
-        from forcebridge.salesforce.pools import ConnectionPools
+        from forcebridge.salesforce import ConnectionPools, RedisSlots
 
         broker = self.settings.broker_url
         if broker is None:

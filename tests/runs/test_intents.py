@@ -121,7 +121,7 @@ async def _job(world: World, rows: list[dict[str, Any]], *, upload: bool) -> str
             return job.id
         from forcebridge.salesforce import bulk
 
-        opened = await bulk.create_job(client.session, "Invoice__c", "upsert",
+        opened = await bulk.create_job(client._session, "Invoice__c", "upsert",
                                        external_id_field="Invoice_Number__c")
         return opened.id
 

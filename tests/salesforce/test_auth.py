@@ -197,7 +197,7 @@ async def test_concurrent_calls_on_a_dead_session_share_one_login(emu: Emulated)
     async with emu.client(on_token=tokens.append) as sf:
         from forcebridge.salesforce import ConcurrencyPool
 
-        sf.session.pool = ConcurrencyPool(10)
+        sf._session.pool = ConcurrencyPool(10)
         await sf.limits()
         emu.emulator.oauth.expire_all_sessions()
         await asyncio.gather(*(sf.limits() for _ in range(10)))

@@ -46,5 +46,5 @@ async def test_a_data_call_meeting_an_untrusted_certificate_is_not_retried() -> 
         async with SalesforceClient(credentials(org), token=token) as sf:
             with pytest.raises(CertificateError) as info:
                 await sf.count("SELECT COUNT() FROM Account")
-            assert sf.session.calls == 1  # not repeated: retrying cannot help
+            assert sf.calls == 1  # not repeated: retrying cannot help
         assert info.value.message.startswith("GET /services/data/")

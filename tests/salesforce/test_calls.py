@@ -46,13 +46,13 @@ async def test_describes_are_cached_until_refresh(emu: Emulated) -> None:
     async with emu.client() as sf:
         await sf.describe("Account")
         await sf.describe_global()
-        calls = sf.session.calls
+        calls = sf.calls
         await sf.describe("ACCOUNT")
         await sf.describe_global()
-        assert sf.session.calls == calls
+        assert sf.calls == calls
         sf.refresh()
         await sf.describe("Account")
-        assert sf.session.calls == calls + 1
+        assert sf.calls == calls + 1
 
 
 async def test_create_get_update_delete(emu: Emulated) -> None:
@@ -119,18 +119,18 @@ async def test_query_streams_every_page(emu: Emulated) -> None:
     async with emu.client() as sf:
         results = await sf.create_many("Account", [{"Name": f"Q{i:04d}"} for i in range(450)])
         assert all(r.success for r in results)
-        calls = sf.session.calls
+        calls = sf.calls
         stream = sf.query("SELECT Name FROM Account ORDER BY Name", batch_size=200)
         first = await anext(stream)
-        assert first["Name"] == "Q0000" and sf.session.calls - calls == 1  # one page, no more
+        assert first["Name"] == "Q0000" and sf.calls - calls == 1  # one page, no more
         await stream.aclose()
-        calls = sf.session.calls
+        calls = sf.calls
         names = [
             r["Name"]
             async for r in sf.query("SELECT Name FROM Account ORDER BY Name", batch_size=200)
         ]
         assert names == [f"Q{i:04d}" for i in range(450)]
-        assert sf.session.calls - calls == 3  # three pages of 200, 200, 50
+        assert sf.calls - calls == 3  # three pages of 200, 200, 50
         assert await sf.count("SELECT COUNT() FROM Account") == 450
 
 
@@ -146,7 +146,7 @@ async def test_collections_chunk_and_keep_input_order(emu: Emulated) -> None:
         assert [i for i, r in enumerate(created) if not r.success] == [7, 301]
         assert created[7].errors[0].code == "REQUIRED_FIELD_MISSING"
         ids = [str(r.id) for r in created if r.success]
-        assert sf.session.calls == 1 + 3  # the login, then chunks of 200 + 200 + 50
+        assert sf.calls == 1 + 3  # the login, then chunks of 200 + 200 + 50
 
         updated = await sf.update_many("Account", [{"Id": i, "Phone": "1"} for i in ids[:250]])
         assert all(r.success for r in updated) and [r.id for r in updated] == ids[:250]

@@ -11,6 +11,7 @@ from forcebridge.salesforce import (
     LimitExceeded,
     OutcomeUnknown,
     RetryableError,
+    SalesforceError,
 )
 from tests.salesforce.emulated import Emulated, on_socket
 
@@ -150,3 +151,35 @@ async def test_over_a_socket_dropped_connections_and_timeouts() -> None:
                 await sf.create("Account", {"Name": "Slow"})
             emu.faults("")
             assert (await sf.get("Account", record_id))["Phone"] == "1"
+
+
+async def test_every_way_a_call_ends_gives_its_pool_slot_back(emu: Emulated) -> None:
+    """The slot is bound to the answer: success, an error answer, retries spent, a lost
+    answer, a dead session logged into again, a query left after its first page: none keeps
+    a slot."""
+    pool = ConcurrencyPool(1)
+    async with emu.client(pool=pool) as sf:
+        record_id = await sf.create("Account", {"Name": "Slot"})
+        assert pool.in_flight == 0
+        with pytest.raises(SalesforceError):
+            await sf.update("Account", "001000000000000AAA", {"Name": "x"})
+        assert pool.in_flight == 0
+        emu.faults("error503=1")
+        with pytest.raises(RetryableError):
+            await sf.limits()
+        assert pool.in_flight == 0
+        emu.faults("drop=1")
+        with pytest.raises(OutcomeUnknown):
+            await sf.create("Account", {"Name": "Lost"})
+        assert pool.in_flight == 0
+        emu.faults("expire_after=2")
+        for i in range(3):
+            await sf.update("Account", record_id, {"Phone": str(i)})
+        assert pool.in_flight == 0
+        emu.faults("none")
+        first = await anext(aiter(sf.query("SELECT Id FROM Account")))
+        assert first["Id"] and pool.in_flight == 0
+        calls = sf.calls
+        async with asyncio.timeout(5):  # a leaked slot would make this wait for ever
+            await sf.limits()
+        assert sf.calls == calls + 1

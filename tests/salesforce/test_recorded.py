@@ -133,10 +133,10 @@ async def exercise(i: Interaction, sf: SalesforceClient) -> Any:
         form = {k: v[0] for k, v in parse_qs(i.request.text).items()}
         refresh = form.get("grant_type") == "refresh_token"
         return await post_token(
-            sf.session.http, "https://login.salesforce.com", form, refresh=refresh
+            sf._session.http, "https://login.salesforce.com", form, refresh=refresh
         )
     if path.startswith("/id/"):
-        sf.session.tokens._token = Token("00D!token", INSTANCE, i.request.url)
+        sf._session.tokens._token = Token("00D!token", INSTANCE, i.request.url)
         return await sf.identity()
     if path.rstrip("/") == "/services/data":
         return await sf.versions()
@@ -209,20 +209,20 @@ async def _collections(i: Interaction, sf: SalesforceClient, seg: list[str], bod
 async def _bulk(i: Interaction, sf: SalesforceClient, seg: list[str], body: Any) -> Any:
     method = i.request.method
     if method == "POST":
-        job = await bulk.create_job(sf.session, body["object"], body["operation"])
+        job = await bulk.create_job(sf._session, body["object"], body["operation"])
         assert job.id and job.state == "Open" and job.content_url
         assert not job.content_url.startswith("/")  # as recorded (Fact 8)
         return job
     job = bulk.BulkJob(seg[2], "Account", "insert", "Open")
     if method == "PUT":
-        return await bulk.upload(sf.session, job, i.request.body)
+        return await bulk.upload(sf._session, job, i.request.body)
     if method == "PATCH":
-        closed = await bulk.close(sf.session, job)
+        closed = await bulk.close(sf._session, job)
         assert closed.state == "UploadComplete" and closed.id == job.id
         return closed
     if len(seg) == 3:
-        return await bulk.status(sf.session, seg[2])
-    rows = await _collect(bulk.results(sf.session, seg[2], seg[3]))  # type: ignore[arg-type]
+        return await bulk.status(sf._session, seg[2])
+    rows = await _collect(bulk.results(sf._session, seg[2], seg[3]))  # type: ignore[arg-type]
     assert rows and all(r["sf__Id"] for r in rows)
     return rows
 

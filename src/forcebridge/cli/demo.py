@@ -33,8 +33,7 @@ from forcebridge.demo.steps import run_more
 from forcebridge.demo.sync import RunSummary
 from forcebridge.errors import NotFound
 from forcebridge.runtime import Runtime
-from forcebridge.salesforce.certificates import jwt_keypair
-from forcebridge.salesforce.pools import ConnectionPools
+from forcebridge.salesforce import ConnectionPools, jwt_keypair
 from forcebridge.services import api_keys, authorization, connections, tenants, users
 from forcebridge.services.connections import ConnectionInput
 from forcebridge.store.models import Tenant

@@ -14,8 +14,12 @@ import anyio
 
 from forcebridge.kinds.event_publish import APEX_PREFIX, EventPublishConfig
 from forcebridge.runtime import Runtime
-from forcebridge.salesforce import CredentialsError, SalesforceClient, SalesforceError
-from forcebridge.salesforce.schema import SObjectSchema
+from forcebridge.salesforce import (
+    CredentialsError,
+    SalesforceClient,
+    SalesforceError,
+    SObjectSchema,
+)
 from forcebridge.services import authorization, connections
 from forcebridge.sync.plan import Problem
 
@@ -103,7 +107,7 @@ def event_problems(schema: SObjectSchema, config: EventPublishConfig) -> list[Pr
 
 async def _check_apex(client: SalesforceClient, config: EventPublishConfig) -> list[Problem]:
     try:
-        await client.session.request("GET", APEX_PREFIX + config.apex_path)
+        await client.request("GET", APEX_PREFIX + config.apex_path)
     except SalesforceError as exc:
         if exc.status == 404:
             return [Problem("target", f"no Apex REST resource answers at {config.target}")]

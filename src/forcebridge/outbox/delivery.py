@@ -252,7 +252,7 @@ class _Pass:
 async def _logged_in(rt: Runtime, job: _Job, client: SalesforceClient) -> bool:
     """Log in before claiming anything, so a connection that cannot log in costs no attempt."""
     try:
-        await client.session.token()
+        await client.log_in()
         return True
     except AuthorizationRevoked as exc:
         reason = f"{exc.code}: {exc.message}" if exc.message else exc.code

@@ -29,8 +29,8 @@ from forcebridge.salesforce import (
     RetryableError,
     SalesforceClient,
     SalesforceError,
+    SaveResult,
 )
-from forcebridge.salesforce.collections import SaveResult
 
 OutcomeKind = Literal["delivered", "retry", "dead", "hold"]
 
@@ -119,9 +119,9 @@ async def _post_apex(
     body: dict[str, Any],
     headers: dict[str, str] | None,
 ) -> None:
-    # The session, not client.apex: the idempotency key travels in a header as well. The key
+    # client.request, not client.apex: the idempotency key travels in a header as well. The key
     # makes a repeat harmless, hence idempotent=True (a lost answer is retried, not doubted).
-    await client.session.request(
+    await client.request(
         "POST", APEX_PREFIX + config.apex_path, json=body, headers=headers, idempotent=True
     )
 

@@ -1,13 +1,10 @@
 """The runs engine of entity-sync integrations: run, plan, retry.
 
-- `run_integration(rt, tenant_id, ref, trigger=, scheduled_for=, progress=)` -> run id;
-  raises NotFound, `AlreadyRunning` (a Conflict) and Conflict (disabled / not connected).
-- `RunProgress`: what a progress display implements (`started`, `advance`).
-- `plan_integration(rt, tenant_id, ref, records=)` -> `PlanReport` (counts, and the first
-  `records` records a run would change, field by field); `runs.plan.check_config` for saves.
-- `retry_events(rt, tenant_id, event_ids, actor=)` -> the retry run's id.
-
-See docs/runs.md for what a run does and guarantees.
+A run claims its integration (one at a time: `AlreadyRunning` otherwise), streams the source to
+the org and reports progress to a `RunProgress`; a plan says what a run would do without
+writing (counts, and the first records it would change, field by field); a retry resends the records of failure events in a run of its own. After
+`FAILURE_STREAK_LIMIT` failed runs in a row an integration disables itself. See docs/runs.md
+for what a run does and guarantees.
 """
 
 from __future__ import annotations

@@ -22,14 +22,13 @@ from forcebridge import log
 from forcebridge.runs.state import Confirmed
 from forcebridge.runs.writer import Rejection, Writer, Written
 from forcebridge.salesforce import (
+    BULK_CHUNK_BYTES,
+    MAX_RECORDS_PER_COLLECTION,
     AuthenticationError,
+    BulkJob,
     LimitExceeded,
     SalesforceError,
 )
-from forcebridge.salesforce import (
-    bulk as sf_bulk,
-)
-from forcebridge.salesforce.collections import MAX_RECORDS
 from forcebridge.sync.diff import Diffed
 from forcebridge.telemetry import tracing
 
@@ -136,7 +135,7 @@ def _csv(columns: list[tuple[str, str | None]], records: Sequence[Diffed]) -> It
         if len(rows) >= 500:
             writer.writerows(rows)
             rows = []
-            if buffer.tell() >= sf_bulk.CHUNK_BYTES:
+            if buffer.tell() >= BULK_CHUNK_BYTES:
                 yield buffer.getvalue().encode("utf-8")
                 buffer.seek(0)
                 buffer.truncate()
@@ -161,7 +160,7 @@ async def _job(
     try:
         # a steady poll: the client's growing interval (x1.5 a poll) makes a job queued behind
         # others in the org wait seconds after it finished, at the run's end
-        async def created(job: sf_bulk.BulkJob) -> None:
+        async def created(job: BulkJob) -> None:
             if writer.intend is not None:
                 out.intents.append(await writer.intend(in_job, job.id))
 
@@ -223,6 +222,6 @@ async def upsert_job(writer: Writer, records: Sequence[Diffed], poll_seconds: fl
                 span.set_attribute("forcebridge.bulk.updated", out.updated)
                 span.set_attribute("forcebridge.bulk.rejected", len(out.rejected))
     leftovers = [*by_ext.values(), *unmatched]
-    for start in range(0, len(leftovers), MAX_RECORDS):
-        out.add(await writer.upsert(leftovers[start : start + MAX_RECORDS]))
+    for start in range(0, len(leftovers), MAX_RECORDS_PER_COLLECTION):
+        out.add(await writer.upsert(leftovers[start : start + MAX_RECORDS_PER_COLLECTION]))
     return out

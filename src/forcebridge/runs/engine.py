@@ -96,7 +96,7 @@ class Job:
 
     @property
     def api_calls(self) -> int:
-        return self.loaded.client.session.calls
+        return self.loaded.client.calls
 
     def note_usage(self) -> None:
         """Keep the org's API usage as the run's last answer reported it (blocks)."""

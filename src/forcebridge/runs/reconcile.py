@@ -48,9 +48,7 @@ from forcebridge.runs.engine import (
 from forcebridge.runs.sink import SENT_AS_READ, record_answer
 from forcebridge.runs.state import Confirmed
 from forcebridge.runs.writer import Writer, Written
-from forcebridge.salesforce import SalesforceClient
-from forcebridge.salesforce.bulk_query import PAGE_RECORDS
-from forcebridge.salesforce.query import soql_name
+from forcebridge.salesforce import BULK_QUERY_PAGE_RECORDS, SalesforceClient, soql_name
 from forcebridge.services import events
 from forcebridge.store.integrations import Integration
 from forcebridge.store.runs import Event, Run
@@ -107,7 +105,7 @@ def estimate_calls(org_records: int, sends: int, bulk_threshold: int, *, mirror_
     write call."""
     calls = 2
     if org_records > bulk_threshold:
-        calls += 1 + BULK_POLLS + -(-org_records // PAGE_RECORDS)
+        calls += 1 + BULK_POLLS + -(-org_records // BULK_QUERY_PAGE_RECORDS)
     else:
         calls += max(1, -(-org_records // SOQL_PAGE))
     if sends > bulk_threshold:

@@ -18,7 +18,7 @@ from forcebridge.runs.engine import Job, intender, start, supervise
 from forcebridge.runs.sink import RunRef, record_answer_in
 from forcebridge.runs.writer import Writer, Written
 from forcebridge.runtime import Runtime
-from forcebridge.salesforce.collections import MAX_RECORDS
+from forcebridge.salesforce import MAX_RECORDS_PER_COLLECTION
 from forcebridge.services import audit, events
 from forcebridge.store.runs import Event
 from forcebridge.store.types import utcnow
@@ -83,12 +83,12 @@ async def retry_events(rt: Runtime, tenant_id: str, event_ids: list[str], *, act
             for e in found
         ]
         job.counts.read = len(records)
-        for start_at in range(0, len(records), MAX_RECORDS):
-            chunk = records[start_at : start_at + MAX_RECORDS]
+        for start_at in range(0, len(records), MAX_RECORDS_PER_COLLECTION):
+            chunk = records[start_at : start_at + MAX_RECORDS_PER_COLLECTION]
             written: Written = await writer.write(chunk)
             await anyio.to_thread.run_sync(
                 _record_retry, rt, job.run, written,
-                [e.id for e in found[start_at : start_at + MAX_RECORDS]], actor,
+                [e.id for e in found[start_at : start_at + MAX_RECORDS_PER_COLLECTION]], actor,
             )
             job.counts.created += written.created
             job.counts.updated += written.updated

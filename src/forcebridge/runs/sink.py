@@ -43,7 +43,7 @@ from forcebridge.runs.bulk import upsert_job
 from forcebridge.runs.parents import LOCK_CODE, Lanes, Parent, ParentsInFlight, by_parent
 from forcebridge.runs.writer import Writer, Written
 from forcebridge.runtime import Runtime
-from forcebridge.salesforce.collections import MAX_RECORDS
+from forcebridge.salesforce import MAX_RECORDS_PER_COLLECTION
 from forcebridge.services import events
 from forcebridge.services.run_lifecycle import Counts
 from forcebridge.store.integrations import Integration
@@ -154,7 +154,7 @@ class Sink:
                 self.held.extend(records[room:])  # until it is known which way it goes
                 records = records[:room]
                 self.sent_as_read += len(records)
-        size = self.rt.settings.run_bulk_job_records if self.bulk else MAX_RECORDS
+        size = self.rt.settings.run_bulk_job_records if self.bulk else MAX_RECORDS_PER_COLLECTION
         if self.bulk and self.lanes is not None:
             # only the new records are routed: those without a parent wait in `pending`
             self.pending.extend(self.lanes.add(records))
@@ -170,7 +170,7 @@ class Sink:
         """Send what is pending, then wait for every chunk; raises a chunk's failure."""
         self.pending.extend(self.held)  # the run stayed within the window: collections
         self.held = []
-        size = self.rt.settings.run_bulk_job_records if self.bulk else MAX_RECORDS
+        size = self.rt.settings.run_bulk_job_records if self.bulk else MAX_RECORDS_PER_COLLECTION
         while self.pending:
             chunk, self.pending = self.pending[:size], self.pending[size:]
             await self._spawn(chunk)
@@ -186,8 +186,8 @@ class Sink:
         """Write the records that met a parent lock again, one chunk at a time: nothing of
         this run is in flight any more, so only another client could hold their parents."""
         retry, self.locked = self.locked, []
-        for start in range(0, len(retry), MAX_RECORDS):
-            written = await self.writer.write(retry[start:start + MAX_RECORDS])
+        for start in range(0, len(retry), MAX_RECORDS_PER_COLLECTION):
+            written = await self.writer.write(retry[start:start + MAX_RECORDS_PER_COLLECTION])
             await self._keep(written)
 
     async def refresh(self, raw: Sequence[tuple[str, str]]) -> None:

@@ -32,8 +32,8 @@ from forcebridge.salesforce import (
     SalesforceClient,
     SaveResult,
     soql_literal,
+    soql_name,
 )
-from forcebridge.salesforce.query import soql_name
 from forcebridge.sync.diff import Change, Diffed
 from forcebridge.sync.mapping import MappingSpec, RawTransform, ReferenceTransform, SyncMode
 
@@ -122,7 +122,7 @@ class Writer:
                 tries += 1
                 if tries >= self.attempts:
                     raise
-                await asyncio.sleep(self.client.session.retry.delay(tries))
+                await asyncio.sleep(self.client.retry.delay(tries))
 
     async def write(self, records: Sequence[Diffed]) -> Written:
         """One chunk (≤200 records) in the integration's mode."""

@@ -1,29 +1,15 @@
 """forcebridge's async client for Salesforce: the only way the rest of forcebridge reaches an org.
 
-Public surface:
-
-- `Credentials(flow, login_url, api_version, consumer_key, consumer_secret, username, password,
-  security_token, private_key, refresh_token)`; `PRODUCTION`, `SANDBOX` login URLs.
-- `ConcurrencyPool(limit)`: calls in flight, shareable by several clients (borrowed concurrency);
-  `RedisSlots(url)` makes pools whose limit holds across processes (leases in Redis).
-- `ApiBudget(share, poll_seconds=, on_pause=, on_resume=)`: calls pause at a share of the org's
-  daily allocation until the rolling window frees some (`ApiSession.budget`); `budget_of`.
-- `SalesforceClient(credentials, pool=, transport=, retry=, token=, on_token=, on_call=)`, an async context
-  manager: `authorize()` -> `Identity`; `describe_global()`, `describe(o)` -> `SObjectSchema`,
-  `refresh()`; `create`, `get`, `get_by`, `update`, `upsert` -> `UpsertResult`, `delete`;
-  `query(soql)` (async iterator over all pages), `count`; `create_many`, `update_many`,
-  `upsert_many`, `delete_many` -> `list[SaveResult]` in input order; `bulk_ingest` ->
-  `BulkJob`, `bulk_results`; `apex`; `limits`, `record_counts`, `versions`; `usage` (`ApiUsage`).
-- Web-server flow: `authorization_url(credentials, redirect_uri, state, code_challenge)`,
-  `pkce_pair()`, `new_state()`, `await exchange_code(credentials, code, redirect_uri,
-  code_verifier, transport=)` -> `Token` (with `refresh_token`).
-- `soql_literal(value)`: the safe way to put a value into SOQL.
-- `Call`, `CallListener`: what `on_call` hears after each exchange (method, `path_template`,
-  status, error code, times, usage), never a body, a query string or a token.
-- Errors (all `SalesforceError` with `code`, `message`, `fields`, `status`):
-  `AuthenticationError`, `AuthorizationRevoked`, `CertificateError` (the org's TLS certificate
-  is not trusted: see `Credentials.ca_bundle`), `LimitExceeded`, `RetryableError`,
-  `OutcomeUnknown` (a lost create: not repeated), `RecordError`.
+Everything other packages use is named here; the modules behind it are private to the client.
+A `SalesforceClient` holds one org's credentials, a token shared by its calls and a slot in a
+`ConcurrencyPool` per call in flight (clients of connections that borrow concurrency share the
+lender's pool; `ConnectionPools` keeps one per connection in a process, `RedisSlots` makes
+its limit hold across processes; an `ApiBudget` pauses calls at a share of the org's daily
+allocation). Errors are sorted by what the caller should do: log in again or ask a person
+(`AuthenticationError`, `AuthorizationRevoked`), wait (`LimitExceeded`), retry
+(`RetryableError`), never repeat a create whose answer was lost (`OutcomeUnknown`), or fix one
+record (`RecordError`). What each call does and answers is in its own docstring;
+docs/connections.md tells the flows.
 """
 
 from forcebridge.salesforce.auth import (
@@ -35,10 +21,12 @@ from forcebridge.salesforce.auth import (
     pkce_pair,
 )
 from forcebridge.salesforce.budget import ApiBudget, budget_of
-from forcebridge.salesforce.bulk import BulkJob, csv_chunks
+from forcebridge.salesforce.bulk import BULK_CHUNK_BYTES, BulkJob, csv_chunks
+from forcebridge.salesforce.bulk_query import BULK_QUERY_PAGE_RECORDS
 from forcebridge.salesforce.calls import Call, CallListener, path_template
+from forcebridge.salesforce.certificates import jwt_keypair
 from forcebridge.salesforce.client import Identity, SalesforceClient, UpsertResult
-from forcebridge.salesforce.collections import SaveResult
+from forcebridge.salesforce.collections import MAX_RECORDS_PER_COLLECTION, SaveResult
 from forcebridge.salesforce.credentials import (
     PRODUCTION,
     SANDBOX,
@@ -58,12 +46,16 @@ from forcebridge.salesforce.errors import (
 )
 from forcebridge.salesforce.leases import RedisSlots
 from forcebridge.salesforce.limiter import ConcurrencyPool
-from forcebridge.salesforce.query import soql_literal
+from forcebridge.salesforce.pools import ConnectionPools
+from forcebridge.salesforce.query import soql_literal, soql_name
 from forcebridge.salesforce.schema import FieldInfo, GlobalDescribe, SObjectSchema
 from forcebridge.salesforce.session import RetryPolicy
 from forcebridge.salesforce.usage import ApiUsage
 
 __all__ = [
+    "BULK_CHUNK_BYTES",
+    "BULK_QUERY_PAGE_RECORDS",
+    "MAX_RECORDS_PER_COLLECTION",
     "PRODUCTION",
     "SANDBOX",
     "ApiBudget",
@@ -75,6 +67,7 @@ __all__ = [
     "CallListener",
     "CertificateError",
     "ConcurrencyPool",
+    "ConnectionPools",
     "Credentials",
     "CredentialsError",
     "ErrorDetail",
@@ -98,8 +91,10 @@ __all__ = [
     "budget_of",
     "csv_chunks",
     "exchange_code",
+    "jwt_keypair",
     "new_state",
     "path_template",
     "pkce_pair",
     "soql_literal",
+    "soql_name",
 ]

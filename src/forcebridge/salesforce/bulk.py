@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 Operation = Literal["insert", "update", "upsert", "delete", "hardDelete"]
 ResultKind = Literal["successfulResults", "failedResults", "unprocessedrecords"]
 TERMINAL_STATES = frozenset({"JobComplete", "Failed", "Aborted"})
-CHUNK_BYTES = 64 * 1024
+BULK_CHUNK_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -280,7 +280,7 @@ async def parse_csv_lines(lines: AsyncIterable[str]) -> AsyncIterator[list[str]]
 def csv_chunks(
     columns: Sequence[str], rows: Iterable[dict[str, Any]] | AsyncIterable[dict[str, Any]]
 ) -> AsyncIterator[bytes]:
-    """CSV bytes (header first) from rows, about CHUNK_BYTES at a time, for `upload`.
+    """CSV bytes (header first) from rows, about BULK_CHUNK_BYTES at a time, for `upload`.
 
     None becomes `#N/A` (the Bulk API's way to set a field to null); missing keys stay empty.
     """
@@ -291,7 +291,7 @@ def csv_chunks(
         writer.writerow(columns)
         async for row in _aiter(rows):
             writer.writerow([_cell(row, c) for c in columns])
-            if buffer.tell() >= CHUNK_BYTES:
+            if buffer.tell() >= BULK_CHUNK_BYTES:
                 yield buffer.getvalue().encode("utf-8")
                 buffer.seek(0)
                 buffer.truncate()

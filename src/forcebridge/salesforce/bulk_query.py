@@ -21,7 +21,7 @@ from forcebridge.salesforce.errors import RecordError, RetryableError
 if TYPE_CHECKING:
     from forcebridge.salesforce.session import ApiSession
 
-PAGE_RECORDS = 100_000
+BULK_QUERY_PAGE_RECORDS = 100_000
 
 
 async def create(session: ApiSession, soql: str) -> BulkJob:
@@ -53,7 +53,7 @@ async def wait(
 
 
 async def rows(
-    session: ApiSession, soql: str, *, page_records: int = PAGE_RECORDS,
+    session: ApiSession, soql: str, *, page_records: int = BULK_QUERY_PAGE_RECORDS,
     poll_interval: float = 0.3,
 ) -> AsyncGenerator[dict[str, str], None]:
     """Every row of `soql` as a dict keyed by the CSV header (the names the query wrote)."""

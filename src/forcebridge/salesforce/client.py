@@ -72,7 +72,7 @@ class SalesforceClient:
         on_call: CallListener | None = None,
     ) -> None:
         self.credentials = credentials
-        self.session = ApiSession(
+        self._session = ApiSession(
             credentials,
             pool=pool,
             transport=transport,
@@ -97,7 +97,7 @@ class SalesforceClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self.session.aclose()
+        await self._session.aclose()
 
     def __repr__(self) -> str:
         return f"<SalesforceClient {self.credentials.flow} {self.credentials.login_url}>"
@@ -105,31 +105,45 @@ class SalesforceClient:
     # -- state -------------------------------------------------------------------------
     @property
     def pool(self) -> ConcurrencyPool:
-        return self.session.pool
+        return self._session.pool
 
     @property
     def usage(self) -> ApiUsage | None:
         """API usage from the last answer's Sforce-Limit-Info (None before any call)."""
-        return self.session.usage
+        return self._session.usage
 
     @property
     def token(self) -> Token | None:
-        return self.session.tokens.current
+        return self._session.tokens.current
+
+    @property
+    def calls(self) -> int:
+        """HTTP exchanges this client made, logins included: what a run reports as API calls."""
+        return self._session.calls
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """How this client backs off; a caller repeating work of its own waits the same way."""
+        return self._session.retry
 
     def _data(self, path: str) -> str:
-        return self.session.data_path(path)
+        return self._session.data_path(path)
 
     # -- identity ----------------------------------------------------------------------
+    async def log_in(self) -> Token:
+        """The current token, logging in first when there is none (no other call is made)."""
+        return await self._session.token()
+
     async def authorize(self) -> Identity:
         """Log in (if not yet) and ask the identity URL who we are: proves the credentials."""
-        await self.session.token()
+        await self._session.token()
         return await self.identity()
 
     async def identity(self) -> Identity:
-        token = await self.session.token()
-        response = await self.session.request("GET", token.id_url)
+        token = await self._session.token()
+        response = await self._session.request("GET", token.id_url)
         body = response.json()
-        current = self.session.tokens.current or token
+        current = self._session.tokens.current or token
         return Identity(
             org_id=str(body.get("organization_id") or ""),
             user_id=str(body.get("user_id") or ""),
@@ -142,19 +156,19 @@ class SalesforceClient:
 
     async def versions(self) -> list[str]:
         """The API versions the org serves (`GET /services/data`)."""
-        response = await self.session.request("GET", "/services/data")
+        response = await self._session.request("GET", "/services/data")
         return [str(v["version"]) for v in response.json()]
 
     async def limits(self) -> dict[str, dict[str, int]]:
         """`GET limits`: every limit as {"Max": n, "Remaining": m}."""
-        response = await self.session.request("GET", self._data("limits"))
+        response = await self._session.request("GET", self._data("limits"))
         body: dict[str, dict[str, int]] = response.json()
         return body
 
     async def record_counts(self, sobjects: Sequence[str] | None = None) -> dict[str, int]:
         """Approximate record counts per object (`GET limits/recordCount`)."""
         params = {"sObjects": ",".join(soql_name(s) for s in sobjects)} if sobjects else None
-        response = await self.session.request(
+        response = await self._session.request(
             "GET", self._data("limits/recordCount"), params=params
         )
         return {str(o["name"]): int(o["count"]) for o in response.json().get("sObjects", [])}
@@ -162,7 +176,7 @@ class SalesforceClient:
     # -- describe ----------------------------------------------------------------------
     async def describe_global(self) -> GlobalDescribe:
         if self._global is None:
-            response = await self.session.request("GET", self._data("sobjects"))
+            response = await self._session.request("GET", self._data("sobjects"))
             self._global = GlobalDescribe.from_describe(response.json())
         return self._global
 
@@ -171,7 +185,7 @@ class SalesforceClient:
         cached = self._describes.get(key)
         if cached is None:
             path = self._data(f"sobjects/{soql_name(sobject)}/describe")
-            response = await self.session.request("GET", path)
+            response = await self._session.request("GET", path)
             cached = SObjectSchema.from_describe(response.json())
             self._describes[key] = cached
         return cached
@@ -184,7 +198,7 @@ class SalesforceClient:
     # -- single records ----------------------------------------------------------------
     async def create(self, sobject: str, values: Mapping[str, Any]) -> str:
         """Insert one record; answers its id. Never repeated after a lost answer."""
-        response = await self.session.request(
+        response = await self._session.request(
             "POST",
             self._data(f"sobjects/{soql_name(sobject)}"),
             json=dict(values),
@@ -199,7 +213,7 @@ class SalesforceClient:
     ) -> dict[str, Any]:
         params = {"fields": ",".join(soql_name(f) for f in fields)} if fields else None
         path = self._data(f"sobjects/{soql_name(sobject)}/{_segment(record_id)}")
-        response = await self.session.request("GET", path, params=params)
+        response = await self._session.request("GET", path, params=params)
         record: dict[str, Any] = response.json()
         return record
 
@@ -224,7 +238,7 @@ class SalesforceClient:
 
     async def update(self, sobject: str, record_id: str, values: Mapping[str, Any]) -> None:
         path = self._data(f"sobjects/{soql_name(sobject)}/{_segment(record_id)}")
-        await self.session.request("PATCH", path, json=dict(values), idempotent=True)
+        await self._session.request("PATCH", path, json=dict(values), idempotent=True)
 
     async def upsert(
         self, sobject: str, external_id_field: str, value: str, values: Mapping[str, Any]
@@ -234,7 +248,7 @@ class SalesforceClient:
         path = self._data(
             f"sobjects/{soql_name(sobject)}/{soql_name(external_id_field)}/{_segment(value)}"
         )
-        response = await self.session.request("PATCH", path, json=dict(values), idempotent=True)
+        response = await self._session.request("PATCH", path, json=dict(values), idempotent=True)
         if response.status_code == 300:
             urls = response.json() if response.content.strip() else []
             raise RecordError(
@@ -252,7 +266,7 @@ class SalesforceClient:
 
     async def delete(self, sobject: str, record_id: str) -> None:
         path = self._data(f"sobjects/{soql_name(sobject)}/{_segment(record_id)}")
-        await self.session.request("DELETE", path, idempotent=True)
+        await self._session.request("DELETE", path, idempotent=True)
 
     # -- queries -----------------------------------------------------------------------
     def query(
@@ -260,7 +274,7 @@ class SalesforceClient:
     ) -> AsyncGenerator[dict[str, Any], None]:
         """Every record of `soql`, across all pages, one page in memory at a time."""
         return query.stream_records(
-            self.session, soql, include_deleted=include_deleted, batch_size=batch_size
+            self._session, soql, include_deleted=include_deleted, batch_size=batch_size
         )
 
     def query_bulk(
@@ -268,25 +282,25 @@ class SalesforceClient:
     ) -> AsyncGenerator[dict[str, str], None]:
         """Every row of `soql` through a Bulk API 2.0 query job, as text keyed by the CSV
         header; for many records (a few calls whatever their number)."""
-        return bulk_query.rows(self.session, soql, poll_interval=poll_interval,
-                               page_records=page_records or bulk_query.PAGE_RECORDS)
+        return bulk_query.rows(self._session, soql, poll_interval=poll_interval,
+                               page_records=page_records or bulk_query.BULK_QUERY_PAGE_RECORDS)
 
     async def count(self, soql: str) -> int:
-        return await query.count(self.session, soql)
+        return await query.count(self._session, soql)
 
     # -- collections -------------------------------------------------------------------
     async def create_many(
         self, sobject: str, records: Sequence[dict[str, Any]], *, all_or_none: bool = False
     ) -> list[SaveResult]:
         return await collections.create_many(
-            self.session, sobject, records, all_or_none=all_or_none
+            self._session, sobject, records, all_or_none=all_or_none
         )
 
     async def update_many(
         self, sobject: str, records: Sequence[dict[str, Any]], *, all_or_none: bool = False
     ) -> list[SaveResult]:
         return await collections.update_many(
-            self.session, sobject, records, all_or_none=all_or_none
+            self._session, sobject, records, all_or_none=all_or_none
         )
 
     async def upsert_many(
@@ -298,13 +312,13 @@ class SalesforceClient:
         all_or_none: bool = False,
     ) -> list[SaveResult]:
         return await collections.upsert_many(
-            self.session, sobject, external_id_field, records, all_or_none=all_or_none
+            self._session, sobject, external_id_field, records, all_or_none=all_or_none
         )
 
     async def delete_many(
         self, ids: Sequence[str], *, all_or_none: bool = False
     ) -> list[SaveResult]:
-        return await collections.delete_many(self.session, ids, all_or_none=all_or_none)
+        return await collections.delete_many(self._session, ids, all_or_none=all_or_none)
 
     # -- bulk and apex -----------------------------------------------------------------
     async def bulk_ingest(
@@ -321,7 +335,7 @@ class SalesforceClient:
     ) -> bulk.BulkJob:
         """Run a Bulk API 2.0 ingest job to its end (see bulk.py); `data` is CSV."""
         return await bulk.ingest(
-            self.session,
+            self._session,
             sobject,
             operation,
             data,
@@ -334,23 +348,39 @@ class SalesforceClient:
 
     async def bulk_job(self, job_id: str) -> bulk.BulkJob:
         """An ingest job's state now."""
-        return await bulk.status(self.session, job_id)
+        return await bulk.status(self._session, job_id)
 
     async def bulk_wait(
         self, job: bulk.BulkJob, *, poll_interval: float = 1.0, max_interval: float = 10.0
     ) -> bulk.BulkJob:
         """Poll an ingest job until it is JobComplete, Failed or Aborted."""
         return await bulk.wait(
-            self.session, job, poll_interval=poll_interval, max_interval=max_interval
+            self._session, job, poll_interval=poll_interval, max_interval=max_interval
         )
 
     async def bulk_abort(self, job: bulk.BulkJob) -> bulk.BulkJob:
-        return await bulk.abort(self.session, job)
+        return await bulk.abort(self._session, job)
 
     def bulk_results(
         self, job_id: str, kind: bulk.ResultKind = "successfulResults"
     ) -> AsyncGenerator[dict[str, str], None]:
-        return bulk.results(self.session, job_id, kind)
+        return bulk.results(self._session, job_id, kind)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+    ) -> httpx.Response:
+        """A call the methods above do not make (`path` under the instance URL), with the same
+        auth, pooling and retries; its answer read in full, an error answer raised."""
+        return await self._session.request(
+            method, path, json=json, params=params, headers=headers, idempotent=idempotent
+        )
 
     def bulk_result_blocks(
         self, job_id: str, kind: bulk.ResultKind = "successfulResults"
@@ -369,7 +399,7 @@ class SalesforceClient:
     ) -> Any:
         """Call an Apex REST endpoint (`path` under /services/apexrest/)."""
         return await apex.call(
-            self.session, method, path, json=json, params=params, idempotent=idempotent
+            self._session, method, path, json=json, params=params, idempotent=idempotent
         )
 
 

@@ -27,7 +27,7 @@ from forcebridge.salesforce.query import soql_name
 if TYPE_CHECKING:
     from forcebridge.salesforce.session import ApiSession
 
-MAX_RECORDS = 200
+MAX_RECORDS_PER_COLLECTION = 200
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,8 @@ async def _chunked(session: ApiSession, items: Sequence[Any], send: Send) -> lis
     If a chunk raises, the exception gets `partial_results`: the results of the chunks before.
     """
     results: list[SaveResult] = []
-    for start in range(0, len(items), MAX_RECORDS):
-        chunk = list(items[start : start + MAX_RECORDS])
+    for start in range(0, len(items), MAX_RECORDS_PER_COLLECTION):
+        chunk = list(items[start : start + MAX_RECORDS_PER_COLLECTION])
         try:
             chunk_results = await send(chunk)
             _check_length(chunk, chunk_results)

@@ -24,7 +24,6 @@ from typing import Any
 import httpx
 
 from forcebridge.salesforce.auth import Token, TokenCache, TokenListener, fetch_token
-from forcebridge.salesforce.budget import ApiBudget
 from forcebridge.salesforce.calls import Call, CallListener, path_template
 from forcebridge.salesforce.credentials import Credentials
 from forcebridge.salesforce.errors import (
@@ -37,7 +36,7 @@ from forcebridge.salesforce.errors import (
     error_from_response,
 )
 from forcebridge.salesforce.limiter import ConcurrencyPool
-from forcebridge.salesforce.usage import ApiUsage, parse_limit_info, usage_from_limits
+from forcebridge.salesforce.usage import ApiUsage, parse_limit_info
 
 log = logging.getLogger("forcebridge.salesforce")
 
@@ -76,11 +75,9 @@ class ApiSession:
         on_token: TokenListener | None = None,
         timeout: float = 60.0,
         on_call: CallListener | None = None,
-        budget: ApiBudget | None = None,
     ) -> None:
         self.credentials = credentials
         self.on_call = on_call
-        self.budget = budget
         self.pool = pool or ConcurrencyPool(1)
         self.retry = retry or RetryPolicy()
         self.http = httpx.AsyncClient(
@@ -134,12 +131,13 @@ class ApiSession:
         idempotent: bool | None = None,
     ) -> httpx.Response:
         """One call, its answer read in full. Raises a SalesforceError for an error answer."""
-        response = await self._call(method, path, params, json, content, headers, idempotent)
+        response = await self._send(
+            _Call.of(method, path, content, idempotent), params, json, content, headers
+        )
         try:
             await response.aread()
         finally:
             await response.aclose()
-            self.pool.release()
         return response
 
     @asynccontextmanager
@@ -153,95 +151,113 @@ class ApiSession:
     ) -> AsyncIterator[httpx.Response]:
         """A call whose (successful) answer is read piece by piece; the pool slot is held
         until the block ends."""
-        response = await self._call(method, path, params, None, None, headers, None)
+        response = await self._send(_Call.of(method, path, None, None), params, None, None, headers)
         try:
             yield response
         finally:
             await response.aclose()
-            self.pool.release()
 
-    async def _call(
+    # The send path, outermost first: `_send` logs in again when the session died, `_retried`
+    # backs off and repeats transient failures, `_exchange` is one HTTP exchange. The answer
+    # comes back unread and holds its pool slot until it is closed.
+
+    async def _send(
         self,
-        method: str,
-        path: str,
+        call: _Call,
         params: Mapping[str, Any] | None,
         json: Any,
         content: Body,
         headers: Mapping[str, str] | None,
-        idempotent: bool | None,
-        budgeted: bool = True,
     ) -> httpx.Response:
-        """Send until success (answer returned unread, slot held) or a final error."""
-        if budgeted and self.budget is not None:
-            await self.budget.wait(lambda: self.usage, self.refresh_usage)
-        method = method.upper()
-        safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
-        # A one-shot stream cannot be sent twice; a callable makes a fresh one per try.
-        repeatable = not isinstance(content, AsyncIterable)
-        where = f"{method} {path.split('?', 1)[0]}"
-        logins = 0
-        retry = 0
         while True:
-            token = await self.tokens.get()
-            url = path if path.startswith(("http://", "https://")) else token.instance_url + path
-            body = content() if callable(content) else content
-            request = self.http.build_request(
-                method,
-                url,
-                params=params,
-                json=json,
-                content=body,
-                headers={
-                    "Accept": "application/json",
-                    **(headers or {}),
-                    "Authorization": f"Bearer {token.access_token}",
-                },
-            )
-            await self.pool.acquire()
-            self.calls += 1
-            started = time.time_ns()
             try:
-                response = await self.http.send(request, stream=True)
-            except httpx.TransportError as exc:
-                self.pool.release()
-                lost = _lost(exc, where, sent=not isinstance(exc, _NOT_SENT), safe=safe)
-                self._tell(method, path, None, lost.code, started)
-                if isinstance(lost, OutcomeUnknown | CertificateError) or not repeatable:
-                    raise lost from None
-                if retry + 1 >= self.retry.attempts:
-                    raise lost from None
-                log.info("salesforce: %s failed (%s), retrying", where, lost.code)
-                await asyncio.sleep(self.retry.delay(retry))
-                retry += 1
-                continue
-            except BaseException:
-                self.pool.release()
-                raise
-            self._note_usage(response)
-            if response.status_code < 400:
-                self._tell(method, path, response.status_code, None, started)
-                return response
-            try:
-                await response.aread()
-            finally:
-                await response.aclose()
-                self.pool.release()
-            error = error_from_response(response.status_code, response.content)
-            self._tell(method, path, response.status_code, error.code, started)
-            # Other calls in flight may see the new session die too before this one is
-            # repeated; a few logins in a row are still bounded, a dead login is not retried.
-            if _session_dead(error) and logins < MAX_LOGINS_PER_CALL and repeatable:
+                return await self._retried(call, params, json, content, headers)
+            except AuthenticationError as error:
+                # Other calls in flight may see the new session die too before this one is
+                # repeated; a few logins in a row are still bounded, a dead login is not.
+                dead = _session_dead(error) and call.repeatable
+                if not dead or call.token is None or call.logins >= MAX_LOGINS_PER_CALL:
+                    raise
                 log.info("salesforce: session expired, logging in again")
-                logins += 1
-                await self.tokens.invalidate(token)
-                continue
-            if isinstance(error, RetryableError) and repeatable:
-                if retry + 1 < self.retry.attempts:
-                    log.info("salesforce: %s answered %s, retrying", where, error.code)
-                    await asyncio.sleep(self.retry.delay(retry))
-                    retry += 1
-                    continue
-            raise error
+                call.logins += 1
+                await self.tokens.invalidate(call.token)
+
+    async def _retried(
+        self,
+        call: _Call,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        content: Body,
+        headers: Mapping[str, str] | None,
+    ) -> httpx.Response:
+        while True:
+            call.token = None  # a failed login is final: it has retried on its own
+            token = await self.tokens.get()
+            try:
+                return await self._exchange(call, token, params, json, content, headers)
+            except RetryableError as error:
+                final = isinstance(error, OutcomeUnknown) or not call.repeatable
+                if final or call.retries + 1 >= self.retry.attempts:
+                    raise
+                log.info("salesforce: %s: %s, retrying", call.where, error.code)
+                await asyncio.sleep(self.retry.delay(call.retries))
+                call.retries += 1
+
+    async def _exchange(
+        self,
+        call: _Call,
+        token: Token,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        content: Body,
+        headers: Mapping[str, str] | None,
+    ) -> httpx.Response:
+        """One exchange: its answer when it succeeded (unread, holding a pool slot until it
+        is closed), else the error it amounts to."""
+        call.token = token
+        path = call.path
+        url = path if path.startswith(("http://", "https://")) else token.instance_url + path
+        request = self.http.build_request(
+            call.method,
+            url,
+            params=params,
+            json=json,
+            content=content() if callable(content) else content,
+            headers={
+                "Accept": "application/json",
+                **(headers or {}),
+                "Authorization": f"Bearer {token.access_token}",
+            },
+        )
+        await self.pool.acquire()
+        self.calls += 1
+        started = time.time_ns()
+        try:
+            response = await self.http.send(request, stream=True)
+        except httpx.TransportError as exc:
+            self.pool.release()
+            lost = _lost(exc, call.where, sent=not isinstance(exc, _NOT_SENT), safe=call.safe)
+            self._tell(call.method, path, None, lost.code, started)
+            raise lost from None
+        except BaseException:
+            self.pool.release()
+            raise
+        if response.is_closed:  # read in full already (an in-memory transport): nothing holds
+            self.pool.release()
+        else:
+            assert isinstance(response.stream, httpx.AsyncByteStream)
+            response.stream = _SlotHeld(response.stream, self.pool)
+        self._note_usage(response)
+        if response.status_code < 400:
+            self._tell(call.method, path, response.status_code, None, started)
+            return response
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        error = error_from_response(response.status_code, response.content)
+        self._tell(call.method, path, response.status_code, error.code, started)
+        raise error
 
     def _tell(
         self, method: str, path: str, status: int | None, code: str | None, started: int
@@ -255,28 +271,57 @@ class ApiSession:
             self.on_call(call)
         except Exception:  # metrics or tracing must never cost a write
             log.exception("salesforce: the call listener failed")
-    async def refresh_usage(self) -> ApiUsage | None:
-        """Ask the org's `/limits` how much of its allocation is used (outside the budget:
-        it is how a paused caller learns the window moved); None when it cannot say."""
-        try:
-            response = await self._call(
-                "GET", self.data_path("limits"), None, None, None, None, None, budgeted=False)
-        except SalesforceError:
-            return None
-        try:
-            await response.aread()
-        finally:
-            await response.aclose()
-            self.pool.release()
-        found = usage_from_limits(response.json())
-        if found is not None:
-            self.usage = found
-        return self.usage
 
     def _note_usage(self, response: httpx.Response) -> None:
         usage = parse_limit_info(response.headers.get("Sforce-Limit-Info"))
         if usage is not None:
             self.usage = usage
+
+
+@dataclass
+class _Call:
+    """One call across its tries: what may be repeated, and the tries and logins spent."""
+
+    method: str
+    path: str
+    where: str  # method and path without the query string: what errors and logs name
+    safe: bool  # a lost answer may be asked again (idempotent)
+    repeatable: bool  # the body can be sent again (not a one-shot stream)
+    retries: int = 0
+    logins: int = 0
+    token: Token | None = None  # the token of the latest try
+
+    @classmethod
+    def of(cls, method: str, path: str, content: Body, idempotent: bool | None) -> _Call:
+        method = method.upper()
+        return cls(
+            method=method,
+            path=path,
+            where=f"{method} {path.split('?', 1)[0]}",
+            safe=method in IDEMPOTENT_METHODS if idempotent is None else idempotent,
+            # A one-shot stream cannot be sent twice; a callable makes a fresh one per try.
+            repeatable=not isinstance(content, AsyncIterable),
+        )
+
+
+class _SlotHeld(httpx.AsyncByteStream):
+    """An answer's body that gives its pool slot back when the answer is closed, once."""
+
+    def __init__(self, body: httpx.AsyncByteStream, pool: ConcurrencyPool) -> None:
+        self._body = body
+        self._pool: ConcurrencyPool | None = pool
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._body:
+            yield chunk
+
+    async def aclose(self) -> None:
+        try:
+            await self._body.aclose()
+        finally:
+            pool, self._pool = self._pool, None
+            if pool is not None:
+                pool.release()
 
 
 def _session_dead(error: SalesforceError) -> bool:

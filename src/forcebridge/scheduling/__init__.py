@@ -2,9 +2,9 @@
 
 - `due`: which integrations are due, and the conditional UPDATE that claims a due tick, so
   two schedulers never start the same run and missed ticks become one catch-up run;
-- `scheduler`: `Scheduler` (the loop of passes, one task per run) and `tick(rt, now)`;
+- `scheduler`: `Scheduler` (the loop of passes, one task per run) and `tick`, one pass;
 - `jobs`: outbox delivery and form resends, called each pass;
-- `lifespan`: `attach(app, rt)` runs a scheduler inside `forcebridge serve`.
+- `lifespan`: `attach` runs a scheduler inside `forcebridge serve`.
 """
 
 from __future__ import annotations

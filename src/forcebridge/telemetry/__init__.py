@@ -1,13 +1,9 @@
 """Operations watched from the operator's own tools: Prometheus metrics and OpenTelemetry traces.
 
-Public surface:
-
-- `call_listener(tenant, connection)`: what a Salesforce client built for one connection hands
-  every call to (salesforce.CallListener): it counts the call in this process's metrics.
-  When tracing is on, it also gives the call a span.
-- `exposition.render(rt)` / `exposition.allowed(rt, authorization)`: the `/metrics` page.
-- `tracing.configure(settings)`, `tracing.span(name, **attributes)`, `tracing.use(provider)`:
-  OpenTelemetry spans, exported by OTLP when `FORCEBRIDGE_OTEL_ENDPOINT` is set.
+`call_listener` is what a Salesforce client built for one connection hands every call to: it
+counts the call in this process's metrics and, when tracing is on, gives it a span.
+`exposition` renders the `/metrics` page and says who may read it; `tracing` sets up
+OpenTelemetry spans, exported by OTLP when `FORCEBRIDGE_OTEL_ENDPOINT` is set.
 
 prometheus_client and OpenTelemetry load on first use, never when this package is imported,
 so the CLI stays quick to start; OpenTelemetry loads only when tracing is configured.

@@ -14,7 +14,7 @@ from forcebridge.console import viewer as viewers
 from forcebridge.console.rendering import render
 from forcebridge.console.viewer import Viewer
 from forcebridge.errors import ForcebridgeError, InvalidInput, NotFound
-from forcebridge.salesforce.certificates import jwt_keypair
+from forcebridge.salesforce import jwt_keypair
 from forcebridge.services import authorization, connections
 from forcebridge.services.connections import SECRET_FIELDS, ConnectionInput
 
