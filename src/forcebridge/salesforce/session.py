@@ -311,9 +311,8 @@ class _SlotHeld(httpx.AsyncByteStream):
         self._body = body
         self._pool: ConcurrencyPool | None = pool
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._body:
-            yield chunk
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._body.__aiter__()
 
     async def aclose(self) -> None:
         try:
