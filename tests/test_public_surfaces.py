@@ -17,7 +17,8 @@ SURFACES = {
     "forcebridge.api": {"create_app"},
     "forcebridge.console": {"PAGES", "create_app"},
     "forcebridge.runs": {
-        "AlreadyRunning", "FAILURE_STREAK_LIMIT", "PlanReport", "RunProgress", "check_config",
+        "AlreadyRunning", "DEFAULT_PLAN_RECORDS", "FAILURE_STREAK_LIMIT", "MAX_PLAN_RECORDS",
+        "PlanReport", "RunProgress", "check_config",
         "plan_integration", "retry_events", "run_integration",
     },
     "forcebridge.salesforce": {
@@ -45,7 +46,7 @@ SURFACES = {
         "SyncedState", "Target", "check", "compile_mapping", "ensure_valid", "lookup_from",
         "payload_hash", "prepare", "prepare_all", "referenced_objects",
     },
-    "forcebridge.telemetry": {"call_listener"},
+    "forcebridge.telemetry": {"call_listener", "tracing"},
 }
 
 

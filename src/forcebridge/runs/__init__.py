@@ -1,10 +1,10 @@
 """The runs engine of entity-sync integrations: run, plan, retry.
 
-A run claims its integration (one at a time: `AlreadyRunning` otherwise), streams the source to
-the org and reports progress to a `RunProgress`; a plan says what a run would do without
-writing (counts, and the first records it would change, field by field); a retry resends the records of failure events in a run of its own. After
-`FAILURE_STREAK_LIMIT` failed runs in a row an integration disables itself. See docs/runs.md
-for what a run does and guarantees.
+A run claims its integration (one at a time: `AlreadyRunning` otherwise), streams the source
+to the org and reports progress to a `RunProgress`; a plan says what a run would do without
+writing (counts, and the first records it would change, field by field); a retry resends the
+records of failure events in a run of its own. After `FAILURE_STREAK_LIMIT` failed runs in a
+row an integration disables itself. See docs/runs.md for what a run does and guarantees.
 """
 
 from __future__ import annotations

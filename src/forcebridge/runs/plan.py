@@ -29,8 +29,13 @@ from forcebridge.runs.setup import (
     preparation_for,
 )
 from forcebridge.runtime import Runtime
-from forcebridge.salesforce import SalesforceClient, SalesforceError, budget_of, soql_literal
-from forcebridge.salesforce.query import soql_name
+from forcebridge.salesforce import (
+    SalesforceClient,
+    SalesforceError,
+    budget_of,
+    soql_literal,
+    soql_name,
+)
 from forcebridge.services import integrations as integrations_service
 from forcebridge.sources import MissingColumn, Source, SourceError
 from forcebridge.sync.config import EntitySyncConfig
