@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import gc
 
-from forcebridge.runs.engine import _GC_RUN_THRESHOLDS, _cyclic_gc_paused
+from forcebridge.runs.gc_pause import GC_RUN_THRESHOLDS, cyclic_gc_paused
 
 
 def test_thresholds_restored_after_nested_runs() -> None:
     before = gc.get_threshold()
-    with _cyclic_gc_paused():
-        assert gc.get_threshold() == _GC_RUN_THRESHOLDS
+    with cyclic_gc_paused():
+        assert gc.get_threshold() == GC_RUN_THRESHOLDS
         assert gc.get_freeze_count() > 0
-        with _cyclic_gc_paused():
-            assert gc.get_threshold() == _GC_RUN_THRESHOLDS
-        assert gc.get_threshold() == _GC_RUN_THRESHOLDS  # the outer run is still going
+        with cyclic_gc_paused():
+            assert gc.get_threshold() == GC_RUN_THRESHOLDS
+        assert gc.get_threshold() == GC_RUN_THRESHOLDS  # the outer run is still going
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
 
@@ -22,7 +22,7 @@ def test_thresholds_restored_after_nested_runs() -> None:
 def test_restored_when_the_run_fails() -> None:
     before = gc.get_threshold()
     try:
-        with _cyclic_gc_paused():
+        with cyclic_gc_paused():
             raise RuntimeError("boom")
     except RuntimeError:
         pass

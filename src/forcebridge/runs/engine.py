@@ -17,20 +17,18 @@ process that dies outright leaves the lock, for the next run to take over once s
 from __future__ import annotations
 
 import asyncio
-import gc
-import threading
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Protocol
 
 import anyio
 
 from forcebridge import log
-from forcebridge.errors import ForcebridgeError
 from forcebridge.runs import budget, cursor, intents, org, state
+from forcebridge.runs.failures import INTERNAL_ERROR, failure_of
+from forcebridge.runs.gc_pause import cyclic_gc_paused
+from forcebridge.runs.reader import Reader
 from forcebridge.runs.setup import (
     Described,
     Loaded,
@@ -44,16 +42,13 @@ from forcebridge.runs.sink import RunRef, Sink, record_answer
 from forcebridge.runs.writer import Intend, Rejection, Writer, Written
 from forcebridge.runtime import Runtime
 from forcebridge.salesforce import (
-    AuthenticationError,
     AuthorizationRevoked,
-    LimitExceeded,
-    SalesforceError,
 )
 from forcebridge.services import api_usage, authorization
 from forcebridge.services import integrations as integrations_service
 from forcebridge.services import run_lifecycle as lifecycle
 from forcebridge.services.run_lifecycle import Counts, Failure
-from forcebridge.sources import Source, SourceError, SqlSource
+from forcebridge.sources import Source, SqlSource
 from forcebridge.sync.diff import Diffed, Differ
 from forcebridge.sync.mapping import SyncMode
 from forcebridge.sync.ownership import Ownership
@@ -61,7 +56,6 @@ from forcebridge.sync.plan import PlanError, check
 from forcebridge.sync.prepare import PreparedBatch, prepare_all
 from forcebridge.telemetry import tracing
 
-T = TypeVar("T")
 GONE_CODES = frozenset({"ENTITY_IS_DELETED", "NOT_FOUND", "INVALID_CROSS_REFERENCE_KEY"})
 _logger = log.get("runs")
 
@@ -120,33 +114,18 @@ async def start(
     return await anyio.to_thread.run_sync(work)
 
 
-def _failure(job: Job, exc: BaseException) -> Failure:
-    """The one event of a run that could not finish."""
-    if isinstance(exc, PlanError):
-        return Failure(f"the mapping does not fit the org: {exc.message}", exc.code,
-                       sorted({p.field for p in exc.problems}))
+def _ended_by(job: Job, exc: BaseException) -> Failure:
+    """The failure `exc` ends the run with, after what it sets in motion (blocks): a revoked
+    authorization marks the connection, an unexpected error goes to the server log."""
+    failure = failure_of(exc)
     if isinstance(exc, AuthorizationRevoked):
         authorization.mark_needs_reauthorization(
             job.rt, job.loaded.tenant_id, job.connection_id, f"{exc.code}: {exc.message}"
         )
-        return Failure(f"Salesforce revoked the connection's authorization ({exc.code}: "
-                       f"{exc.message}); authorize the connection again", exc.code)
-    if isinstance(exc, AuthenticationError):
-        return Failure(f"Salesforce refused the connection's credentials ({exc.code}: "
-                       f"{exc.message})", exc.code)
-    if isinstance(exc, LimitExceeded):
-        return Failure(f"the org's API limit is used up ({exc.code}: {exc.message}); the next "
-                       "run continues", exc.code)
-    if isinstance(exc, SalesforceError):
-        return Failure(f"Salesforce kept failing ({exc.code}: {exc.message})", exc.code)
-    if isinstance(exc, SourceError):
-        return Failure(f"the source cannot be read: {exc.message}", exc.code)
-    if isinstance(exc, ForcebridgeError):
-        return Failure(exc.message, exc.code)
-    _logger.error("run failed unexpectedly", exc_info=exc,
-                  extra={"fields": {"run_id": job.run_id}})
-    return Failure(f"unexpected error ({type(exc).__name__}); see the server log",
-                   "internal_error")
+    elif failure.error_code == INTERNAL_ERROR:
+        _logger.error("run failed unexpectedly", exc_info=exc,
+                      extra={"fields": {"run_id": job.run_id}})
+    return failure
 
 
 async def supervise(job: Job, work: Callable[[Job], Awaitable[None]]) -> str:
@@ -160,7 +139,7 @@ async def supervise(job: Job, work: Callable[[Job], Awaitable[None]]) -> str:
             async with job.loaded.client:
                 await work(job)
         except Exception as exc:  # every failure ends the run with its reason
-            failure = await anyio.to_thread.run_sync(_failure, job, exc)
+            failure = await anyio.to_thread.run_sync(_ended_by, job, exc)
         except (asyncio.CancelledError, KeyboardInterrupt, SystemExit):
             beat.cancel()
             # no await may be trusted here: end the run synchronously, then go on stopping
@@ -210,57 +189,8 @@ async def run_integration(
     return await supervise(job, lambda j: _sync(j, progress, full))
 
 
-class _Reader:
-    """Runs a generator's steps in one dedicated thread (sources may be bound to a thread)."""
-
-    def __init__(self) -> None:
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fb-run-source")
-
-    async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
-
-    async def next(self, items: Iterator[T]) -> T | None:
-        return await self.call(next, items, None)
-
-    def close(self, items: Iterator[Any] | None) -> None:
-        closer = getattr(items, "close", None)
-        if closer is not None:
-            self.pool.submit(closer)
-        self.pool.shutdown(wait=False)
-
-
-_gc_lock = threading.Lock()
-_gc_runs = 0  # runs in this process between _cyclic_gc_paused's entry and exit
-_gc_saved: tuple[int, ...] = ()
-_GC_RUN_THRESHOLDS = (50_000, 50, 1_000)
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """A run allocates millions of long-lived, acyclic objects (records held in batches and
-    bulk jobs); with the default thresholds the cyclic GC keeps re-scanning them in full
-    collections, CPU the run needs. While any run is in progress the objects alive at its
-    start are frozen out of collection and collections are made rare (not disabled: cycles
-    from exceptions and tasks are still freed); the last run to end restores both."""
-    global _gc_runs, _gc_saved
-    with _gc_lock:
-        _gc_runs += 1
-        if _gc_runs == 1:
-            _gc_saved = gc.get_threshold()
-            gc.freeze()
-            gc.set_threshold(*_GC_RUN_THRESHOLDS)
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_runs -= 1
-            if _gc_runs == 0:
-                gc.set_threshold(*_gc_saved)
-                gc.unfreeze()
-
-
 async def _sync(job: Job, progress: RunProgress | None, full: bool = False) -> None:
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused():
         await _sync_source(job, progress, full)
 
 
@@ -271,7 +201,7 @@ class Parts:
 
     org_id: str
     source: Source
-    reader: _Reader
+    reader: Reader
     writer: Writer
     sink: Sink
 
@@ -286,7 +216,7 @@ async def parts_of(job: Job) -> Parts:
     sink = Sink(rt, job.run, writer, job.counts,
                 bulk_threshold=config.bulk_threshold if bulk_ok else None)
     source = open_for(rt, job.loaded.tenant_id, job.loaded.integration_id, config)
-    return Parts(org_id, source, _Reader(), writer, sink)
+    return Parts(org_id, source, Reader(), writer, sink)
 
 
 async def checked(job: Job, parts: Parts) -> Described:
@@ -390,7 +320,7 @@ async def _advance(job: Job, source: Source, mark: str) -> None:
         )
 
 
-async def _mirror(job: Job, writer: Writer, differ: Differ, reader: _Reader) -> None:
+async def _mirror(job: Job, writer: Writer, differ: Differ, reader: Reader) -> None:
     """Delete from Salesforce what left the source (by Salesforce id), and forget it."""
     rt, iid = job.rt, job.loaded.integration_id
     pages = state.pages(rt.db, iid, job.run.org_id)
@@ -398,12 +328,12 @@ async def _mirror(job: Job, writer: Writer, differ: Differ, reader: _Reader) -> 
         while (page := await reader.next(pages)) is not None:
             gone = [(k, i) for k, i in page if k not in differ.seen]
             for start in range(0, len(gone), 200):
-                await _delete_chunk(job, writer, gone[start : start + 200])
+                await delete_chunk(job, writer, gone[start : start + 200])
     finally:
         await reader.call(pages.close)
 
 
-async def _delete_chunk(job: Job, writer: Writer, chunk: list[tuple[str, str | None]]) -> None:
+async def delete_chunk(job: Job, writer: Writer, chunk: list[tuple[str, str | None]]) -> None:
     with_id = [(k, i) for k, i in chunk if i]
     removed: list[str] = []
     out = Written()

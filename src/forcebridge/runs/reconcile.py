@@ -36,15 +36,9 @@ from sqlalchemy import func, select, update
 
 from forcebridge import log
 from forcebridge.runs import org, state
-from forcebridge.runs.engine import (
-    Job,
-    RunProgress,
-    _cyclic_gc_paused,
-    _delete_chunk,
-    _Reader,
-    checked,
-    parts_of,
-)
+from forcebridge.runs.engine import Job, RunProgress, checked, delete_chunk, parts_of
+from forcebridge.runs.gc_pause import cyclic_gc_paused
+from forcebridge.runs.reader import Reader
 from forcebridge.runs.sink import SENT_AS_READ, record_answer
 from forcebridge.runs.state import Confirmed
 from forcebridge.runs.writer import Writer, Written
@@ -145,7 +139,7 @@ async def reconcile_work(job: Job, progress: RunProgress | None) -> None:
     """The work of a reconciling run (`run_integration(reconcile=True)`)."""
     found = Reconciliation()
     try:
-        with _cyclic_gc_paused():
+        with cyclic_gc_paused():
             await _work(job, progress, found)
     finally:
         await anyio.to_thread.run_sync(_keep_found, job, found)
@@ -313,7 +307,7 @@ def _remember(job: Job, settled: _Settled) -> None:
 
 
 async def _orphans(job: Job, writer: Writer, index: dict[str, bytes], found: Reconciliation,
-                   reader: _Reader) -> None:
+                   reader: Reader) -> None:
     """Org records the state links to a key the source no longer has."""
     left = {hit[:_ID].decode() for hit in index.values()}
     if not left:
@@ -325,6 +319,6 @@ async def _orphans(job: Job, writer: Writer, index: dict[str, bytes], found: Rec
             found.orphaned += len(orphans)
             if job.loaded.config.mode is SyncMode.MIRROR:
                 for start_at in range(0, len(orphans), 200):
-                    await _delete_chunk(job, writer, orphans[start_at : start_at + 200])
+                    await delete_chunk(job, writer, orphans[start_at : start_at + 200])
     finally:
         await reader.call(pages.close)
