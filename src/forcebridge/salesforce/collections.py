@@ -118,15 +118,7 @@ async def create_many(
     all_or_none: bool = False,
 ) -> list[SaveResult]:
     soql_name(sobject)
-
-    async def send(chunk: list[dict[str, Any]]) -> list[SaveResult]:
-        body = {"allOrNone": all_or_none, "records": [_typed(sobject, r) for r in chunk]}
-        response = await session.request(
-            "POST", session.data_path("composite/sobjects"), json=body, idempotent=False
-        )
-        return _results(response.json())
-
-    return await _chunked(session, records, send)
+    return await _save(session, "POST", sobject, records, all_or_none)
 
 
 async def update_many(
@@ -141,11 +133,23 @@ async def update_many(
     for record in records:
         if not record.get("Id"):
             raise ValueError("every record of an update needs its Id")
+    return await _save(session, "PATCH", sobject, records, all_or_none)
+
+
+async def _save(
+    session: ApiSession,
+    method: str,
+    sobject: str,
+    records: Sequence[dict[str, Any]],
+    all_or_none: bool,
+) -> list[SaveResult]:
+    """Create (POST: never repeated once sent) or update (PATCH: safe to repeat) in chunks."""
 
     async def send(chunk: list[dict[str, Any]]) -> list[SaveResult]:
         body = {"allOrNone": all_or_none, "records": [_typed(sobject, r) for r in chunk]}
         response = await session.request(
-            "PATCH", session.data_path("composite/sobjects"), json=body, idempotent=True
+            method, session.data_path("composite/sobjects"), json=body,
+            idempotent=method == "PATCH",
         )
         return _results(response.json())
 

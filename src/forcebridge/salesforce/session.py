@@ -131,9 +131,10 @@ class ApiSession:
         idempotent: bool | None = None,
     ) -> httpx.Response:
         """One call, its answer read in full. Raises a SalesforceError for an error answer."""
-        response = await self._send(
-            _Call.of(method, path, content, idempotent), params, json, content, headers
-        )
+        response = await self._send(_Call.of(
+            method, path, params=params, json=json, content=content, headers=headers,
+            idempotent=idempotent,
+        ))
         try:
             await response.aread()
         finally:
@@ -151,7 +152,7 @@ class ApiSession:
     ) -> AsyncIterator[httpx.Response]:
         """A call whose (successful) answer is read piece by piece; the pool slot is held
         until the block ends."""
-        response = await self._send(_Call.of(method, path, None, None), params, None, None, headers)
+        response = await self._send(_Call.of(method, path, params=params, headers=headers))
         try:
             yield response
         finally:
@@ -161,17 +162,10 @@ class ApiSession:
     # backs off and repeats transient failures, `_exchange` is one HTTP exchange. The answer
     # comes back unread and holds its pool slot until it is closed.
 
-    async def _send(
-        self,
-        call: _Call,
-        params: Mapping[str, Any] | None,
-        json: Any,
-        content: Body,
-        headers: Mapping[str, str] | None,
-    ) -> httpx.Response:
+    async def _send(self, call: _Call) -> httpx.Response:
         while True:
             try:
-                return await self._retried(call, params, json, content, headers)
+                return await self._retried(call)
             except AuthenticationError as error:
                 # Other calls in flight may see the new session die too before this one is
                 # repeated; a few logins in a row are still bounded, a dead login is not.
@@ -182,19 +176,12 @@ class ApiSession:
                 call.logins += 1
                 await self.tokens.invalidate(call.token)
 
-    async def _retried(
-        self,
-        call: _Call,
-        params: Mapping[str, Any] | None,
-        json: Any,
-        content: Body,
-        headers: Mapping[str, str] | None,
-    ) -> httpx.Response:
+    async def _retried(self, call: _Call) -> httpx.Response:
         while True:
             call.token = None  # a failed login is final: it has retried on its own
             token = await self.tokens.get()
             try:
-                return await self._exchange(call, token, params, json, content, headers)
+                return await self._exchange(call, token)
             except RetryableError as error:
                 final = isinstance(error, OutcomeUnknown) or not call.repeatable
                 if final or call.retries + 1 >= self.retry.attempts:
@@ -203,15 +190,7 @@ class ApiSession:
                 await asyncio.sleep(self.retry.delay(call.retries))
                 call.retries += 1
 
-    async def _exchange(
-        self,
-        call: _Call,
-        token: Token,
-        params: Mapping[str, Any] | None,
-        json: Any,
-        content: Body,
-        headers: Mapping[str, str] | None,
-    ) -> httpx.Response:
+    async def _exchange(self, call: _Call, token: Token) -> httpx.Response:
         """One exchange: its answer when it succeeded (unread, holding a pool slot until it
         is closed), else the error it amounts to."""
         call.token = token
@@ -220,12 +199,12 @@ class ApiSession:
         request = self.http.build_request(
             call.method,
             url,
-            params=params,
-            json=json,
-            content=content() if callable(content) else content,
+            params=call.params,
+            json=call.json,
+            content=call.content() if callable(call.content) else call.content,
             headers={
                 "Accept": "application/json",
-                **(headers or {}),
+                **(call.headers or {}),
                 "Authorization": f"Bearer {token.access_token}",
             },
         )
@@ -280,10 +259,15 @@ class ApiSession:
 
 @dataclass
 class _Call:
-    """One call across its tries: what may be repeated, and the tries and logins spent."""
+    """One call across its tries: what it sends, what may be repeated, and the tries and
+    logins spent."""
 
     method: str
     path: str
+    params: Mapping[str, Any] | None
+    json: Any
+    content: Body
+    headers: Mapping[str, str] | None
     where: str  # method and path without the query string: what errors and logs name
     safe: bool  # a lost answer may be asked again (idempotent)
     repeatable: bool  # the body can be sent again (not a one-shot stream)
@@ -292,11 +276,21 @@ class _Call:
     token: Token | None = None  # the token of the latest try
 
     @classmethod
-    def of(cls, method: str, path: str, content: Body, idempotent: bool | None) -> _Call:
+    def of(
+        cls,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: Body = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+    ) -> _Call:
         method = method.upper()
         return cls(
-            method=method,
-            path=path,
+            method=method, path=path, params=params, json=json, content=content,
+            headers=headers,
             where=f"{method} {path.split('?', 1)[0]}",
             safe=method in IDEMPOTENT_METHODS if idempotent is None else idempotent,
             # A one-shot stream cannot be sent twice; a callable makes a fresh one per try.
