@@ -23,7 +23,6 @@ import httpx
 import pytest
 from harness.oauth_support import (
     ALICE,
-    ALICE_PASSWORD,
     BASE,
     CALLBACK,
     CONSUMER_KEY,
@@ -34,6 +33,7 @@ from harness.oauth_support import (
     client_for,
     log_in_and_get_code,
     make_server,
+    sign_in_form,
 )
 
 pytestmark = pytest.mark.anyio
@@ -82,17 +82,7 @@ async def test_login_page_renders_a_form_carrying_the_request() -> None:
 
 async def test_posting_the_form_redirects_with_code_and_state() -> None:
     async with client_for(make_server()) as client:
-        response = await client.post(
-            AUTHORIZE,
-            data={
-                "response_type": "code",
-                "client_id": CONSUMER_KEY,
-                "redirect_uri": CALLBACK,
-                "state": "abc 123",
-                "username": ALICE,
-                "password": ALICE_PASSWORD,
-            },
-        )
+        response = await client.post(AUTHORIZE, data=sign_in_form("code", state="abc 123"))
     assert response.status_code == 302
     location = httpx.URL(response.headers["location"])
     assert str(location.copy_with(query=None)) == CALLBACK
@@ -291,17 +281,7 @@ async def test_without_pkce_the_secret_is_required() -> None:
 async def test_user_agent_flow_puts_the_token_in_the_fragment() -> None:
     server = make_server()
     async with client_for(server) as client:
-        response = await client.post(
-            AUTHORIZE,
-            data={
-                "response_type": "token",
-                "client_id": CONSUMER_KEY,
-                "redirect_uri": CALLBACK,
-                "state": "st",
-                "username": ALICE,
-                "password": ALICE_PASSWORD,
-            },
-        )
+        response = await client.post(AUTHORIZE, data=sign_in_form("token", state="st"))
     assert response.status_code == 302
     location = httpx.URL(response.headers["location"])
     assert not location.query

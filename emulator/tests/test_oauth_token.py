@@ -40,6 +40,7 @@ from harness.oauth_support import (
     JWT_BEARER,
     NO_REFRESH_KEY,
     ORG_ID,
+    TOKEN_KEYS,
     Clock,
     assertion,
     client_for,
@@ -70,14 +71,7 @@ async def test_password_flow_answers_the_recorded_shape() -> None:
     assert response.headers["content-type"].startswith("application/json")
     assert "no-store" in response.headers["cache-control"]
     body = response.json()
-    assert set(body) == {
-        "access_token",
-        "instance_url",
-        "id",
-        "token_type",
-        "issued_at",
-        "signature",
-    }
+    assert set(body) == TOKEN_KEYS
     assert body["token_type"] == "Bearer"
     assert body["instance_url"] == BASE
     assert body["id"] == f"{BASE}/id/{ORG_ID}/0055g00000AAAAAAAA"
@@ -159,15 +153,7 @@ async def test_client_credentials_runs_as_the_configured_user() -> None:
         )
     assert ok.status_code == 200
     body = ok.json()
-    assert set(body) == {
-        "access_token",
-        "signature",
-        "scope",
-        "instance_url",
-        "id",
-        "token_type",
-        "issued_at",
-    }
+    assert set(body) == {*TOKEN_KEYS, "scope"}
     assert body["id"].endswith("/0055g00000BBBBBBBB")
     assert "refresh_token" not in body["scope"].split()
     assert body["signature"] == expected_signature(body)
@@ -301,15 +287,7 @@ async def test_refresh_token_grant_and_revoked_refresh_token() -> None:
         body = first.json()
         # No new refresh token on refresh (restforce refresh_success_response.json).
         assert "refresh_token" not in body
-        assert set(body) == {
-            "access_token",
-            "signature",
-            "scope",
-            "instance_url",
-            "id",
-            "token_type",
-            "issued_at",
-        }
+        assert set(body) == {*TOKEN_KEYS, "scope"}
         without_secret = await client.post(
             TOKEN, data={k: v for k, v in form.items() if k != "client_secret"}
         )

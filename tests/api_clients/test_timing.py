@@ -8,8 +8,11 @@ is driven by the API's clock dependency, moved forward without sleeping.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from forcebridge.runtime import Runtime
@@ -19,6 +22,33 @@ from tests.conftest import bearer
 
 def _ok(api: TestClient, token: str) -> int:
     return api.get("/api/v1/whoami", headers=bearer(token)).status_code
+
+
+@dataclass
+class Issued:
+    """A tenant's API key, an events:write API client of that tenant, a token issued to it."""
+
+    api: TestClient
+    key: str
+    client: dict[str, Any]
+    token: str
+
+    def act(self, action: str, query: str = "") -> httpx.Response:
+        """Rotate or revoke the client (`query`: `?end_tokens=...`)."""
+        return self.api.post(
+            f"/api/v1/api-clients/{self.client['id']}/{action}{query}", headers=bearer(self.key)
+        )
+
+
+@pytest.fixture
+def issued(
+    api: TestClient,
+    new_tenant_key: Callable[[str], str],
+    make_client: Callable[..., dict[str, Any]],
+) -> Issued:
+    key = new_tenant_key("acme")
+    client = make_client(key, ["events:write"])
+    return Issued(api, key, client, token_for(api, client).json()["access_token"])
 
 
 def test_rotation_refuses_the_old_secret_at_once_and_lets_tokens_expire(
@@ -49,15 +79,10 @@ def test_rotation_refuses_the_old_secret_at_once_and_lets_tokens_expire(
 
 
 def test_revocation_refuses_the_secret_at_once_and_lets_tokens_expire(
-    api: TestClient,
-    clock: Clock,
-    new_tenant_key: Callable[[str], str],
-    make_client: Callable[..., dict[str, Any]],
+    api: TestClient, clock: Clock, issued: Issued
 ) -> None:
-    key = new_tenant_key("acme")
-    client = make_client(key, ["events:write"])
-    token = token_for(api, client).json()["access_token"]
-    revoked = api.post(f"/api/v1/api-clients/{client['id']}/revoke", headers=bearer(key))
+    client, token = issued.client, issued.token
+    revoked = issued.act("revoke")
     assert revoked.status_code == 200 and revoked.json()["revoked_at"]
     refused = token_for(api, client)
     assert refused.status_code == 401 and refused.json()["error"] == "invalid_client"
@@ -67,9 +92,9 @@ def test_revocation_refuses_the_secret_at_once_and_lets_tokens_expire(
     assert _ok(api, token) == 200
     clock.advance(1)
     assert _ok(api, token) == 401
-    again = api.post(f"/api/v1/api-clients/{client['id']}/revoke", headers=bearer(key))
+    again = issued.act("revoke")
     assert again.json()["revoked_at"] == revoked.json()["revoked_at"]
-    no_rotate = api.post(f"/api/v1/api-clients/{client['id']}/rotate", headers=bearer(key))
+    no_rotate = issued.act("rotate")
     assert no_rotate.status_code == 409
 
 
@@ -87,16 +112,12 @@ def test_rotating_a_client_leaves_other_clients_and_keys_alone(
 
 
 def test_rotate_with_end_tokens_ends_issued_tokens_now_and_new_ones_work(
-    api: TestClient,
-    new_tenant_key: Callable[[str], str],
-    make_client: Callable[..., dict[str, Any]],
+    api: TestClient, issued: Issued
 ) -> None:
-    key = new_tenant_key("acme")
-    client = make_client(key, ["events:write"])
-    leaked = token_for(api, client).json()["access_token"]
+    client, leaked = issued.client, issued.token
     assert _ok(api, leaked) == 200
-    rotated = api.post(
-        f"/api/v1/api-clients/{client['name']}/rotate?end_tokens=true", headers=bearer(key)
+    rotated = api.post(  # by name: either names the client
+        f"/api/v1/api-clients/{client['name']}/rotate?end_tokens=true", headers=bearer(issued.key)
     )
     assert rotated.status_code == 200, rotated.text
     assert _ok(api, leaked) == 401
@@ -105,15 +126,10 @@ def test_rotate_with_end_tokens_ends_issued_tokens_now_and_new_ones_work(
 
 
 def test_revoke_with_end_tokens_ends_them_also_after_a_plain_revoke(
-    api: TestClient,
-    new_tenant_key: Callable[[str], str],
-    make_client: Callable[..., dict[str, Any]],
+    api: TestClient, issued: Issued
 ) -> None:
-    key = new_tenant_key("acme")
-    client = make_client(key, ["events:write"])
-    token = token_for(api, client).json()["access_token"]
-    api.post(f"/api/v1/api-clients/{client['id']}/revoke", headers=bearer(key))
+    token = issued.token
+    issued.act("revoke")
     assert _ok(api, token) == 200  # a plain revoke lets it live
-    ended = api.post(f"/api/v1/api-clients/{client['id']}/revoke?end_tokens=yes",
-                     headers=bearer(key))
+    ended = issued.act("revoke", "?end_tokens=yes")
     assert ended.status_code == 200 and _ok(api, token) == 401

@@ -32,6 +32,8 @@ ALICE = "alice@acme.example"
 ALICE_PASSWORD = "correct horse"
 ALICE_TOKEN = "SecTok123"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+# What every token answer carries (a refresh adds `scope`, the web-server flow `refresh_token`)
+TOKEN_KEYS = frozenset({"access_token", "instance_url", "id", "token_type", "issued_at", "signature"})
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,19 @@ def password_form(**overrides: str) -> dict[str, str]:
     }
     form.update(overrides)
     return form
+
+
+def sign_in_form(response_type: str = "code", **overrides: str) -> dict[str, str]:
+    """The authorize page's form as Alice submits it, for `response_type` (code or token)."""
+    return {
+        "response_type": response_type,
+        "client_id": CONSUMER_KEY,
+        "redirect_uri": CALLBACK,
+        "state": "xyz",
+        "username": ALICE,
+        "password": ALICE_PASSWORD,
+        **overrides,
+    }
 
 
 async def log_in_and_get_code(
