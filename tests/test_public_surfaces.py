@@ -22,11 +22,12 @@ SURFACES = {
         "plan_integration", "retry_events", "run_integration",
     },
     "forcebridge.salesforce": {
-        "ApiUsage", "AuthenticationError", "AuthorizationRevoked", "BULK_CHUNK_BYTES",
+        "ApiBudget", "ApiUsage", "AuthenticationError", "AuthorizationRevoked", "BULK_CHUNK_BYTES",
         "BULK_QUERY_PAGE_RECORDS", "BulkJob", "Call", "CallListener", "CertificateError",
         "ConcurrencyPool", "ConnectionPools", "Credentials", "CredentialsError", "ErrorDetail",
         "FieldInfo", "GlobalDescribe", "Identity", "LimitExceeded",
         "MAX_RECORDS_PER_COLLECTION", "OutcomeUnknown", "PRODUCTION", "Pkce", "RecordError",
+        "RedisSlots", "budget_of",
         "RetryPolicy", "RetryableError", "SANDBOX", "SObjectSchema", "SalesforceClient",
         "SalesforceError", "SaveResult", "Token", "UpsertResult", "authorization_url",
         "csv_chunks", "exchange_code", "jwt_keypair", "new_state", "path_template", "pkce_pair",

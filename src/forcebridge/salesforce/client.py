@@ -20,6 +20,7 @@ import httpx
 
 from forcebridge.salesforce import apex, bulk, bulk_query, collections, query
 from forcebridge.salesforce.auth import Token, TokenListener
+from forcebridge.salesforce.budget import ApiBudget
 from forcebridge.salesforce.calls import CallListener
 from forcebridge.salesforce.collections import SaveResult
 from forcebridge.salesforce.credentials import Credentials
@@ -120,6 +121,15 @@ class SalesforceClient:
     def calls(self) -> int:
         """HTTP exchanges this client made, logins included: what a run reports as API calls."""
         return self._session.calls
+
+    @property
+    def budget(self) -> ApiBudget | None:
+        """The share of the org's daily API allocation this client's calls wait within."""
+        return self._session.budget
+
+    @budget.setter
+    def budget(self, budget: ApiBudget | None) -> None:
+        self._session.budget = budget
 
     @property
     def retry(self) -> RetryPolicy:
@@ -386,7 +396,7 @@ class SalesforceClient:
         self, job_id: str, kind: bulk.ResultKind = "successfulResults"
     ) -> AsyncGenerator[list[dict[str, str]], None]:
         """`bulk_results` a block of rows at a time (see bulk.result_blocks)."""
-        return bulk.result_blocks(self.session, job_id, kind)
+        return bulk.result_blocks(self._session, job_id, kind)
 
     async def apex(
         self,

@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 
 from forcebridge.salesforce.auth import Token, TokenCache, TokenListener, fetch_token
+from forcebridge.salesforce.budget import ApiBudget
 from forcebridge.salesforce.calls import Call, CallListener, path_template
 from forcebridge.salesforce.credentials import Credentials
 from forcebridge.salesforce.errors import (
@@ -36,7 +37,7 @@ from forcebridge.salesforce.errors import (
     error_from_response,
 )
 from forcebridge.salesforce.limiter import ConcurrencyPool
-from forcebridge.salesforce.usage import ApiUsage, parse_limit_info
+from forcebridge.salesforce.usage import ApiUsage, parse_limit_info, usage_from_limits
 
 log = logging.getLogger("forcebridge.salesforce")
 
@@ -75,9 +76,11 @@ class ApiSession:
         on_token: TokenListener | None = None,
         timeout: float = 60.0,
         on_call: CallListener | None = None,
+        budget: ApiBudget | None = None,
     ) -> None:
         self.credentials = credentials
         self.on_call = on_call
+        self.budget = budget
         self.pool = pool or ConcurrencyPool(1)
         self.retry = retry or RetryPolicy()
         self.http = httpx.AsyncClient(
@@ -158,11 +161,14 @@ class ApiSession:
         finally:
             await response.aclose()
 
-    # The send path, outermost first: `_send` logs in again when the session died, `_retried`
+    # The send path, outermost first: `_send` waits for the org's API budget (if any) and logs
+    # in again when the session died, `_retried`
     # backs off and repeats transient failures, `_exchange` is one HTTP exchange. The answer
     # comes back unread and holds its pool slot until it is closed.
 
     async def _send(self, call: _Call) -> httpx.Response:
+        if call.budgeted and self.budget is not None:
+            await self.budget.wait(lambda: self.usage, self.refresh_usage)
         while True:
             try:
                 return await self._retried(call)
@@ -251,6 +257,24 @@ class ApiSession:
         except Exception:  # metrics or tracing must never cost a write
             log.exception("salesforce: the call listener failed")
 
+    async def refresh_usage(self) -> ApiUsage | None:
+        """Ask the org's `/limits` how much of its allocation is used (outside the budget:
+        it is how a paused caller learns the window moved); None when it cannot say."""
+        call = _Call.of("GET", self.data_path("limits"))
+        call.budgeted = False
+        try:
+            response = await self._send(call)
+        except SalesforceError:
+            return None
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        found = usage_from_limits(response.json())
+        if found is not None:
+            self.usage = found
+        return self.usage
+
     def _note_usage(self, response: httpx.Response) -> None:
         usage = parse_limit_info(response.headers.get("Sforce-Limit-Info"))
         if usage is not None:
@@ -274,6 +298,7 @@ class _Call:
     retries: int = 0
     logins: int = 0
     token: Token | None = None  # the token of the latest try
+    budgeted: bool = True  # waits for the API budget first (not the call that refreshes it)
 
     @classmethod
     def of(
