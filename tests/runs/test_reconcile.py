@@ -18,11 +18,14 @@ from sqlalchemy import delete, select, update
 from forcebridge.runs import plan_integration, run_integration
 from forcebridge.runtime import Runtime
 from forcebridge.salesforce import Credentials, SalesforceClient
+from forcebridge.scheduling.due import Due
+from forcebridge.scheduling.work import scheduled_run
 from forcebridge.services import connections, integrations
 from forcebridge.services.connections import ConnectionInput
 from forcebridge.services.integrations import IntegrationInput
 from forcebridge.store.runs import Event, Run
 from forcebridge.store.sync_state import SyncState
+from forcebridge.store.types import utcnow
 from tests.emulated_org import connected_tenant
 from tests.granted import grant_files
 from tests.runs.conftest import invoice_config, invoice_rows, write_csv
@@ -40,6 +43,17 @@ class Synced:
 
     async def run(self, **kw: Any) -> Run:
         run_id = await run_integration(self.rt, self.tenant_id, self.iid, **kw)
+        return self.ran(run_id)
+
+    async def scheduled(self) -> Run:
+        """A run as the scheduler starts one for a claimed tick (embedded or on a worker)."""
+        now = utcnow()
+        tick = Due(self.iid, self.tenant_id, scheduled_for=now, next_run_at=now)
+        run_id = await scheduled_run(self.rt, tick)
+        assert run_id is not None
+        return self.ran(run_id)
+
+    def ran(self, run_id: str) -> Run:
         with self.rt.db.session() as s:
             found = s.get(Run, run_id)
             assert found is not None
@@ -207,16 +221,16 @@ async def test_scheduled_runs_reconcile_as_the_integration_says(
     runtime: Runtime, socket_org: Emulated, tmp_path: Path,
 ) -> None:
     synced = synced_to(runtime, socket_org, tmp_path, n=3)
-    first = await synced.run(trigger="schedule", reconcile=None)
-    second = await synced.run(trigger="schedule", reconcile=None)
+    first = await synced.scheduled()
+    second = await synced.scheduled()
     assert first.reconciliation is not None and second.reconciliation is None  # daily
     synced.configure(reconcile="* * * * *")  # every minute: due at each minute's tick
     with runtime.db.begin() as s:  # the reconciling run started before the latest tick
         s.execute(update(Run).where(Run.id == first.id)
                   .values(started_at=first.started_at - timedelta(minutes=2)))
-    assert (await synced.run(trigger="schedule", reconcile=None)).reconciliation is not None
+    assert (await synced.scheduled()).reconciliation is not None
     synced.configure(reconcile="off")
-    assert (await synced.run(trigger="schedule", reconcile=None)).reconciliation is None
+    assert (await synced.scheduled()).reconciliation is None
 
 
 def _free_port() -> int:

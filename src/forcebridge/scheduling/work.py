@@ -31,6 +31,7 @@ async def scheduled_run(rt: Runtime, due: due_ticks.Due) -> str | None:
             run_id = await run_integration(
                 rt, due.tenant_id, due.integration_id,
                 trigger="schedule", scheduled_for=due.scheduled_for,
+                reconcile=None,  # the integration's reconcile schedule decides
             )
         except asyncio.CancelledError:
             # shutting down mid-run: the tick is due again, so the next start completes it
