@@ -166,6 +166,12 @@ class Settings(BaseSettings):
         description="When set, /metrics answers only requests with `Authorization: Bearer "
         "<token>` (Prometheus' `authorization` or `bearer_token_file`).",
     )
+    worker_metrics_port: int | None = Field(
+        default=None, ge=1, le=65535,
+        description="When set, `forcebridge worker` serves its own Salesforce call counters and "
+        "concurrency slots at http://<bind_host>:<port>/metrics (the store figures are "
+        "`serve`'s /metrics); unset, a worker serves nothing.",
+    )
     otel_endpoint: str | None = Field(
         default=None,
         description="OTLP/HTTP endpoint traces are exported to (e.g. http://collector:4318); "

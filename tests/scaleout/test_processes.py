@@ -25,6 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 from harness.served import Served, serve
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from forcebridge.runtime import Runtime
@@ -36,7 +37,7 @@ from forcebridge.settings import Settings
 from forcebridge.store.runs import Run
 from forcebridge.store.sync_state import SyncState
 from tests.granted import grant_files
-from tests.scaleout.servers import RedisServer
+from tests.scaleout.servers import RedisServer, free_port
 
 LEVEL = 3
 ORG_FILE = """\
@@ -69,6 +70,7 @@ class Cluster:
     env: dict[str, str]
     logs: Path
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    metrics_ports: dict[str, int] = field(default_factory=dict)
     sizes: dict[str, int] = field(default_factory=dict)
 
     def integration(self, name: str, count: int, *, batch_size: int = 50) -> str:
@@ -102,7 +104,9 @@ class Cluster:
 
     def start_all(self, workers: int = 3, schedulers: int = 2) -> None:
         for i in range(workers):
-            self.start(f"worker{i}", "worker", "-c", "2", "--name", f"w{i}@test")
+            self.metrics_ports[f"worker{i}"] = port = free_port()
+            self.start(f"worker{i}", "worker", "-c", "2", "--name", f"w{i}@test",
+                       "--metrics-port", str(port))
         for i in range(schedulers):
             self.start(f"scheduler{i}", "scheduler")
 
@@ -216,6 +220,12 @@ def cluster(postgres_url: str, tmp_path: Path) -> Iterator[Cluster]:
             rt.close()
 
 
+def _samples(page: str, name: str) -> float:
+    """The sum of every sample `name` on a Prometheus page."""
+    return sum(s.value for family in text_string_to_metric_families(page)
+               for s in family.samples if s.name == name)
+
+
 def assert_one_run_at_a_time(cluster: Cluster, iid: str) -> None:
     spans = [(r.started_at, r.ended_at) for r in cluster.runs(iid)]
     for (_, ended), (started, _) in itertools.pairwise(spans):
@@ -237,6 +247,12 @@ def test_each_tick_runs_once_and_the_level_holds_across_three_workers(
     assert len(by_worker) >= 2, by_worker  # the work spread over processes
     assert cluster.max_in_flight() == LEVEL  # reached with 3 workers, never passed
     cluster.assert_each_record_once()
+    # each worker serves the calls it made; together they hold every call the runs counted
+    pages = {name: httpx.get(f"http://127.0.0.1:{port}/metrics").text
+             for name, port in cluster.metrics_ports.items()}
+    assert all("forcebridge_run" not in page for page in pages.values())  # store: serve's
+    calls = sum(_samples(page, "forcebridge_salesforce_calls_total") for page in pages.values())
+    assert calls >= sum(r.api_calls for r in cluster.runs()) > 0
 
 
 def test_a_worker_killed_mid_run_is_taken_over_with_nothing_lost_or_duplicated(

@@ -35,6 +35,12 @@ def worker(
     name: str | None = typer.Option(
         None, "--name", help="The worker's Celery node name (default: celery@<host>)."
     ),
+    metrics_port: int | None = typer.Option(
+        None, "--metrics-port", min=1, max=65535,
+        help="Serve this worker's Salesforce call counters and concurrency slots for "
+        "Prometheus at http://<bind_host>:PORT/metrics (default: "
+        "FORCEBRIDGE_WORKER_METRICS_PORT; unset, none).",
+    ),
 ) -> None:
     """Run scheduled runs, reconciliations, outbox delivery and form resends that `forcebridge
     scheduler` enqueues. Start any number, on any machines sharing the database and broker;
@@ -50,6 +56,8 @@ def worker(
         sys.exit(0 if all(c.ok for c in checks) else 1)
     rt = runtime()
     _needs_broker(rt)
+    if metrics_port is not None:
+        rt.settings.worker_metrics_port = metrics_port
     worker_process.run_worker(rt, concurrency=concurrency, hostname=name)
 
 

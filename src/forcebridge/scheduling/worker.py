@@ -25,6 +25,7 @@ from forcebridge.outbox import delivery
 from forcebridge.runtime import Runtime
 from forcebridge.scheduling import broker, work
 from forcebridge.scheduling.due import Due
+from forcebridge.telemetry import tracing
 
 T = TypeVar("T")
 logger = log.get("worker")
@@ -94,6 +95,11 @@ def run_worker(rt: Runtime, *, concurrency: int, hostname: str | None = None) ->
     }
     if hostname:
         options["hostname"] = hostname
+    tracing.configure(rt.settings)
+    if rt.settings.worker_metrics_port is not None:
+        from forcebridge.telemetry import exposition
+
+        exposition.serve_process_figures(rt, rt.settings.worker_metrics_port)
     log.event(logger, "worker starting", concurrency=concurrency,
               database=rt.db.dialect, queue=broker.QUEUE)
     try:

@@ -36,6 +36,24 @@ def render(rt: Runtime) -> tuple[bytes, str]:
     return generate_latest(_Scrape(rt)), CONTENT_TYPE_LATEST
 
 
+class _ProcessScrape(_Scrape):
+    """A worker's page: only what this process alone knows. The store figures stay with
+    `serve`'s /metrics, so summing every target never counts a run twice."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.parts = [process_figures.registry(), process_figures.SlotsCollector(rt)]
+
+
+def serve_process_figures(rt: Runtime, port: int) -> None:
+    """Serve this process's figures at `http://<bind_host>:<port>/metrics` from a daemon
+    thread, for a worker, which has no web server of its own to put them on."""
+    from prometheus_client import CollectorRegistry, start_http_server
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_ProcessScrape(rt))
+    start_http_server(port, addr=rt.settings.bind_host, registry=registry)
+
+
 def allowed(rt: Runtime, authorization: str | None) -> bool:
     """Whether a scrape with this Authorization header may read the metrics: always when no
     token is configured, else only with `Bearer <token>`."""
