@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from forcebridge.api.auth import Principal, principal, require_scope, runtime
 from forcebridge.api.contract import ErrorBody
+from forcebridge.api.routes.records import FieldOut
 from forcebridge.errors import InvalidInput, TooLarge
 from forcebridge.forms import manage, posts, sending
 from forcebridge.forms.check import integration_form_fields
@@ -68,20 +69,9 @@ def _too_large(limit: int) -> BodyTooLarge:
     )
 
 
-class FormField(BaseModel):
+class FormField(FieldOut):
     """A field a form can fill, with the form keys mapped to it."""
 
-    model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
-
-    name: str
-    label: str
-    type: str
-    required: bool
-    external_id: bool
-    id_lookup: bool
-    unique: bool
-    reference_to: list[str]
-    picklist_values: list[str]
     mapped_from: list[str]
 
 
