@@ -115,6 +115,15 @@ async def send_due(rt: Runtime, *, now: Clock | None = None, only: int | None = 
                 return item, f"unexpected error ({type(exc).__name__})"
             return item, None
 
-        outcomes = list(await asyncio.gather(*(one(c) for c in claimed)))
+        async def in_order(items: list[_Claimed]) -> list[tuple[_Claimed, str | None]]:
+            return [await one(item) for item in items]
+
+        # channels in parallel; one channel's messages in the order they were made, so an
+        # incident's "resolved" never reaches it before its "opened"
+        by_channel: dict[str, list[_Claimed]] = {}
+        for item in claimed:
+            by_channel.setdefault(item.channel_id, []).append(item)
+        sent = await asyncio.gather(*(in_order(items) for items in by_channel.values()))
+        outcomes = [outcome for per_channel in sent for outcome in per_channel]
     await anyio.to_thread.run_sync(_record, rt, outcomes, clock())
     return sum(1 for _, error in outcomes if error is None)
