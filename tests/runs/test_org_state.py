@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, select, text, update
 
 from forcebridge.runs import org, plan_integration, run_integration
 from forcebridge.runtime import Runtime
@@ -19,11 +19,13 @@ from forcebridge.store import migrate
 from forcebridge.store.connections import Connection
 from forcebridge.store.runs import Run
 from forcebridge.store.sync_state import SyncState
+from forcebridge.store.write_intents import WriteIntent
 from forcebridge_emulator._org import Org
 from forcebridge_emulator._orgfile import demo_config, parse
 from tests.emulated_org import connect, connected_tenant
 from tests.granted import grant_files_in
 from tests.runs.conftest import invoice_config, invoice_rows, write_csv
+from tests.runs.test_intents import keys
 from tests.salesforce.emulated import Emulated, on_socket
 
 pytestmark = pytest.mark.anyio
@@ -159,3 +161,44 @@ async def test_the_upgrade_gives_existing_state_to_the_org_its_connection_reache
     assert moved.state_orgs() == {a18: 30}
     run = await moved.run()
     assert (run.created, run.unchanged) == (0, 30)
+
+
+async def test_creates_a_killed_run_left_in_one_org_are_settled_in_that_org_not_another(
+    moved: Moved,
+) -> None:
+    """Insert mode: the intents a run killed in org a left are kept while the integration
+    runs against org b, and settled when it comes back to a: each record once in each org."""
+    with moved.rt.db.begin() as s:
+        integrations.update(s, moved.rt.vault, moved.tenant_id, moved.iid, IntegrationInput(
+            config=invoice_config(Path("invoices.csv"), mode="insert")))
+    first = await moved.run()
+    assert (first.status, first.created) == ("succeeded", 30)
+    a18, b18 = moved.a.org.config.org_id, moved.b.org.config.org_id
+    with moved.rt.db.begin() as s:  # the killed run's creates 20..29: in org a, not recorded
+        killed = Run(tenant_id=moved.tenant_id, integration_id=moved.iid, trigger="manual",
+                     status="failed", error="the process running it stopped")
+        s.add(killed)
+        rows = {k: h for k, h in s.execute(select(SyncState.key, SyncState.hash).where(
+            SyncState.integration_id == moved.iid, SyncState.key.in_(keys(20, 30))))}
+        s.execute(delete(SyncState).where(SyncState.integration_id == moved.iid,
+                                          SyncState.key.in_(keys(20, 30))))
+        s.flush()
+        s.add(WriteIntent(integration_id=moved.iid, run_id=killed.id, org_id=a18,
+                          records=[[k, rows[k], None, k, None] for k in keys(20, 30)]))
+
+    moved.attach("b")
+    second = await moved.run()
+    assert (second.status, second.created) == ("succeeded", 30)
+    assert numbers(moved.b) == [f"INV-{i:06d}" for i in range(30)]
+    with moved.rt.db.session() as s:  # org b has nothing to say about org a's creates
+        assert [i.org_id for i in s.scalars(select(WriteIntent))] == [a18]
+    assert moved.state_orgs() == {a18: 20, b18: 30}
+
+    moved.attach("a")
+    third = await moved.run()
+    assert (third.status, third.created, third.unchanged) == ("succeeded", 0, 30)
+    assert numbers(moved.a) == [f"INV-{i:06d}" for i in range(30)], "a record is twice in a"
+    assert moved.state_orgs() == {a18: 30, b18: 30}
+    with moved.rt.db.session() as s:
+        assert list(s.scalars(select(WriteIntent))) == []
+        assert s.get(Run, killed.id).created == 10  # type: ignore[union-attr]

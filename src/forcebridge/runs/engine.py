@@ -286,9 +286,8 @@ def intender(job: Job) -> Intend:
 
     async def intend(records: Sequence[Diffed], job_id: str | None) -> str:
         return await anyio.to_thread.run_sync(
-            intents.record, job.rt.db, job.loaded.integration_id, job.run_id, records, ext,
-            job_id,
-        )
+            lambda: intents.record(job.rt.db, job.loaded.integration_id, job.run_id, records,
+                                   ext, job_id, org_id=job.run.org_id))
 
     return intend
 

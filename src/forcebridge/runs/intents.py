@@ -5,7 +5,8 @@ create (see store/write_intents.py for why they are written).
 create goes out, a Bulk API job's once the org gave the job its id and before its data goes up
 (one row, not one per record: a job of 20,000 records costs one insert); `runs.sink.record_answer`
 deletes it in the transaction that records the answer. Intents still here at the start of a run
-were left by a run that died or lost its answer; `resolve` settles them first:
+were left by a run that died or lost its answer; `resolve` settles those of the org the run
+reaches first (another org's wait for a run that reaches it):
 
 - a Bulk API job is asked for: still open (its data never completed) it is aborted and its
   records are sent again by this run; in progress it is waited for; once done its successful
@@ -45,6 +46,7 @@ from forcebridge.store.write_intents import WriteIntent
 from forcebridge.sync.diff import Change, Diffed
 
 _logger = log.get("runs.intents")
+UNKNOWN_ORG = ""  # intents written before they were kept per org
 
 
 def _text(value: Any) -> str | None:
@@ -53,17 +55,17 @@ def _text(value: Any) -> str | None:
 
 def record(
     db: Database, integration_id: str, run_id: str, records: Sequence[Diffed],
-    external_id: str | None, job_id: str | None = None,
+    external_id: str | None, job_id: str | None = None, *, org_id: str,
 ) -> str:
-    """Write the intent of one write creating `records` (a Bulk job's when `job_id`); its
-    id, for the transaction that keeps the answer to delete it."""
+    """Write the intent of one write creating `records` in the org `org_id` (a Bulk job's
+    when `job_id`); its id, for the transaction that keeps the answer to delete it."""
     rows = []
     for r in records:
         value = _text(r.payload.get(external_id)) if external_id else None
         # nothing to find it by: the payload, for the event that says so
         rows.append([r.key, r.hash, r.raw_hash, value, r.payload if value is None else None])
     intent = WriteIntent(id=new_id(), integration_id=integration_id, run_id=run_id,
-                         job_id=job_id, records=rows, created_at=utcnow())
+                         org_id=org_id, job_id=job_id, records=rows, created_at=utcnow())
     with db.begin() as session:
         session.add(intent)
     return intent.id
@@ -107,11 +109,13 @@ class _Write:
     intents: list[_Intent]
 
 
-def _load(db: Database, integration_id: str) -> list[_Write]:
+def _load(db: Database, integration_id: str, org_id: str) -> list[_Write]:
+    """The intents of writes to `org_id`, and those whose org was never recorded."""
     with db.session() as session:
         rows = session.execute(
             select(WriteIntent.id, WriteIntent.run_id, WriteIntent.job_id, WriteIntent.records)
-            .where(WriteIntent.integration_id == integration_id)
+            .where(WriteIntent.integration_id == integration_id,
+                   WriteIntent.org_id.in_([org_id, UNKNOWN_ORG]))
             .order_by(WriteIntent.created_at)
         )
         return [_Write(i, job, [_Intent(r[0], r[1], r[2], r[3], r[4], run_id) for r in records])
@@ -119,9 +123,11 @@ def _load(db: Database, integration_id: str) -> list[_Write]:
 
 
 async def resolve(rt: Runtime, integration_id: str, org_id: str, writer: Writer) -> int:
-    """Settle every intent the integration's earlier runs left, against the org the run
-    reaches (what it confirms is that org's state); how many records they held."""
-    writes = await anyio.to_thread.run_sync(_load, rt.db, integration_id)
+    """Settle the intents the integration's earlier runs left in the org the run reaches
+    (what it confirms is that org's state); how many records they held. Another org's
+    intents wait for a run that reaches it: asked here, that org would answer that it never
+    had the records, and they would be created a second time there later."""
+    writes = await anyio.to_thread.run_sync(_load, rt.db, integration_id, org_id)
     for write in writes:
         settled = _Settled()
         if write.job_id is None:
