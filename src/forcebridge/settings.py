@@ -85,13 +85,6 @@ class Settings(BaseSettings):
         description="With a broker: a scheduled run enqueued but not started by a worker "
         "within this long (its task was lost, e.g. Redis restarted) is enqueued again.",
     )
-    api_budget_share: float = Field(
-        default=0.8, gt=0, le=1,
-        description="Share of each org's daily API allocation that runs may use, counted by "
-        "Salesforce across every integration, worker and other client of the org: a run that "
-        "reaches it waits (status `waiting_for_api_budget`) and goes on when the rolling "
-        "24-hour window frees calls.",
-    )
     api_budget_poll_seconds: float = Field(
         default=60.0, gt=0,
         description="How often a run waiting for the API budget asks the org's /limits.",

@@ -110,6 +110,25 @@ def test_each_flow_names_what_it_is_missing(api: TestClient, admin_key: str) -> 
     )
     too_many = api.post("/api/v1/connections", json=password_conn("c", concurrency=26), headers=h)
     assert too_many.json()["error"]["details"][0]["field"] == "concurrency"
+    for share in (0, 101, "most"):
+        bad_share = api.post("/api/v1/connections",
+                             json=password_conn("c", api_budget_percent=share), headers=h)
+        assert bad_share.status_code == 422, share
+        assert bad_share.json()["error"]["details"][0]["field"] == "api_budget_percent"
+
+
+def test_the_api_budget_is_a_share_of_the_org_set_per_connection(
+    api: TestClient, admin_key: str
+) -> None:
+    h = bearer(admin_key)
+    made = api.post("/api/v1/connections", json=password_conn("c"), headers=h).json()
+    assert made["api_budget_percent"] == 80
+    changed = api.patch("/api/v1/connections/c", json={"api_budget_percent": 35}, headers=h)
+    assert changed.status_code == 200 and changed.json()["api_budget_percent"] == 35
+    assert api.get("/api/v1/connections/c", headers=h).json()["api_budget_percent"] == 35
+    refused = api.patch("/api/v1/connections/c", json={"api_budget_percent": 0}, headers=h)
+    assert refused.status_code == 422
+    assert refused.json()["error"]["details"][0]["field"] == "api_budget_percent"
 
 
 def test_names_must_be_distinguishable(api: TestClient, admin_key: str) -> None:

@@ -37,6 +37,8 @@ def test_web_server_save_and_authorize_through_the_emulators_login_page(page: Pa
         expect(page.locator(hidden)).to_be_hidden()
     page.fill("#f-consumer_secret", live.emu.org.config.connected_apps[0].consumer_secret)
     page.fill("#f-concurrency", "4")
+    expect(page.locator("#f-api_budget_percent")).to_have_value("80")
+    page.fill("#f-api_budget_percent", "60")
     shot(page, "connection-form-web-server")
     page.click("text=Save & authorize")
 
@@ -55,6 +57,8 @@ def test_web_server_save_and_authorize_through_the_emulators_login_page(page: Pa
     with live.rt.db.begin() as s:
         (conn,) = connections.list_all(s, ann.tenant_id)
         assert conn.status == "authorized" and conn.refresh_token and conn.concurrency == 4
+        assert conn.api_budget_percent == 60
+    expect(page.locator("#api-budget")).to_contain_text("60 %")
 
     page.click("text=Test connection")
     expect(page.locator(".notice")).to_have_text("Connection tested. Status: authorized.")

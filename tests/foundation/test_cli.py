@@ -117,6 +117,13 @@ def test_connections_from_the_cli(cli, tmp_path: Path) -> None:  # type: ignore[
         "--consumer-key", "ck", "--consumer-secret", "x", "--borrow-from", "Acme sandbox")  # fmt: skip
     shown = cli("connections", "show", "Borrower", "--tenant", "Acme", "--json").stdout
     assert json.loads(shown)["effective_concurrency"] == 3
+    assert json.loads(shown)["api_budget_percent"] == 80
+    budget = cli("connections", "update", "Borrower", "--tenant", "Acme",
+                 "--api-budget-percent", "60", "--json").stdout
+    assert json.loads(budget)["api_budget_percent"] == 60
+    over = cli("connections", "update", "Borrower", "--tenant", "Acme",
+               "--api-budget-percent", "101", ok=False)
+    assert over.returncode != 0 and "--api-budget-percent" in over.stderr
     assert "secret" not in cli("connections", "list", "--tenant", "Acme", "--json").stdout.replace(
         '"consumer_secret"', ""
     )

@@ -12,7 +12,9 @@ import pytest
 
 from forcebridge.runs import plan_integration, run_integration
 from forcebridge.runtime import Runtime
+from forcebridge.services import connections
 from forcebridge.services import integrations as integrations_service
+from forcebridge.services.connections import ConnectionInput
 from forcebridge.services.integrations import IntegrationInput
 from forcebridge.services.run_lifecycle import WAITING
 from forcebridge.store.runs import Run
@@ -51,6 +53,30 @@ def synced(runtime: Runtime, emu: Emulated, tmp_path: Path) -> tuple[str, str]:
         made = integrations_service.create(s, runtime.vault, tenant_id, IntegrationInput(
             name="accounts", kind="entity_sync", connection="demo org", config=config))
         return tenant_id, made.id
+
+
+def second_integration(rt: Runtime, tenant_id: str, tmp_path: Path) -> str:
+    """Another integration on the same connection, with records of its own (B-...)."""
+    csv = tmp_path / "more.csv"
+    csv.write_text("id,name\n" + "".join(f"B-{i:04d},More {i}\n" for i in range(ROWS)))
+    config = {
+        "source": {"kind": "csv", "name": "files", "path": csv.name, "key_column": "id"},
+        "mapping": {
+            "target": {"object": "Account", "external_id_field": "External_Id__c"},
+            "mappings": [{"field": "External_Id__c", "column": "id"},
+                         {"field": "Name", "column": "name"}],
+        },
+        "batch_size": 20,
+    }
+    with rt.db.begin() as s:
+        return integrations_service.create(s, rt.vault, tenant_id, IntegrationInput(
+            name="more accounts", kind="entity_sync", connection="demo org", config=config)).id
+
+
+def set_budget(rt: Runtime, tenant_id: str, percent: int) -> None:
+    with rt.db.begin() as s:
+        connections.update(s, rt.vault, tenant_id, "demo org",
+                           ConnectionInput(api_budget_percent=percent))
 
 
 def status(rt: Runtime, iid: str) -> str | None:
@@ -108,3 +134,38 @@ async def test_plan_shows_the_budget_used(
     assert report.api_allocation == 5000 and report.api_budget == 4000
     assert 1200 < report.api_used < 1300  # the plan's own calls count too
     assert report.as_dict()["api_budget"] == 4000
+
+
+async def test_integrations_of_one_connection_share_its_budget_and_wait_together(
+    runtime: Runtime, emu: Emulated, synced: tuple[str, str], tmp_path: Path,
+) -> None:
+    tenant_id, first = synced
+    second = second_integration(runtime, tenant_id, tmp_path)
+    set_budget(runtime, tenant_id, 50)
+    usage = emu.emulator.usage
+    usage.allocation, usage.used = 1000, 494  # budget 500: together they reach it part-way
+    runs = [asyncio.create_task(run_integration(runtime, tenant_id, iid))
+            for iid in (first, second)]
+    await until(lambda: all(status(runtime, iid) == WAITING for iid in (first, second)))
+    assert not any(r.done() for r in runs)
+    assert usage.used <= 500 + 10  # at most the calls past the check when each paused
+    written = sum(numbers(emu).values())
+    assert 0 < written < 2 * ROWS
+    await asyncio.sleep(0.4)
+    assert sum(numbers(emu).values()) == written
+
+    usage.reset()
+    await asyncio.wait_for(asyncio.gather(*runs), timeout=60)
+    assert status(runtime, first) == status(runtime, second) == "succeeded"
+    seen = numbers(emu)
+    assert len(seen) == 2 * ROWS and set(seen.values()) == {1}
+
+
+async def test_plan_shows_the_budget_of_the_connections_share(
+    runtime: Runtime, emu: Emulated, synced: tuple[str, str],
+) -> None:
+    tenant_id, iid = synced
+    set_budget(runtime, tenant_id, 25)
+    emu.emulator.usage.allocation = 5000
+    report = await plan_integration(runtime, tenant_id, iid)
+    assert report.api_allocation == 5000 and report.api_budget == 1250

@@ -91,6 +91,14 @@ _CONC = typer.Option(
     max=25,
     help="Parallel API calls allowed, 1..25 (default 5).",
 )
+_BUDGET = typer.Option(
+    None,
+    "--api-budget-percent",
+    min=1,
+    max=100,
+    help="Share of the org's daily API allocation runs may use, 1..100 (default 80); a run "
+    "reaching it waits as waiting_for_api_budget.",
+)
 _BORROW = typer.Option(
     None, "--borrow-from", help="Share another connection's concurrency pool ('' to stop)."
 )
@@ -117,6 +125,7 @@ def add(
     certificate_file: Path | None = _CERT,
     ca_bundle: str | None = _CA,
     concurrency: int | None = _CONC,
+    api_budget_percent: int | None = _BUDGET,
     borrow_from: str | None = _BORROW,
     as_json: bool = JsonOption,
 ) -> None:
@@ -125,7 +134,8 @@ def add(
         name=name, environment=environment, login_url=login_url, auth_flow=auth_flow, api_version=api_version,
         consumer_key=consumer_key, consumer_secret=consumer_secret, username=username, password=password,
         security_token=security_token, private_key=_read(private_key_file), certificate=_read(certificate_file),
-        ca_bundle=ca_bundle, concurrency=concurrency, borrow_from=borrow_from,
+        ca_bundle=ca_bundle, concurrency=concurrency, api_budget_percent=api_budget_percent,
+        borrow_from=borrow_from,
     )  # fmt: skip
     rt = runtime()
     with rt.db.begin() as s:
@@ -154,6 +164,7 @@ def update(
     certificate_file: Path | None = _CERT,
     ca_bundle: str | None = _CA,
     concurrency: int | None = _CONC,
+    api_budget_percent: int | None = _BUDGET,
     borrow_from: str | None = _BORROW,
     as_json: bool = JsonOption,
 ) -> None:
@@ -162,7 +173,8 @@ def update(
         name=name, environment=environment, login_url=login_url, auth_flow=auth_flow, api_version=api_version,
         consumer_key=consumer_key, consumer_secret=consumer_secret, username=username, password=password,
         security_token=security_token, private_key=_read(private_key_file), certificate=_read(certificate_file),
-        ca_bundle=ca_bundle, concurrency=concurrency, borrow_from=borrow_from,
+        ca_bundle=ca_bundle, concurrency=concurrency, api_budget_percent=api_budget_percent,
+        borrow_from=borrow_from,
     )  # fmt: skip
     rt = runtime()
     with rt.db.begin() as s:

@@ -11,9 +11,9 @@ from forcebridge.salesforce import ApiBudget, ApiUsage, budget_of
 from forcebridge.services import run_lifecycle as lifecycle
 
 
-def for_run(rt: Runtime, run_id: str) -> ApiBudget:
-    """The budget a run's client waits on, telling the store when the run pauses and goes on."""
-    share = rt.settings.api_budget_share
+def for_run(rt: Runtime, run_id: str, share: float) -> ApiBudget:
+    """The budget a run's client waits on (`share` of the org's allocation, its connection's
+    setting), telling the store when the run pauses and goes on."""
 
     def detail(usage: ApiUsage) -> dict[str, int]:
         return {"api_used": usage.used, "api_allocation": usage.allocation,

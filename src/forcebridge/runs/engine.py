@@ -79,7 +79,7 @@ class Job:
         self.counts = Counts()
         self.run = RunRef(loaded.integration_id, run_id)
         # the org's API budget, shared with everything else calling the org (runs.budget)
-        loaded.client.budget = budget.for_run(rt, run_id)
+        loaded.client.budget = budget.for_run(rt, run_id, loaded.api_budget_share)
 
     async def reach_org(self) -> str:
         """Ask which org the connection reaches; the run's state is that org's (runs.org)."""

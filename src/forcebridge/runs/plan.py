@@ -172,7 +172,7 @@ async def plan_integration(
                                                   org_id)
         state_org = org.UNKNOWN if adopting else org_id
         report = PlanReport(checked.problems, org_id=org_id, listing=Listing(min(max(0, records), MAX_PLAN_RECORDS)))
-        _budget(rt, job.client, report)
+        _budget(job.client, job.api_budget_share, report)
         report.state_records = await anyio.to_thread.run_sync(
             org.records, rt.db, job.integration_id, state_org)
         if report.problems:
@@ -184,19 +184,19 @@ async def plan_integration(
             return PlanReport([Problem("source", exc.message)], org_id=org_id)
         if checked.target is not None:
             await _org_values(job.client, job.config, checked.target, report)
-        _budget(rt, job.client, report)
+        _budget(job.client, job.api_budget_share, report)
     report.reconcile_api_calls = estimate_calls(
         report.state_records, report.would_send, job.config.bulk_threshold,
         mirror_deletes=report.would_delete, job_records=rt.settings.run_bulk_job_records)
     return report
 
 
-def _budget(rt: Runtime, client: SalesforceClient, report: PlanReport) -> None:
+def _budget(client: SalesforceClient, share: float, report: PlanReport) -> None:
     """The org's usage as its last answer reported it, and the runs' budget of it."""
     usage = client.usage
     if usage is not None:
         report.api_used, report.api_allocation = usage.used, usage.allocation
-        report.api_budget = budget_of(usage.allocation, rt.settings.api_budget_share)
+        report.api_budget = budget_of(usage.allocation, share)
 
 
 async def _org_values(

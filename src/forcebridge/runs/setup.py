@@ -84,6 +84,8 @@ class Loaded:
     name: str
     config: EntitySyncConfig
     client: SalesforceClient
+    # the connection's share of the org's daily API allocation (its api_budget_percent)
+    api_budget_share: float
 
 
 def entity_config(rt: Runtime, integration: Integration) -> EntitySyncConfig:
@@ -129,7 +131,8 @@ def loaded(rt: Runtime, session: object, integration: Integration) -> Loaded:
     if integration.connection_id is None:
         raise Conflict(f"integration {integration.name!r} is not connected: attach a "
                        "connection first")
+    conn = connections.get(session, integration.tenant_id, integration.connection_id)  # type: ignore[arg-type]
     return Loaded(
         integration.id, integration.tenant_id, integration.name, entity_config(rt, integration),
-        client_of(rt, session, integration.tenant_id, integration.connection_id),
+        authorization.client_for(rt, session, conn), conn.api_budget_percent / 100,
     )

@@ -35,6 +35,7 @@ LOGIN_URLS = {
 SECRET_FIELDS = ("consumer_secret", "password", "security_token", "private_key")
 DEFAULT_API_VERSION = "62.0"
 MAX_CONCURRENCY = 25
+DEFAULT_API_BUDGET_PERCENT = 80
 
 # What each flow cannot work without; the rest of its fields are optional.
 REQUIRED_BY_FLOW: dict[str, tuple[str, ...]] = {
@@ -73,6 +74,13 @@ class ConnectionInput(BaseModel):
         "emulator's --tls certificate); '' to trust the system's again.",
     )
     concurrency: int | None = Field(default=None, ge=1, le=MAX_CONCURRENCY)
+    api_budget_percent: int | None = Field(
+        default=None, ge=1, le=100,
+        description="Share of the org's daily API allocation, in percent, that runs on this "
+        "connection may use (default 80), counted by Salesforce across every integration, "
+        "worker and other client of the org: a run that reaches it waits as "
+        "`waiting_for_api_budget` until the rolling 24-hour window frees calls.",
+    )
     borrow_from: str | None = Field(
         default=None, description="Name or id of the lender; '' to stop borrowing."
     )
@@ -232,6 +240,8 @@ def _apply(
             setattr(conn, field_name, vault.seal(value) if value else None)
     if "concurrency" in given and data.concurrency is not None:
         conn.concurrency = data.concurrency
+    if "api_budget_percent" in given and data.api_budget_percent is not None:
+        conn.api_budget_percent = data.api_budget_percent
     if "borrow_from" in given:
         if not data.borrow_from:
             conn.borrow_from_id = None
@@ -284,6 +294,7 @@ def create(
         auth_flow=data.auth_flow,
         api_version=DEFAULT_API_VERSION,
         concurrency=5,
+        api_budget_percent=DEFAULT_API_BUDGET_PERCENT,
         status="draft",
     )
     _apply(session, vault, conn, data, given | {"environment"})
@@ -366,6 +377,8 @@ class ConnectionView(BaseModel):
     borrow_from: str | None = Field(description="The connection whose pool this one shares.")
     effective_pool: str = Field(description="The connection whose pool calls count against.")
     effective_concurrency: int
+    api_budget_percent: int = Field(
+        description="Share of the org's daily API allocation runs may use, in percent.")
     status: str = Field(description="draft, authorized, failed or needs_reauthorization.")
     status_reason: str | None
     org_id: str | None
@@ -405,6 +418,7 @@ def public_view(session: Session, conn: Connection) -> dict[str, Any]:
         "borrow_from": borrowed.name if borrowed else None,
         "effective_pool": lender.name,
         "effective_concurrency": lender.concurrency,
+        "api_budget_percent": conn.api_budget_percent,
         "status": conn.status,
         "status_reason": conn.status_reason,
         "org_id": conn.org_id,

@@ -34,6 +34,8 @@ class Connection(Base):
     pending_state: Mapped[str | None] = mapped_column(String(100), default=None, index=True)
     pending_verifier: Mapped[str | None] = mapped_column(SealedText, default=None)
     concurrency: Mapped[int] = mapped_column(Integer, default=5)
+    # the share of the org's daily API allocation runs on this connection may use
+    api_budget_percent: Mapped[int] = mapped_column(Integer, default=80, server_default="80")
     borrow_from_id: Mapped[str | None] = mapped_column(
         ForeignKey("connections.id", ondelete="SET NULL"), default=None
     )

@@ -45,7 +45,8 @@ FIELDS_BY_FLOW = {
     "client_credentials": {"consumer_secret"},
 }
 _COMMON = (
-    "name", "environment", "auth_flow", "consumer_key", "concurrency", "borrow_from", "ca_bundle",
+    "name", "environment", "auth_flow", "consumer_key", "concurrency", "api_budget_percent",
+    "borrow_from", "ca_bundle",
 )
 
 
@@ -147,7 +148,7 @@ def list_page(request: Request) -> Response:
 @router.get("/connections/new")
 def new_page(request: Request) -> Response:
     who = viewers.current(request)
-    return _form_page(request, who, {"concurrency": 5}, {})
+    return _form_page(request, who, {"concurrency": 5, "api_budget_percent": 80}, {})
 
 
 @router.post("/connections/new")
