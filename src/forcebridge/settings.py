@@ -125,6 +125,11 @@ class Settings(BaseSettings):
         description="First wait when polling a bulk job; it grows by half each poll up to 2 s, "
         "so a finished job is seen within 2 s whatever its size, in a few status calls.",
     )
+    run_reconcile_read_ahead: int = Field(
+        default=100_000, ge=1,
+        description="Source records a reconciling run reads ahead of its read of the org at "
+        "most (their payloads wait in memory for the org's rows); past it the source waits.",
+    )
     run_write_attempts: int = Field(
         default=3, ge=1,
         description="Tries of an idempotent write (upsert, update, delete) that keeps failing "

@@ -217,6 +217,38 @@ async def test_a_large_integration_reads_the_org_back_with_a_bulk_query(
     assert len(by_number(socket_org)) == 60
 
 
+@pytest.mark.parametrize("read_ahead", [1, 25, 10_000])
+async def test_the_source_read_ahead_of_the_org_waits_for_it_and_settles_the_same(
+    runtime: Runtime, socket_org: Emulated, tmp_path: Path, read_ahead: int,
+) -> None:
+    """The org is read while the source is: records wait for their org row (at most
+    `read_ahead`, then the source waits); the outcome never depends on which came first."""
+    runtime.settings.run_bulk_poll_seconds = 0.01
+    runtime.settings.run_reconcile_read_ahead = read_ahead
+    synced = synced_to(runtime, socket_org, tmp_path, n=120, bulk_threshold=20, batch_size=7,
+                       mapping=owned_mapping())
+    await synced.run()
+    records = by_number(socket_org)
+    for number in ("INV-000000", "INV-000050", "INV-000119"):
+        socket_org.org.delete("Invoice__c", records[number]["Id"])
+    socket_org.org.update("Invoice__c", records["INV-000001"]["Id"], {"Amount__c": 0})
+    socket_org.org.update("Invoice__c", records["INV-000114"]["Id"], {"Issued_On__c": "2020-01-01"})
+    with runtime.db.begin() as s:  # the state lost one: relinked, not written
+        s.execute(delete(SyncState).where(SyncState.integration_id == synced.iid,
+                                          SyncState.key == "INV-000060"))
+    write_csv(synced.csv, invoice_rows(115))  # 115..119 left the source: orphans (one gone)
+    run = await synced.run(reconcile=True)
+    assert run.status == "succeeded"
+    assert run.reconciliation == {"missing": 2, "drifted": 2, "relinked": 1, "orphaned": 4,
+                                  "org_records": 117, "read_with": "bulk"}
+    assert (run.created, run.updated, run.unchanged, run.failed) == (2, 1, 112, 0)
+    after = by_number(socket_org)
+    assert len(after) == 119
+    assert after["INV-000001"]["Amount__c"] == 1.5
+    assert after["INV-000114"]["Issued_On__c"] == "2020-01-01"
+    assert [e.record_key for e in synced.events("field_conflict")] == ["INV-000114"]
+
+
 async def test_scheduled_runs_reconcile_as_the_integration_says(
     runtime: Runtime, socket_org: Emulated, tmp_path: Path,
 ) -> None:

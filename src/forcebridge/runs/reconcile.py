@@ -3,10 +3,11 @@
 A reconciling run reads back from the org what the integration owns: one query (Bulk API 2.0
 when the org's state holds more than the integration's `bulk_threshold` records, SOQL
 otherwise) of `Id`, the external id, `SystemModstamp` and the compared fields
-(`sync.readback`) of every record with an external id. It keeps them in memory by external
-id, then reads the whole source through the run's own pipeline (filter, map, diff against
-the sync state; no raw-row skip and no cursor: every row is compared) and settles each
-record against the org:
+(`sync.readback`) of every record with an external id. While that query runs and its pages
+come in, the run reads the whole source through its own pipeline (filter, map, diff against
+the sync state; no raw-row skip and no cursor: every row is compared); each record is settled
+as soon as its org row and it have both been read (`_Matching`), and its repair is written
+while the two reads go on:
 
 - not in the org: `missing` when the state says it was written; sent again in full (a
   create), whatever the state says;
@@ -25,6 +26,7 @@ Org records that the state links to a key the source no longer has are `orphaned
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -86,6 +88,7 @@ class _Settled:
 
 
 SOQL_PAGE = 2000  # records per page of a REST query answer
+_NOTIFY_EVERY = 2000  # org rows read between wake-ups of a source waiting for them
 BULK_POLLS = 4  # status calls a query job usually takes
 
 
@@ -177,16 +180,12 @@ class _Plan:
         unique = list(dict.fromkeys(names))
         return f"SELECT {', '.join(unique)} FROM {soql_name(self.object)} WHERE {ext} != null"  # noqa: S608
 
-    def settle(self, records: Sequence[Diffed], index: dict[str, bytes],
+    def settle(self, pairs: Sequence[tuple[Diffed, bytes | None]],
                found: Reconciliation) -> _Settled:
-        """Each record against the org's copy (popped from `index`); pure, no I/O."""
+        """Each record against the org's copy (None: the org has none); pure, no I/O."""
         out = _Settled()
-        ext = self.external_id
-        assert ext is not None
         updates = self.mode.updates
-        for d in records:
-            value = d.payload.get(ext)
-            hit = index.pop("" if value is None else str(value), None)
+        for d, hit in pairs:
             if hit is None:
                 if d.change is not Change.NEW:
                     found.missing += 1
@@ -215,26 +214,89 @@ class _Plan:
         return out
 
 
+class _Matching:
+    """The org's rows and the source's records, matched by external id as each arrives.
+
+    The org is read (one query) while the source is read, so neither waits for the other: an
+    org row whose record has not been read yet waits in `index` (its Salesforce id and
+    compared digests, about 200 bytes), a record whose org row has not been read yet waits in
+    `waiting` (its payload). A record still waiting once the whole org is read is missing in
+    the org. At most `read_ahead` records wait: past that the source pauses until the org
+    read catches up, so memory stays bounded whatever order the two come in.
+    """
+
+    def __init__(self, plan: _Plan, found: Reconciliation, read_ahead: int) -> None:
+        assert plan.external_id is not None
+        self.plan = plan
+        self.found = found
+        self.read_ahead = read_ahead
+        self.index: dict[str, bytes] = {}
+        self.waiting: dict[str, Diffed] = {}
+        self.matched: list[tuple[Diffed, bytes | None]] = []
+        self.org_read = False
+        self.moved = asyncio.Event()  # set when the org read matched records or ended
+
+    def org_row(self, value: str, entry: bytes) -> None:
+        d = self.waiting.pop(value, None)
+        if d is None:
+            self.index[value] = entry
+        else:
+            self.matched.append((d, entry))
+
+    def org_done(self) -> None:
+        self.org_read = True
+        self.matched += [(d, None) for d in self.waiting.values()]
+        self.waiting = {}
+        self.moved.set()
+
+    def source(self, records: Sequence[Diffed]) -> None:
+        """Match a batch of the source: what is settled waits in `matched`."""
+        ext = self.plan.external_id
+        assert ext is not None
+        for d in records:
+            raw = d.payload.get(ext)
+            value = "" if raw is None else str(raw)
+            hit = self.index.pop(value, None)
+            if hit is not None:
+                self.matched.append((d, hit))
+            elif self.org_read:
+                self.matched.append((d, None))
+            else:
+                self.waiting[value] = d
+
+    def take(self) -> list[tuple[Diffed, bytes | None]]:
+        taken, self.matched = self.matched, []
+        return taken
+
+    @property
+    def full(self) -> bool:
+        return not self.org_read and len(self.waiting) >= self.read_ahead
+
+
 async def _read_org(
-    client: SalesforceClient, plan: _Plan, bulk: bool, found: Reconciliation,
-    poll_seconds: float,
-) -> dict[str, bytes]:
-    """External id -> Salesforce id and the compared fields' digests, for every record of
-    the target that has an external id."""
+    client: SalesforceClient, plan: _Plan, bulk: bool, match: _Matching, poll_seconds: float,
+) -> None:
+    """Every record of the target that has an external id, into `match`."""
     ext = plan.external_id
     assert ext is not None
     pack = plan.compared.pack
-    index: dict[str, bytes] = {}
     rows = client.query_bulk(plan.soql(), poll_interval=poll_seconds) if bulk \
         else client.query(plan.soql())
-    found.read_with = "bulk" if bulk else "soql"
-    async for row in rows:
-        value = row.get(ext)
-        if value is None or value == "":
-            continue
-        index[str(value)] = str(row["Id"]).encode()[:_ID].ljust(_ID) + pack(row)
-    found.org_records = len(index)
-    return index
+    match.found.read_with = "bulk" if bulk else "soql"
+    seen = 0
+    try:
+        async for row in rows:
+            value = row.get(ext)
+            if value is None or value == "":
+                continue
+            match.org_row(str(value), str(row["Id"]).encode()[:_ID].ljust(_ID) + pack(row))
+            seen += 1
+            if seen % _NOTIFY_EVERY == 0 and match.matched:
+                match.moved.set()
+        match.found.org_records = seen
+        match.org_done()
+    finally:
+        match.moved.set()  # a source waiting for the org hears of its end, or its failure
 
 
 async def _work(job: Job, progress: RunProgress | None, found: Reconciliation) -> None:
@@ -244,6 +306,7 @@ async def _work(job: Job, progress: RunProgress | None, found: Reconciliation) -
     org_id, source, reader, writer, sink = (parts.org_id, parts.source, parts.reader,
                                             parts.writer, parts.sink)
     prepared = None
+    reading: asyncio.Task[None] | None = None
     try:
         described = await checked(job, parts)
         mapper = compile_mapping(config.mapping, described.target, mode)
@@ -252,29 +315,49 @@ async def _work(job: Job, progress: RunProgress | None, found: Reconciliation) -
         differ = Differ(state.StoredState(rt.db, iid, org_id), scope=mapper.scope,
                         track_seen=False)
         held = await anyio.to_thread.run_sync(org.records, rt.db, iid, org_id)
-        index = await _read_org(client, plan, held > config.bulk_threshold, found,
-                                rt.settings.run_bulk_poll_seconds)
+        match = _Matching(plan, found, rt.settings.run_reconcile_read_ahead)
+        reading = asyncio.create_task(_read_org(
+            client, plan, held > config.bulk_threshold, match, rt.settings.run_bulk_poll_seconds))
         prepared = prepare_all(source.batches(config.batch_size), config.filters.gate(),
                                mapper, differ)
         if progress is not None:
             progress.started(None)
+
+        async def settle(pairs: list[tuple[Diffed, bytes | None]]) -> None:
+            if not pairs:
+                return
+            settled = plan.settle(pairs, found)
+            counts.unchanged += len(pairs) - len(settled.send)
+            if settled.confirm or settled.conflicts:
+                await anyio.to_thread.run_sync(_remember, job, settled)
+            await sink.add(settled.send)
+
         while (batch := await reader.next(prepared)) is not None:
             counts.read += (batch.filtered + len(batch.errors) + len(batch.new)
                             + len(batch.changed) + len(batch.unchanged) + batch.skipped)
             counts.filtered += batch.filtered
             await sink.invalid(batch.errors)
-            settled = plan.settle(batch.new + batch.changed + batch.unchanged, index, found)
-            counts.unchanged += (len(batch.new) + len(batch.changed) + len(batch.unchanged)
-                                 - len(settled.send))
-            if settled.confirm or settled.conflicts:
-                await anyio.to_thread.run_sync(_remember, job, settled)
-            await sink.add(settled.send)
+            match.source(batch.new + batch.changed + batch.unchanged)
+            await settle(match.take())
+            while match.full:  # the org read is behind: let it catch up
+                if reading.done():
+                    reading.result()
+                match.moved.clear()
+                await match.moved.wait()
+                await settle(match.take())
+            if reading.done():
+                reading.result()  # a failed read fails the run now
             if progress is not None:
                 progress.advance(counts.read, counts.as_dict())
+        await reading
+        await settle(match.take())
         await sink.flush()
         if differ.finished:
-            await _orphans(job, writer, index, found, reader)
+            await _orphans(job, writer, match.index, found, reader)
     finally:
+        if reading is not None and not reading.done():
+            reading.cancel()
+            await asyncio.gather(reading, return_exceptions=True)
         await sink.cancel()
         reader.close(prepared)
 
