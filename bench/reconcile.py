@@ -186,11 +186,16 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=10)
     args = parser.parse_args()
-    t0 = time.perf_counter()
+    t0, load_start = time.perf_counter(), os.getloadavg()
     result = run(args.records, args.latency_ms, args.concurrency)
     result["bench_seconds"] = round(time.perf_counter() - t0, 1)
+    # the machine is shared: what else ran says how far the figures can be trusted
+    result["load_average"] = {"start": [round(x, 2) for x in load_start],
+                              "end": [round(x, 2) for x in os.getloadavg()]}
     result["peak_rss_mb"] = round(peak_rss_mb(), 1)
     print(table(result))
+    print(f"load average at start / end: {result['load_average']['start'][0]} / "
+          f"{result['load_average']['end'][0]}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2, default=str) + "\n")
     print(f"written: {RESULTS}")
