@@ -5,6 +5,8 @@ Run in fresh interpreters, because the test process itself has loaded everything
 
 from __future__ import annotations
 
+import gc
+import json
 import os
 import subprocess
 import sys
@@ -13,7 +15,7 @@ from pathlib import Path
 import pytest
 import typer.main
 
-from forcebridge.cli import app
+from forcebridge.cli import app, startup
 
 HEAVY = ("fastapi", "uvicorn", "starlette", "forcebridge_emulator", "httpx", "sqlalchemy",
          "prometheus_client", "opentelemetry", "celery", "redis")
@@ -73,3 +75,48 @@ def test_every_listed_command_loads_with_the_help_it_is_listed_with(name: str) -
     assert command is not None
     assert command.help == group.entries[name].help  # type: ignore[attr-defined]
     assert command.callback is not None or getattr(command, "commands", None)
+
+
+def test_a_command_run_after_a_startup_without_collector_runs_with_it() -> None:
+    seen: list[bool] = []
+    probe = typer.Typer()
+
+    @probe.command()
+    def one(name: str) -> None:
+        seen.append(gc.isenabled())
+
+    @probe.command()
+    def two() -> None:
+        seen.append(gc.isenabled())
+
+    command = typer.main.get_command(probe)
+    startup.collect_when_run(command)
+    startup.collect_when_run(command)  # loading twice wraps once
+    startup.starting()
+    try:
+        assert not gc.isenabled()
+        command.main(["one", "x"], standalone_mode=False)
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()
+    command.main(["two"], standalone_mode=False)
+    assert seen == [True, True]
+
+
+def test_output_and_writes_of_a_command_survive_the_exit_without_a_final_collection(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "FORCEBRIDGE_DATA_DIR": str(tmp_path), "COLUMNS": "80"}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "forcebridge", *args], capture_output=True,
+                              text=True, env=env, check=False)  # fmt: skip
+
+    assert cli("tenants", "create", "acme").returncode == 0
+    listed = cli("tenants", "list", "--json")
+    assert listed.returncode == 0
+    assert [t["name"] for t in json.loads(listed.stdout)] == ["acme"]
+    missing = cli("runs", "list", "nothing", "-t", "nobody")
+    assert missing.returncode == 1
+    assert "nobody" in missing.stderr

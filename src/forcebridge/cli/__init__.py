@@ -9,6 +9,7 @@ import typer
 import typer.core
 from rich.text import Text
 
+from forcebridge.cli import startup
 from forcebridge.cli.lazy import Lazy, LazyGroup
 from forcebridge.cli.output import console_err
 from forcebridge.errors import ForcebridgeError, InvalidInput
@@ -108,6 +109,14 @@ def _root() -> None:
 
 
 def main() -> None:
+    startup.starting()
+    try:
+        _main()
+    finally:
+        startup.exiting()
+
+
+def _main() -> None:
     try:
         try:
             app()

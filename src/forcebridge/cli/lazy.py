@@ -23,6 +23,8 @@ from typer.core import TyperCommand, TyperGroup, TyperOption
 from typer.main import get_command_from_info, get_group
 from typer.models import CommandInfo
 
+from forcebridge.cli import startup
+
 
 @dataclass(frozen=True)
 class Lazy:
@@ -109,9 +111,12 @@ class LazyGroup(TyperGroup):
             group = get_group(target)
             group.help = entry.help
             group.rich_markup_mode = self.rich_markup_mode
-            return group
-        return get_command_from_info(
-            CommandInfo(name=name, callback=target, help=entry.help),
-            pretty_exceptions_short=True,
-            rich_markup_mode=self.rich_markup_mode,
-        )
+            command: _click.Command = group
+        else:
+            command = get_command_from_info(
+                CommandInfo(name=name, callback=target, help=entry.help),
+                pretty_exceptions_short=True,
+                rich_markup_mode=self.rich_markup_mode,
+            )
+        startup.collect_when_run(command)
+        return command
