@@ -166,3 +166,22 @@ async def test_batches_of_one_job_sharing_parents_wait_for_each_other() -> None:
     assert shared["numberRecordsFailed"] == grouped["numberRecordsFailed"] == 0
     assert shared["totalProcessingTime"] >= 200
     assert grouped["totalProcessingTime"] < shared["totalProcessingTime"]
+
+
+async def test_batches_of_one_job_run_side_by_side_and_those_kept_waiting_fail() -> None:
+    # four batches of 100 at 1,000 rows/s (0.1 s each), four slots, a 150 ms lock wait
+    config = FaultConfig.parse(LOCKS.replace("lock_wait=30", "lock_wait=150"))
+    async with emulator_client(config) as c:
+        parents = await account_ids(c, 4)
+        head, *rows = contacts_csv("A", parents, 100).splitlines()
+        shared = [rows[(i % 4) * 100 + i // 4] for i in range(400)]  # every batch: all four
+        (clash,) = await concurrent_contact_jobs(c, "\n".join([head, *shared]) + "\n")
+        _, failed = await result(c, str(clash["id"]), "failedResults")
+        (grouped,) = await concurrent_contact_jobs(c, contacts_csv("B", parents, 100))
+    # all four start at once: one works, the next gets the parents after 0.1 s, and the two
+    # still waiting at 0.15 s fail every row; grouped by parent, none waits
+    assert clash["numberRecordsProcessed"] == 400
+    assert clash["numberRecordsFailed"] == 200
+    assert {row[1].split(":")[0] for row in failed[1:]} == {"UNABLE_TO_LOCK_ROW"}
+    assert grouped["numberRecordsFailed"] == 0
+    assert grouped["totalProcessingTime"] < 200

@@ -27,10 +27,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from forcebridge_emulator._bulk_locked import apply_batches
 from forcebridge_emulator._bulk_pace import JobPace
 from forcebridge_emulator._errors import ApiError, SaveError, SaveResult
 from forcebridge_emulator._org import Org
-from forcebridge_emulator._parent_locks import UNLOCKED, ParentLocks, lock_message
+from forcebridge_emulator._parent_locks import UNLOCKED
 
 log = logging.getLogger("forcebridge_emulator._bulk")
 
@@ -316,45 +317,38 @@ class IngestJob:
         reader = csv.reader(io.StringIO(self.data or "", newline=""), delimiter=self.delimiter,
                             strict=True)  # fmt: skip
         next(reader, None)
-        ids, created, errors = self.ids, self.created, self.errors
         width = plan.width
-        index = 0
         pace = self.pace
-        locks = pace.locks if pace is not None else None
-        parent_columns = _parent_columns(org, self.object, plan) if locks is not None else []
+        if pace is not None and pace.locks is not None:
+            columns = _parent_columns(org, self.object, plan)
+            if columns:  # batches side by side, each waiting for its parents' locks
+                try:
+                    await apply_batches(self, org, reader, lambda row: _outcome(apply, row, width),
+                                        pace, pace.locks, columns, width)  # fmt: skip
+                except csv.Error as exc:
+                    raise JobFailure(f"ClientInputError : {_csv_problem(exc)}") from None
+                return
+        ids, created, errors = self.ids, self.created, self.errors
+        index = 0
         while not self.abort_requested:
             size = CHUNK_ROWS
             if pace is not None:
                 await pace.at(index)
-                # with parent locks a batch is read whole: it takes its parents at once
-                size = (
-                    pace.rows_until_boundary(index)
-                    if parent_columns
-                    else min(size, pace.rows_until_boundary(index))
-                )
+                size = min(size, pace.rows_until_boundary(index))
             try:
                 rows = list(itertools.islice(reader, size))
             except csv.Error as exc:
                 raise JobFailure(f"ClientInputError : {_csv_problem(exc)}") from None
             if not rows:
                 break
-            locked: dict[int, str] = {}
-            if parent_columns and locks is not None and pace is not None:
-                locked = await _take_parents(locks, pace.owner, parent_columns, rows, width)
-                pace.starts_now()
             with org.lock:  # one acquisition per chunk; REST writes wait between chunks
-                for k, row in enumerate(rows):
+                for row in rows:
                     if not row:
                         continue
                     err: str | None
-                    if k in locked:
-                        rid, was_created, err = None, False, locked[k]
-                    elif len(row) != width:
+                    if len(row) != width:
                         rid, was_created = None, False
-                        err = (
-                            "INVALID_FIELD:Number of fields in the row does not match the "
-                            f"header ({len(row)} vs {width}):--"
-                        )
+                        err = _width_error(row, width)
                     else:
                         try:
                             rid, was_created, err = apply(row)
@@ -431,29 +425,19 @@ def _parent_columns(org: Org, sobject: str, plan: RowPlan) -> list[tuple[str, in
     return columns
 
 
-async def _take_parents(
-    locks: ParentLocks,
-    owner: object,
-    columns: list[tuple[str, int]],
-    rows: list[list[str]],
-    width: int,
-) -> dict[int, str]:
-    """Lock the parents of a batch's rows; the rows whose parent stayed locked, with the
-    `sf__Error` each fails with."""
-    wanted = {(name, row[i]) for row in rows if len(row) == width for name, i in columns
-              if row[i] and row[i] != NULL_MARKER}  # fmt: skip
-    busy = await locks.acquire(owner, wanted)
-    if not busy:
-        return {}
-    failed: dict[int, str] = {}
-    for k, row in enumerate(rows):
-        if len(row) != width:
-            continue
-        for name, i in columns:
-            if (name, row[i]) in busy:
-                failed[k] = f"UNABLE_TO_LOCK_ROW:{lock_message(row[i])}:--"
-                break
-    return failed
+def _width_error(row: list[str], width: int) -> str:
+    return ("INVALID_FIELD:Number of fields in the row does not match the header "
+            f"({len(row)} vs {width}):--")  # fmt: skip
+
+
+def _outcome(apply: RowApplier, row: list[str], width: int) -> Outcome:
+    """One row's outcome (the locked path's; the hot loop above inlines the same)."""
+    if len(row) != width:
+        return None, False, _width_error(row, width)
+    try:
+        return apply(row)
+    except ApiError as exc:
+        return None, False, error_text(exc.save_error())
 
 
 def _csv_problem(exc: csv.Error) -> str:

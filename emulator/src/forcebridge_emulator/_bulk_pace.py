@@ -74,10 +74,25 @@ class JobPace:
         self._open = (index, time.monotonic())
         self.owner = object()
 
-    def starts_now(self) -> None:
-        """The open batch's processing starts now (it was waiting for its parents' locks)."""
-        if self._open is not None:
-            self._open = (self._open[0], time.monotonic())
+    @property
+    def rate(self) -> int:
+        return self._rate
+
+    async def start_batch(self) -> object:
+        """Wait for an org slot for a batch processed on its own (`_bulk_locked`); the token
+        that holds its parents' locks."""
+        await self._slots.acquire()
+        return object()
+
+    def end_batch(self, owner: object) -> None:
+        """The batch `start_batch` began is done: its slot and its parents are free."""
+        self._slots.release()
+        if self.locks is not None:
+            self.locks.release(owner)
+
+    def keep(self, task: asyncio.Task[None]) -> None:
+        """A batch's task, cancelled with the job (`cancel`)."""
+        self._timers.append(task)
 
     async def finish(self, index: int) -> None:
         """The job's rows are all applied: wait until its last batch's time is up."""
