@@ -20,7 +20,8 @@ by the window and the jobs in flight. At most `BULK_JOBS_IN_FLIGHT` jobs are ope
 Parent locks (`runs.parents`, `Settings.run_group_by_parent`): bulk records are routed into
 `BULK_JOBS_IN_FLIGHT` lanes by parent, so jobs of different lanes share no parent and run side
 by side; a job's records are sorted by parent, so the org's internal batches of one job hold
-disjoint parents; and a job starts only when no job in flight references any of its parents.
+disjoint parents; and a job starts only when no job in flight references any of its parents
+(it waits in a queue meanwhile, so one lane's job never holds back another lane's).
 Salesforce holds a parent's lock for the whole of a batch's transaction, so a clash there makes
 batches wait and fail; a collections call's transaction is short enough for the org's lock
 wait to absorb a clash, so collections chunks are not held back.
@@ -141,6 +142,7 @@ class Sink:
         self.parents = ParentsInFlight()
         self.lanes = Lanes(BULK_JOBS_IN_FLIGHT) if self.group_by_parent else None
         self.parents_freed = asyncio.Event()
+        self.waiting: list[tuple[list[Diffed], set[Parent]]] = []  # lane jobs not started yet
         self.locked: list[Diffed] = []  # failed UNABLE_TO_LOCK_ROW: written again at the end
 
     async def add(self, records: Sequence[Diffed]) -> None:
@@ -159,7 +161,7 @@ class Sink:
             # only the new records are routed: those without a parent wait in `pending`
             self.pending.extend(self.lanes.add(records))
             for job in self.lanes.full(size):
-                await self._spawn(job)
+                await self._queue(job)
         else:
             self.pending.extend(records)
         while len(self.pending) >= size:
@@ -176,7 +178,8 @@ class Sink:
             await self._spawn(chunk)
         if self.lanes is not None:
             for job in self.lanes.rest(size):
-                await self._spawn(job)
+                await self._queue(job)
+            await self._start_waiting(0)
         if self.tasks:
             await asyncio.gather(*self.tasks)
         self.check()
@@ -206,6 +209,30 @@ class Sink:
         if self.error is not None:
             raise self.error
 
+    async def _queue(self, job: list[Diffed]) -> None:
+        """A job cut from a lane waits until no job in flight shares a parent with it; the
+        source is read on meanwhile, as long as no more than `BULK_JOBS_IN_FLIGHT` wait."""
+        self.waiting.append(by_parent(job))
+        await self._start_waiting(BULK_JOBS_IN_FLIGHT)
+
+    async def _start_waiting(self, limit: int) -> None:
+        """Start, oldest first, every waiting job that shares no parent with a job in flight
+        (one lane's job waiting for its predecessor does not hold back another lane's); then
+        wait for jobs to end while more than `limit` are still waiting."""
+        while True:
+            self.check()
+            for job in list(self.waiting):
+                if self.bulk_slots.locked():
+                    break
+                records, parents = job
+                if not self.parents.clashes(parents):
+                    self.waiting.remove(job)
+                    await self._start(records, True, parents)
+            if len(self.waiting) <= limit:
+                return
+            freed = self.parents_freed
+            await freed.wait()
+
     async def _spawn(self, chunk: list[Diffed]) -> None:
         self.check()
         bulk = self.bulk
@@ -216,6 +243,9 @@ class Sink:
                 freed = self.parents_freed
                 await freed.wait()
                 self.check()
+        await self._start(chunk, bulk, parents)
+
+    async def _start(self, chunk: list[Diffed], bulk: bool, parents: set[Parent]) -> None:
         if bulk:
             await self.bulk_slots.acquire()
         try:
@@ -270,6 +300,7 @@ class Sink:
                 self.bulk_slots.release()
             if parents:
                 self.parents.give_back(parents)
+            if bulk or parents:  # a waiting job may start now
                 self.parents_freed.set()
                 self.parents_freed = asyncio.Event()
 
