@@ -323,3 +323,84 @@ def test_outbox_messages_stay_in_order_per_key_with_several_workers(cluster: Clu
         ids = [b["id"] for b in bodies if b["key"] == key]
         assert [i for n, i in enumerate(ids) if i not in ids[:n]] == published[key]
     assert cluster.max_in_flight() <= LEVEL
+
+
+def test_runs_asked_through_serve_are_queued_for_the_workers(cluster: Cluster) -> None:
+    from forcebridge.services import api_keys
+
+    iid = cluster.integration("asked", 400)
+    again = cluster.integration("asked again", 100)
+    with cluster.rt.db.begin() as s:
+        key = api_keys.create(s, cluster.tenant_id, "ops").secret
+    port = free_port()
+    serve_proc = cluster.start("serve", "serve", "--host", "127.0.0.1", "--port", str(port))
+    api = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30,
+                       headers={"Authorization": f"Bearer {key}"})
+    cluster.wait("serve answering", lambda: _answers(api))
+    # no worker yet: the run waits queued, holding the integration
+    asked = api.post(f"/api/v1/integrations/{iid}/runs")
+    assert asked.status_code == 202, asked.text
+    run = asked.json()
+    assert run["status"] == "queued" and asked.headers["Location"] == f"/api/v1/runs/{run['id']}"
+    assert api.post(f"/api/v1/integrations/{iid}/runs").status_code == 409  # one at a time
+    time.sleep(1)
+    assert api.get(f"/api/v1/runs/{run['id']}").json()["status"] == "queued"
+    cluster.start_all(workers=2, schedulers=0)
+    cluster.wait("the queued run done", lambda: cluster.succeeded(iid))
+    [done] = cluster.runs(iid)
+    assert done.id == run["id"] and done.created == 400 and done.trigger == "api"
+    workers = {p.pid for n, p in cluster.processes.items() if n.startswith("worker")}
+    assert done.pid in workers and done.pid != serve_proc.pid  # serve ran nothing
+    # ?wait=true answers with the ended run, which a worker ran
+    waited = api.post(f"/api/v1/integrations/{again}/runs", params={"wait": "true"})
+    assert waited.status_code == 200 and waited.json()["status"] == "succeeded"
+    assert waited.json()["counts"]["created"] == 100
+    assert cluster.runs(again)[0].pid in workers
+    cluster.assert_each_record_once()
+
+
+def _answers(api: httpx.Client) -> bool:
+    try:
+        return api.get("/readyz").status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_forcebridge_run_queues_and_follows_the_run_or_runs_it_here(cluster: Cluster) -> None:
+    iid = cluster.integration("cli", 300)
+    cluster.start_all(workers=2, schedulers=0)
+    followed = subprocess.run(
+        [sys.executable, "-m", "forcebridge", "run", "cli", "--tenant", "acme"],
+        env=cluster.env, capture_output=True, text=True, timeout=120)
+    assert followed.returncode == 0, followed.stderr + followed.stdout
+    assert "queued for the workers" in followed.stderr and "succeeded" in followed.stdout
+    [queued_run] = cluster.runs(iid)
+    workers = {p.pid for n, p in cluster.processes.items() if n.startswith("worker")}
+    assert queued_run.pid in workers and queued_run.trigger == "manual"
+    here = subprocess.Popen(
+        [sys.executable, "-m", "forcebridge", "run", "cli", "--tenant", "acme", "--here",
+         "--json"], env=cluster.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, err = here.communicate(timeout=120)
+    assert here.returncode == 0, err
+    assert cluster.runs(iid)[-1].pid == here.pid  # ran in the asking process
+    cluster.assert_each_record_once()
+
+
+def test_a_queued_run_whose_task_redis_lost_is_sent_again(cluster: Cluster) -> None:
+    from forcebridge.scheduling import queued
+
+    iid = cluster.integration("lost", 200)
+    asking = Runtime(Settings(data_dir=cluster.rt.settings.data_dir,
+                              database_url=cluster.env["FORCEBRIDGE_DATABASE_URL"],
+                              broker_url=cluster.redis.url, dispatch_lease_seconds=4))
+    try:
+        run_id = queued.enqueue(asking, cluster.tenant_id, iid, trigger="api")
+    finally:
+        asking.close()
+    cluster.redis.stop()  # without persistence: the task is gone
+    cluster.redis.start()
+    cluster.start_all(workers=1, schedulers=1)
+    cluster.wait("the lost run sent again and done", lambda: cluster.succeeded(iid))
+    assert [(r.id, r.status) for r in cluster.runs(iid)] == [(run_id, "succeeded")]
+    assert "queued run sent again" in cluster.output(tail=10**7)
+    cluster.assert_each_record_once()

@@ -1,7 +1,9 @@
 """`forcebridge runs ...`, and the top-level `forcebridge run` and `forcebridge plan`.
 
 `run` shows a Rich progress bar while the run goes on (a bar when the source knows its size,
-a pulsing one otherwise) with the counts so far, then the run's summary. Its exit code says
+a pulsing one otherwise) with the counts so far, then the run's summary. With a broker
+configured it queues the run for the workers and follows it the same way (`--here` runs it
+in this process instead). Its exit code says
 whether anything needs a person: 0 when the run succeeded, 1 when it was partial or failed
 (the summary and `forcebridge events list` say why). `plan` exits 1 when it found problems.
 """
@@ -113,9 +115,17 @@ def run(
         "rewritten or kept by their owner and on_conflict, lost links are re-linked by "
         "external id; orphans are counted (deleted in mirror mode).",
     ),
+    here: bool = typer.Option(
+        False, "--here",
+        help="Run it in this process even when FORCEBRIDGE_BROKER_URL is set (by default "
+        "the run is then queued for the workers and followed here until it ends).",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Run an integration now (trigger `manual`), with a progress bar, then its summary."""
+    """Run an integration now (trigger `manual`), with a progress bar, then its summary.
+
+    With a broker configured the run goes to the workers and this command follows it until
+    it ends (Ctrl-C stops following, not the run); the exit code is the run's outcome."""
     # the engine, its event loop and the progress bar load only to run
     import anyio
     from rich.progress import (
@@ -133,7 +143,9 @@ def run(
     rt = runtime()
     tracing.configure(rt.settings)  # spans exported when FORCEBRIDGE_OTEL_ENDPOINT is set
     tid = tenant_id(rt, tenant)
-    if as_json:
+    if rt.settings.broker_url and not here:
+        run_id = _queued(rt, tid, integration, full=full, reconcile=reconcile, quiet=as_json)
+    elif as_json:
         run_id = anyio.run(
             functools.partial(run_integration, rt, tid, integration, trigger="manual", full=full,
                               reconcile=reconcile)
@@ -160,6 +172,40 @@ def run(
     summary(row, as_json=as_json, tenant=tenant_name(rt, tid))
     if row["status"] != "succeeded":
         raise typer.Exit(1)
+
+
+def _queued(rt: Any, tid: str, integration: str, *, full: bool, reconcile: bool,
+            quiet: bool) -> str:
+    """Queue the run for the workers and follow it until it ends; its id."""
+    import time
+
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from forcebridge.scheduling import queued
+
+    run_id = queued.enqueue(rt, tid, integration, trigger="manual", full=full,
+                            reconcile=reconcile)
+    if not quiet:
+        console_err.print(f"run {run_id[:SHORT_ID]} queued for the workers; following it "
+                          "(Ctrl-C stops following, the run goes on)")
+    try:
+        with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"),
+                      TextColumn("{task.fields[status]}"), TextColumn("{task.fields[counts]}"),
+                      TimeElapsedColumn(), console=console_err, transient=True,
+                      disable=quiet) as progress:
+            task = progress.add_task(integration, status="queued", counts="")
+            while True:
+                row = run_history.shown(rt.db, tid, run_id)
+                counts = "  ".join(f"{name} {row['counts'][name]:,}"
+                                   for name in ("read", *LIVE_COUNTS))
+                progress.update(task, status=row["status"], counts=counts)
+                if row["status"] in ("succeeded", "partial", "failed"):
+                    return run_id
+                time.sleep(0.5)
+    except KeyboardInterrupt:
+        console_err.print(f"stopped following; the run goes on: forcebridge runs show "
+                          f"{run_id[:SHORT_ID]}")
+        raise typer.Exit(130) from None
 
 
 def plan(

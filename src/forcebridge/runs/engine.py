@@ -98,16 +98,21 @@ class Job:
 
 
 async def start(
-    rt: Runtime, tenant_id: str, ref: str, trigger: str, scheduled_for: datetime | None = None
+    rt: Runtime, tenant_id: str, ref: str, trigger: str, scheduled_for: datetime | None = None,
+    queued_run_id: str | None = None,
 ) -> Job:
-    """Claim the lock and build the run's client, in one transaction."""
+    """Claim the lock (or start the queued run holding it) and build the run's client, in one
+    transaction."""
 
     def work() -> Job:
         with rt.db.begin() as session:
             integration = integrations_service.get(session, tenant_id, ref)
             entity_config(rt, integration)
-            run = lifecycle.claim(session, rt, integration, trigger=trigger,
-                                  scheduled_for=scheduled_for)
+            if queued_run_id is not None:
+                run = lifecycle.adopt(session, rt, integration, queued_run_id)
+            else:
+                run = lifecycle.claim(session, rt, integration, trigger=trigger,
+                                      scheduled_for=scheduled_for)
             assert integration.connection_id is not None
             return Job(rt, run.id, loaded(rt, session, integration), integration.connection_id)
 
@@ -168,7 +173,7 @@ async def _beat(job: Job) -> None:
 async def run_integration(
     rt: Runtime, tenant_id: str, ref: str, *, trigger: str = "manual",
     scheduled_for: datetime | None = None, progress: RunProgress | None = None,
-    full: bool = False, reconcile: bool | None = False,
+    full: bool = False, reconcile: bool | None = False, queued_run_id: str | None = None,
 ) -> str:
     """Run an entity sync now; returns the run id once it ended (whatever its status).
 
@@ -176,9 +181,10 @@ async def run_integration(
     from what this run read). `reconcile` reads the org back and repairs it
     (runs.reconcile); None: when the integration's `reconcile` schedule says it is due (what
     scheduled runs pass). Raises NotFound, `AlreadyRunning` when another run holds the lock,
-    and Conflict when the integration is disabled or not connected.
+    and Conflict when the integration is disabled or not connected. `queued_run_id`: start
+    that queued run (a worker's; `NotQueued` when another started it or it ended).
     """
-    job = await start(rt, tenant_id, ref, trigger, scheduled_for)
+    job = await start(rt, tenant_id, ref, trigger, scheduled_for, queued_run_id)
     if reconcile is not False:
         # runs.reconcile builds on this module, so it is imported when first needed
         from forcebridge.runs.reconcile import reconcile_due, reconcile_work

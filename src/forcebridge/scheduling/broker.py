@@ -18,6 +18,7 @@ from forcebridge.settings import Settings
 
 QUEUE = "forcebridge"
 RUN = "forcebridge.scheduled_run"
+QUEUED_RUN = "forcebridge.queued_run"
 OUTBOX_DELIVERY = "forcebridge.outbox_delivery"
 FORM_RESEND = "forcebridge.form_resend"
 

@@ -18,7 +18,7 @@ from typing import Any
 from forcebridge import log
 from forcebridge.outbox import delivery
 from forcebridge.runtime import Runtime
-from forcebridge.scheduling import broker
+from forcebridge.scheduling import broker, queued
 from forcebridge.scheduling import due as due_ticks
 from forcebridge.services import run_lifecycle as lifecycle
 from forcebridge.store.types import utcnow
@@ -54,6 +54,10 @@ class Dispatcher:
                 sent.append(due)
                 log.event(logger, "scheduled run sent", integration_id=due.integration_id,
                           scheduled_for=due.scheduled_for)
+        for run in lifecycle.queued_to_send(self.rt, now):
+            # its task was lost (or no worker took it yet): send it again
+            if queued.send(self.app, run):
+                log.event(logger, "queued run sent again", run_id=run.id)
         expires = 3 * settings.scheduler_interval_seconds
         if delivery.pending_count(self.rt):
             self._send(broker.OUTBOX_DELIVERY, {}, expires=expires)

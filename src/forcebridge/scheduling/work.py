@@ -58,6 +58,37 @@ async def scheduled_run(rt: Runtime, due: due_ticks.Due) -> str | None:
         return run_id
 
 
+async def queued_run(
+    rt: Runtime, run_id: str, tenant_id: str, integration_id: str, *, full: bool,
+    reconcile: bool,
+) -> str | None:
+    """A worker's run asked for through the API, console or CLI (scheduling.queued): start
+    the queued run and take it to its end; None when it was no longer queued (a duplicate
+    task) or could not start (it is then ended `failed`, saying why). Never raises but
+    cancellation."""
+    from forcebridge.runs import run_integration
+    from forcebridge.services.run_lifecycle import NotQueued, end_queued
+
+    with log.bind(run_id=run_id, integration_id=integration_id, tenant_id=tenant_id):
+        try:
+            await run_integration(rt, tenant_id, integration_id, full=full,
+                                  reconcile=reconcile, queued_run_id=run_id)
+        except NotQueued:
+            log.event(logger, "queued run skipped: another worker started it, or it ended")
+            return None
+        except ForcebridgeError as exc:
+            # disabled, disconnected or changed between the asking and the start
+            await anyio.to_thread.run_sync(end_queued, rt, run_id, exc.message)
+            logger.warning("queued run not started: %s", exc.message)
+            return None
+        except Exception:
+            # before it started (the database away a moment): the scheduler sends it again
+            logger.exception("queued run crashed")
+            return None
+        log.event(logger, "queued run ended")
+        return run_id
+
+
 async def dispatched_run(rt: Runtime, held: due_ticks.Due) -> str | None:
     """A worker's scheduled run: confirm the tick the scheduler held for it, then run it; None
     when the hold was lost meanwhile (the tick went to another task) or the run did not

@@ -60,6 +60,13 @@ def worker_app(rt: Runtime, loop: LoopThread) -> Any:
                    datetime.fromisoformat(held_until))
         return loop.call(work.dispatched_run(rt, held))
 
+    @app.task(name=broker.QUEUED_RUN)
+    def queued_run(
+        run_id: str, tenant_id: str, integration_id: str, full: bool, reconcile: bool
+    ) -> str | None:
+        return loop.call(work.queued_run(rt, run_id, tenant_id, integration_id, full=full,
+                                         reconcile=reconcile))
+
     @app.task(name=broker.OUTBOX_DELIVERY)
     def outbox_delivery() -> int:
         return loop.call(delivery.deliver_due(rt))

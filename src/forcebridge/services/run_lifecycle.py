@@ -24,6 +24,7 @@ import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -43,7 +44,11 @@ FAILURE_STREAK_LIMIT = 10
 WAITING = "waiting_for_api_budget"
 # a run in either is going: it holds its lock, beats, and is dead only when it stops beating
 GOING = ("running", WAITING)
+# a run asked for while a broker is configured holds the lock until a worker starts it
+QUEUED = "queued"
+HOLDING = (QUEUED, *GOING)
 STALE_REASON = "the process running it stopped"
+UNSTARTED_REASON = "no worker started it in time (is a `forcebridge worker` running?)"
 COUNT_NAMES = ("read", "filtered", "created", "updated", "unchanged", "deleted", "failed")
 # what the run's own loop counts; the rest are added as Salesforce's answers are kept
 PROGRESS_NAMES = ("read", "filtered", "unchanged")
@@ -114,7 +119,7 @@ def process_gone(pid: int) -> bool:
 def is_dead(run: Run | None, now: datetime) -> bool:
     """A run that no longer runs: ended, past `alive_until`, or its process on this host
     gone."""
-    if run is None or run.status not in GOING:
+    if run is None or run.status not in HOLDING:
         return True
     # a run from before alive_until was recorded: the old ten minutes
     until = run.alive_until or run.heartbeat_at + timedelta(seconds=600)
@@ -127,15 +132,19 @@ def _alive_until(rt: Runtime, now: datetime) -> datetime:
     return now + timedelta(seconds=ALIVE_BEATS * rt.settings.run_heartbeat_seconds)
 
 
-def claim(
-    session: Session, rt: Runtime, integration: Integration, *, trigger: str,
-    scheduled_for: datetime | None = None,
-) -> Run:
-    """A new `running` run holding the integration's lock, or `AlreadyRunning`.
+def _queued_until(rt: Runtime, now: datetime) -> datetime:
+    """A queued run is dead when no worker started it within three sends."""
+    return now + timedelta(seconds=ALIVE_BEATS * rt.settings.dispatch_lease_seconds)
 
-    Refuses (`Conflict`) a disabled or unconnected integration, naming which. A lock held by a
-    stale run is taken over and that run is ended failed (it counts in the failure streak).
-    """
+
+def _stale_failure(run: Run) -> Failure:
+    if run.status == QUEUED:
+        return Failure(UNSTARTED_REASON, "run_not_started")
+    return Failure(STALE_REASON, "run_stopped")
+
+
+def claim_refusal(integration: Integration) -> None:
+    """Refuse (`Conflict`) running a disabled or unconnected integration, naming which."""
     if not integration.enabled:
         reason = integration.disabled_reason or "disabled"
         raise Conflict(f"integration {integration.name!r} is disabled ({reason}): enable it "
@@ -143,6 +152,20 @@ def claim(
     if integration.connection_id is None:
         raise Conflict(f"integration {integration.name!r} is not connected: attach a "
                        "connection to run it")
+
+
+def claim(
+    session: Session, rt: Runtime, integration: Integration, *, trigger: str,
+    scheduled_for: datetime | None = None, queued: bool = False,
+    options: dict[str, Any] | None = None,
+) -> Run:
+    """A new `running` run holding the integration's lock, or `AlreadyRunning`; with `queued`,
+    a `queued` run holding it for a worker to start (`adopt`), with the run's `options`.
+
+    Refuses (`Conflict`) a disabled or unconnected integration, naming which. A lock held by a
+    stale run is taken over and that run is ended failed (it counts in the failure streak).
+    """
+    claim_refusal(integration)
     now = utcnow()
     held = integration.running_run_id
     stale: Run | None = None
@@ -157,6 +180,9 @@ def claim(
         trigger=trigger, status="running", scheduled_for=scheduled_for, started_at=now,
         heartbeat_at=now, alive_until=_alive_until(rt, now), host=HOST, pid=os.getpid(),
     )
+    if queued:  # no process runs it yet: dead only when no worker started it in time
+        run.status, run.options, run.host, run.pid = QUEUED, options or {}, None, None
+        run.alive_until = _queued_until(rt, now)
     session.add(run)
     session.flush()
     condition = (
@@ -169,11 +195,73 @@ def claim(
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise AlreadyRunning(f"integration {integration.name!r} is already running")
-    if stale is not None and stale.status in GOING:
-        _end(session, integration, stale, Failure(STALE_REASON, "run_stopped"), now)
+    if stale is not None and stale.status in HOLDING:
+        _end(session, integration, stale, _stale_failure(stale), now)
         log.event(_logger, "dead run taken over", run_id=stale.id, integration_id=integration.id)
     session.refresh(integration)
     return run
+
+
+class NotQueued(Conflict):
+    """The queued run was started by another worker, or ended, meanwhile."""
+
+    code = "not_queued"
+
+
+def adopt(session: Session, rt: Runtime, integration: Integration, run_id: str) -> Run:
+    """Start the queued run `run_id` in this process: `running`, beating from now on. Raises
+    `NotQueued` when it is no longer queued (a duplicate task, or it was ended), and the
+    refusals of `claim` when the integration was disabled or disconnected meanwhile."""
+    if integration.running_run_id != run_id:
+        raise NotQueued(f"run {run_id} does not hold integration {integration.name!r}")
+    if not integration.enabled or integration.connection_id is None:
+        claim_refusal(integration)
+    now = utcnow()
+    started = session.execute(
+        update(Run).where(Run.id == run_id, Run.status == QUEUED)
+        .values(status="running", started_at=now, heartbeat_at=now,
+                alive_until=_alive_until(rt, now), host=HOST, pid=os.getpid())
+        .execution_options(synchronize_session=False)
+    )
+    if started.rowcount != 1:  # type: ignore[attr-defined]
+        raise NotQueued(f"run {run_id} is no longer queued")
+    run = session.get(Run, run_id)
+    assert run is not None
+    session.refresh(run)
+    return run
+
+
+def end_queued(rt: Runtime, run_id: str, message: str) -> bool:
+    """End a queued run that cannot start (`failed`, with `message`), releasing its lock;
+    whether it was still queued."""
+    with rt.db.begin() as session:
+        run = session.get(Run, run_id)
+        if run is None or run.status != QUEUED:
+            return False
+    finish(rt, run_id, Counts(), 0, Failure(message, "run_not_started"))
+    return True
+
+
+def queued_to_send(rt: Runtime, now: datetime) -> list[Run]:
+    """Queued runs sent longer than `dispatch_lease_seconds` ago and not started (their task
+    was lost, e.g. Redis restarted): each is taken for sending again, by one caller."""
+    lease = timedelta(seconds=rt.settings.dispatch_lease_seconds)
+    again = []
+    with rt.db.session() as session:
+        found = list(session.scalars(select(Run).where(Run.status == QUEUED)))
+    for run in found:
+        if _aware(now - lease, run.heartbeat_at) < run.heartbeat_at:
+            continue
+        with rt.db.begin() as session:
+            taken = session.execute(
+                update(Run).where(Run.id == run.id, Run.status == QUEUED,
+                                  Run.heartbeat_at == run.heartbeat_at)
+                .values(heartbeat_at=now, alive_until=_queued_until(rt, now))
+                .execution_options(synchronize_session=False)
+            )
+            if taken.rowcount == 1:  # type: ignore[attr-defined]
+                again.append(run)
+    return again
 
 
 def end_if_dead(session: Session, integration: Integration) -> bool:
@@ -194,8 +282,8 @@ def end_if_dead(session: Session, integration: Integration) -> bool:
     )
     if released.rowcount != 1:  # type: ignore[attr-defined]
         return False  # another process ended or took it over meanwhile
-    if run is not None and run.status in GOING:
-        _end(session, integration, run, Failure(STALE_REASON, "run_stopped"), now)
+    if run is not None and run.status in HOLDING:
+        _end(session, integration, run, _stale_failure(run), now)
         log.event(_logger, "dead run ended", run_id=run.id, integration_id=integration.id)
     session.refresh(integration)
     return True

@@ -40,7 +40,7 @@ def list_runs(
     return page(list(session.scalars(query)), limit, lambda r: (r.started_at, r.id))
 
 
-RUN_STATUSES = ("running", "waiting_for_api_budget", "succeeded", "partial", "failed")
+RUN_STATUSES = ("queued", "running", "waiting_for_api_budget", "succeeded", "partial", "failed")
 
 
 def list_tenant_runs(
@@ -89,7 +89,7 @@ def get(session: Session, tenant_id: str, run_id: str) -> Run:
     run = find_by_id(session, Run, tenant_id, run_id)
     if not isinstance(run, Run):
         raise NotFound(f"run {run_id!r} not found")
-    if run.status in ("running", "waiting_for_api_budget"):
+    if run.status in ("queued", "running", "waiting_for_api_budget"):
         # its process may have died: ended as it is looked at
         integration_lookup.get(session, tenant_id, run.integration_id)
         session.refresh(run)

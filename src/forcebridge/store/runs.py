@@ -20,7 +20,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from forcebridge.store.models import Base
 from forcebridge.store.types import IdColumn, new_id, utcnow
 
-RUN_STATUSES = ("running", "waiting_for_api_budget", "succeeded", "partial", "failed")
+RUN_STATUSES = ("queued", "running", "waiting_for_api_budget", "succeeded", "partial",
+                "failed")
 RUN_TRIGGERS = ("schedule", "manual", "api", "retry")
 EVENT_STATUSES = ("open", "resolved", "retried")
 # Events about one record of an entity sync, named by its key: a repeat counts on the open one.
@@ -57,6 +58,8 @@ class Run(Base):
     deleted: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
     api_calls: Mapped[int] = mapped_column(Integer, default=0)
+    # how a queued run is to run ({"full": ..., "reconcile": ...}), for a worker to start it
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     # a reconciling run's findings (runs.reconcile.Reconciliation); None for other runs
     reconciliation: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)

@@ -1,8 +1,8 @@
 """Runs of an integration: start one, plan one, list them, and records pushed to a push source.
 
 Starting a run answers `202` with the run as soon as it holds the integration's run lock,
-while it goes on in the background on the server's event loop (`?wait=true` answers with
-the finished run instead). Refusals a run decides up front (already running, disabled, not
+while it goes on in the background on the server's event loop, or, with a broker
+configured, queued for the workers (`?wait=true` answers with the finished run instead). Refusals a run decides up front (already running, disabled, not
 connected) are `409` either way.
 """
 
@@ -18,11 +18,11 @@ from forcebridge.api.auth import Principal, require_scope, runtime
 from forcebridge.runs import (
     DEFAULT_PLAN_RECORDS,
     MAX_PLAN_RECORDS,
-    background,
     plan_integration,
     run_integration,
 )
 from forcebridge.runtime import Runtime
+from forcebridge.scheduling import queued
 from forcebridge.services import integrations, pushed
 from forcebridge.services import runs as run_history
 from forcebridge.services.pages import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT
@@ -130,14 +130,19 @@ async def start_run(
     who: Principal = Depends(_write),
     rt: Runtime = Depends(runtime),
 ) -> dict[str, Any]:
-    """Run now (trigger `api`). `202` with the run while it goes on; poll `GET /runs/{id}`."""
-    if wait:
+    """Run now (trigger `api`). `202` with the run while it goes on; poll `GET /runs/{id}`.
+    With a broker configured the run is queued for the workers (status `queued` until one
+    starts it) and this process runs nothing."""
+    if wait and not rt.settings.broker_url:
         run_id = await run_integration(rt, who.tenant_id, ref, trigger="api", full=full,
                                        reconcile=reconcile)
         response.status_code = 200
     else:
-        run_id = await background.start_run(rt, who.tenant_id, ref, trigger="api", full=full,
-                                            reconcile=reconcile)
+        run_id = await queued.start_run(rt, who.tenant_id, ref, trigger="api", full=full,
+                                        reconcile=reconcile)
+        if wait:
+            await queued.ended(rt, who.tenant_id, run_id)
+            response.status_code = 200
     response.headers["Location"] = f"/api/v1/runs/{run_id}"
     return await anyio.to_thread.run_sync(run_history.shown, rt.db, who.tenant_id, run_id)
 

@@ -14,7 +14,7 @@ from forcebridge.console.rendering import render
 from forcebridge.errors import ForcebridgeError, NotFound
 from forcebridge.http_status import status_of
 from forcebridge.runs import plan_integration
-from forcebridge.runs.background import start_run
+from forcebridge.scheduling.queued import start_run
 from forcebridge.scheduling.wording import in_words, next_times
 from forcebridge.services import integrations
 from forcebridge.services import runs as run_history
