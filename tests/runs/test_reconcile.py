@@ -321,3 +321,30 @@ def test_reconcile_schedules_are_checked_at_save(runtime: Runtime, tmp_path: Pat
                 name="x", kind="entity_sync",
                 config=invoice_config(tmp_path / "x.csv", reconcile="hourly")))
     assert "config.reconcile" in str(caught.value.details)
+
+
+def test_records_and_org_rows_match_in_either_order_and_a_value_is_matched_once() -> None:
+    from forcebridge.runs.reconcile import Reconciliation, _Matching, _Plan
+    from forcebridge.sync.diff import Change, Diffed
+    from forcebridge.sync.mapper import compile_mapping
+    from forcebridge.sync.mapping import MappingSpec, SyncMode
+
+    spec = MappingSpec.model_validate(invoice_config(Path("x.csv"))["mapping"])
+    match = _Matching(_Plan(compile_mapping(spec), None, SyncMode.UPSERT), Reconciliation(), 10)
+
+    def record(key: str, number: str | None) -> Diffed:
+        return Diffed(key, {"Invoice_Number__c": number}, "h", Change.UNCHANGED, None, 0)
+
+    match.org_row("N1", b"org-1")  # the org first
+    match.source([record("a", "N1"), record("b", "N2"), record("c", "N2"), record("d", None)])
+    assert [(d.key, hit) for d, hit in match.take()] == [("a", b"org-1"), ("c", None),
+                                                        ("d", None)]
+    assert list(match.waiting) == ["N2"]  # b waits for its org row; c, a second N2, does not
+    match.org_row("N2", b"org-2")  # then the source
+    match.org_row("N3", b"org-3")  # nobody's: left for the orphan check
+    match.source([record("e", "N4")])
+    match.org_done()
+    assert [(d.key, hit) for d, hit in match.take()] == [("b", b"org-2"), ("e", None)]
+    assert match.index == {"N3": b"org-3"} and match.waiting == {}
+    match.source([record("f", "N3")])  # after the org was read: matched at once
+    assert [(d.key, hit) for d, hit in match.take()] == [("f", b"org-3")]

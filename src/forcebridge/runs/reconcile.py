@@ -256,10 +256,11 @@ class _Matching:
         for d in records:
             raw = d.payload.get(ext)
             value = "" if raw is None else str(raw)
-            hit = self.index.pop(value, None)
+            hit = self.index.pop(value, None) if value else None
             if hit is not None:
                 self.matched.append((d, hit))
-            elif self.org_read:
+            elif self.org_read or not value or value in self.waiting:
+                # no org row can match an empty value, nor a second record with one value
                 self.matched.append((d, None))
             else:
                 self.waiting[value] = d
