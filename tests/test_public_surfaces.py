@@ -25,7 +25,7 @@ SURFACES = {
         "ApiBudget", "ApiUsage", "AuthenticationError", "AuthorizationRevoked", "BULK_CHUNK_BYTES",
         "BULK_QUERY_PAGE_RECORDS", "BulkJob", "Call", "CallListener", "CertificateError",
         "ConcurrencyPool", "ConnectionPools", "Credentials", "CredentialsError", "ErrorDetail",
-        "FieldInfo", "GlobalDescribe", "Identity", "LimitExceeded",
+        "FieldInfo", "GlobalDescribe", "Identity", "JobWatch", "LimitExceeded",
         "MAX_RECORDS_PER_COLLECTION", "OutcomeUnknown", "PRODUCTION", "Pkce", "RecordError",
         "RedisSlots", "budget_of",
         "RetryPolicy", "RetryableError", "SANDBOX", "SObjectSchema", "SalesforceClient",

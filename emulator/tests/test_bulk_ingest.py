@@ -439,6 +439,17 @@ async def test_list_jobs_and_jobs_survive_only_in_their_registry() -> None:
         assert (await c.get(INGEST)).json()["records"] == []
 
 
+async def test_list_jobs_answers_a_thousand_a_page_and_links_the_next() -> None:
+    async with emulator_client() as c:
+        created = {(await create(c, "Account", "insert"))["id"] for _ in range(1_001)}
+        first = (await c.get(INGEST, params={"jobType": "V2Ingest"})).json()
+        assert first["done"] is False and len(first["records"]) == 1_000
+        assert first["nextRecordsUrl"].startswith(f"{INGEST}?")
+        second = (await c.get(first["nextRecordsUrl"])).json()
+        assert second["done"] is True and second["nextRecordsUrl"] is None
+        assert {r["id"] for r in first["records"] + second["records"]} == created
+
+
 async def test_relationship_columns_id_keyed_upsert_and_hard_delete() -> None:
     async with emulator_client() as c:
         org = c.emulator.org

@@ -6,11 +6,12 @@ data, close job, get job info, get successful/failed record results).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 
-from forcebridge.salesforce import OutcomeUnknown, csv_chunks
+from forcebridge.salesforce import Call, OutcomeUnknown, RecordError, csv_chunks
 from forcebridge.salesforce.bulk import parse_csv_lines
 from tests.salesforce.emulated import Emulated
 
@@ -63,3 +64,25 @@ async def test_csv_lines_parse_quoted_newlines() -> None:
 
     rows = [r async for r in parse_csv_lines(lines())]
     assert rows == [["sf__Id", "Name"], ["001", 'a "b"'], ["002", "multi\nline"]]
+
+
+async def test_a_watch_waits_for_open_jobs_with_one_listing_a_round(emu: Emulated) -> None:
+    emu.faults("bulk_rate=400,bulk_batch=100")  # 200 rows: two batches of 0.25 s each
+    calls: list[Call] = []
+    async with emu.client(on_call=calls.append) as sf:
+        watch = sf.bulk_watch(poll_interval=0.05, max_interval=0.1)
+        jobs = await asyncio.gather(*(
+            sf.bulk_ingest("Account", "insert", csv_chunks(["Name"], [
+                {"Name": f"{n} {i}"} for i in range(200)]), watch=watch)
+            for n in ("first", "second")
+        ))
+        assert [j.state for j in jobs] == ["JobComplete", "JobComplete"]
+        # a job that failed is asked about alone, for its message
+        with pytest.raises(RecordError, match="NoSuchField__c"):
+            await sf.bulk_ingest("Account", "insert", b"NoSuchField__c\nx\n", watch=watch)
+    waits = [c for c in calls if c.method == "GET"]
+    listings = [c for c in waits if c.path.endswith("/jobs/ingest")]
+    alone = [c for c in waits if c.path.endswith("/jobs/ingest/{id}")]
+    assert len(listings) >= 2  # the rounds while both jobs were open: one call each
+    assert len(alone) <= 3  # the last job open, and the failed one
+    assert emu.org.count("Account") == 400

@@ -18,6 +18,7 @@ import asyncio
 import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -47,6 +48,7 @@ from forcebridge_emulator._values import format_datetime
 BASE = "/services/data/{version}/jobs"
 OLDEST_BULK_VERSION = 41  # Bulk API 2.0 exists from v41.0
 MAX_UPLOAD_BYTES = 150 * 1024 * 1024  # the documented per-job data limit
+LIST_PAGE = 1000  # Get All Jobs answers up to 1,000 jobs a request
 Job = IngestJob | QueryJob
 
 
@@ -149,7 +151,11 @@ class BulkJobs:
         return body
 
     def list_json(self, kind: str, request: Request) -> dict[str, Any]:
+        """Get All Jobs: up to `LIST_PAGE` jobs a page; `nextRecordsUrl` carries a
+        `queryLocator` for the next page (here the position of its first job)."""
         wanted = request.query_params.get("jobType")
+        locator = request.query_params.get("queryLocator") or "0"
+        start = int(locator) if locator.isdigit() else 0
         records = []
         for job in self.jobs.values():
             if job.kind != kind:
@@ -161,7 +167,13 @@ class BulkJobs:
             item["lineEnding"] = job.line_ending
             item["columnDelimiter"] = job.column_delimiter
             records.append(item)
-        return {"done": True, "records": records, "nextRecordsUrl": None}
+        page = records[start:start + LIST_PAGE]
+        if start + LIST_PAGE >= len(records):
+            return {"done": True, "records": page, "nextRecordsUrl": None}
+        query = urlencode({**({"jobType": wanted} if wanted else {}),
+                           "queryLocator": str(start + LIST_PAGE)})
+        return {"done": False, "records": page,
+                "nextRecordsUrl": f"{request.url.path}?{query}"}
 
     # --- shared create checks -----------------------------------------------------------
 

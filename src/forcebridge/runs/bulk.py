@@ -13,6 +13,7 @@ Once the org gave a job its id, the job's records are written as intents with it
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -26,6 +27,7 @@ from forcebridge.salesforce import (
     MAX_RECORDS_PER_COLLECTION,
     AuthenticationError,
     BulkJob,
+    JobWatch,
     LimitExceeded,
     SalesforceError,
 )
@@ -152,41 +154,48 @@ async def _chunks(columns: list[tuple[str, str | None]],
 
 async def _job(
     writer: Writer, ext: str, in_job: list[Diffed], by_ext: dict[str, Diffed], out: Written,
-    poll_seconds: float,
+    watch: JobWatch,
 ) -> None:
     """Run one job over `in_job`; answered records leave `by_ext`, the rest stay for
     collections (the job failed to start, or did not answer them)."""
     columns = _layout(in_job)
     try:
-        # a steady poll: the client's growing interval (x1.5 a poll) makes a job queued behind
-        # others in the org wait seconds after it finished, at the run's end
         async def created(job: BulkJob) -> None:
             if writer.intend is not None:
                 out.intents.append(await writer.intend(in_job, job.id))
 
         job = await writer.client.bulk_ingest(
             writer.object, "upsert", lambda: _chunks(columns, in_job), external_id_field=ext,
-            poll_interval=poll_seconds, max_interval=max(poll_seconds, 2.0), on_created=created,
+            on_created=created, watch=watch, records=len(in_job),
         )
         confirmed, pop = out.confirmed, by_ext.pop
-        async for block in writer.client.bulk_result_blocks(job.id, "successfulResults"):
-            for row in block:
-                record = pop(row.get(ext, ""), None)
-                if record is None:
-                    continue
-                confirmed.append(
-                    Confirmed(record.key, record.hash, row.get("sf__Id") or None, record.raw_hash)
-                )
-                if row.get("sf__Created", "").lower() == "true":
-                    out.created += 1
-                else:
-                    out.updated += 1
+        async with contextlib.aclosing(
+            writer.client.bulk_result_lists(job.id, "successfulResults")
+        ) as blocks:
+            async for header, rows in blocks:
+                if not {ext, "sf__Id", "sf__Created"} <= set(header):
+                    continue  # answers nothing: its records go through collections
+                at_key, at_id = header.index(ext), header.index("sf__Id")
+                at_created = header.index("sf__Created")
+                width = max(at_key, at_id, at_created) + 1
+                for row in rows:
+                    record = pop(row[at_key], None) if len(row) >= width else None
+                    if record is None:
+                        continue
+                    confirmed.append(Confirmed(record.key, record.hash, row[at_id] or None,
+                                               record.raw_hash))
+                    if row[at_created].lower() == "true":
+                        out.created += 1
+                    else:
+                        out.updated += 1
+        if not by_ext:  # every record succeeded: no failed row to ask for
+            return
         async for block in writer.client.bulk_result_blocks(job.id, "failedResults"):
-            for row in block:
-                record = pop(row.get(ext, ""), None)
+            for failed in block:
+                record = pop(failed.get(ext, ""), None)
                 if record is None:
                     continue
-                code, message, fields = parse_error(row.get("sf__Error", ""))
+                code, message, fields = parse_error(failed.get("sf__Error", ""))
                 out.rejected.append(Rejection(record.key, code, message, fields, record.payload))
     except (AuthenticationError, LimitExceeded):
         raise
@@ -195,7 +204,15 @@ async def _job(
                   records=len(by_ext))
 
 
-async def upsert_job(writer: Writer, records: Sequence[Diffed], poll_seconds: float) -> Written:
+def job_watch(writer: Writer, poll_seconds: float) -> JobWatch:
+    """What a run's jobs are waited for with: one status round for all of them, the first
+    after `poll_seconds`, then growing by half up to 2 s (a longer wait makes a job finished
+    in the org wait for the run, at its end)."""
+    return writer.client.bulk_watch(poll_interval=poll_seconds,
+                                     max_interval=max(poll_seconds, 2.0))
+
+
+async def upsert_job(writer: Writer, records: Sequence[Diffed], watch: JobWatch) -> Written:
     """Upsert `records` through one Bulk API 2.0 job; leftovers through collections."""
     ext = writer.external_id
     assert ext is not None, "plan.check requires an external id to upsert"
@@ -216,7 +233,7 @@ async def upsert_job(writer: Writer, records: Sequence[Diffed], poll_seconds: fl
         with tracing.span("bulk job", **{"salesforce.object": writer.object,
                                          "salesforce.operation": "upsert",
                                          "forcebridge.bulk.records": len(in_job)}) as span:
-            await _job(writer, ext, in_job, by_ext, out, poll_seconds)
+            await _job(writer, ext, in_job, by_ext, out, watch)
             if span is not None:
                 span.set_attribute("forcebridge.bulk.created", out.created)
                 span.set_attribute("forcebridge.bulk.updated", out.updated)

@@ -9,12 +9,12 @@ nothing unconfirmed; a create's intent (`runs.intents`) covers the moment betwee
 answering and that transaction.
 
 Bulk switch, decided on the first window of changes: of the first `bulk_threshold` changed
-records of a run (upsert and mirror modes), `SENT_AS_READ` go through collections as they come
-and the rest are held. A run whose source ends within that window writes the held ones through
+records of a run (upsert and mirror modes), `SENT_AS_READ` (one collections call) go out as
+they come and the rest are held. A run whose source ends within that window writes the held ones through
 collections too (200 a call: few calls, no job to wait for); a run with more changes than that
 sends the held ones and all later ones through Bulk API 2.0 jobs of
-`Settings.run_bulk_job_records` records, so a large run spends a handful of collections calls
-instead of `bulk_threshold / 200`. One read of the source, no counting pass, and memory bounded
+`Settings.run_bulk_job_records` records, so a large run spends one collections call instead
+of `bulk_threshold / 200`. One read of the source, no counting pass, and memory bounded
 by the window and the jobs in flight. At most `BULK_JOBS_IN_FLIGHT` jobs are open at once.
 
 Parent locks (`runs.parents`, `Settings.run_group_by_parent`): bulk records are routed into
@@ -40,7 +40,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from forcebridge.runs import intents, state
-from forcebridge.runs.bulk import upsert_job
+from forcebridge.runs.bulk import job_watch, upsert_job
 from forcebridge.runs.parents import LOCK_CODE, Lanes, Parent, ParentsInFlight, by_parent
 from forcebridge.runs.writer import Writer, Written
 from forcebridge.runtime import Runtime
@@ -108,9 +108,9 @@ def _refresh(rt: Runtime, run: RunRef, raw: Sequence[tuple[str, str]]) -> None:
 
 
 # changes a run sends through collections as it reads them, before the first window is decided:
-# a small run writes while it reads (its progress shows, a crash leaves little to redo), and a
-# large one spends 5 calls on them
-SENT_AS_READ = 1_000
+# a small run starts writing while it reads (its progress shows, a crash leaves less to redo),
+# and a large one, which goes bulk, spends one call on them
+SENT_AS_READ = MAX_RECORDS_PER_COLLECTION
 
 # jobs open at once, and lanes of parents: each job's records are held in memory until its
 # results are read; two jobs of 50,000 keep the org's 10 batch slots busy (5 batches each)
@@ -144,6 +144,7 @@ class Sink:
         self.parents_freed = asyncio.Event()
         self.waiting: list[tuple[list[Diffed], set[Parent]]] = []  # lane jobs not started yet
         self.locked: list[Diffed] = []  # failed UNABLE_TO_LOCK_ROW: written again at the end
+        self.watch = job_watch(writer, rt.settings.run_bulk_poll_seconds)
 
     async def add(self, records: Sequence[Diffed]) -> None:
         self.changes += len(records)
@@ -284,7 +285,7 @@ class Sink:
     async def _send(self, chunk: list[Diffed], bulk: bool, parents: set[Parent]) -> None:
         try:
             if bulk:
-                written = await upsert_job(self.writer, chunk, self.rt.settings.run_bulk_poll_seconds)
+                written = await upsert_job(self.writer, chunk, self.watch)
             else:
                 written = await self.writer.write(chunk)
             self._set_aside_locked(chunk, written)

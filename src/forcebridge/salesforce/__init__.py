@@ -21,7 +21,7 @@ from forcebridge.salesforce.auth import (
     pkce_pair,
 )
 from forcebridge.salesforce.budget import ApiBudget, budget_of
-from forcebridge.salesforce.bulk import BULK_CHUNK_BYTES, BulkJob, csv_chunks
+from forcebridge.salesforce.bulk import BULK_CHUNK_BYTES, BulkJob, JobWatch, csv_chunks
 from forcebridge.salesforce.bulk_query import BULK_QUERY_PAGE_RECORDS
 from forcebridge.salesforce.calls import Call, CallListener, path_template
 from forcebridge.salesforce.certificates import jwt_keypair
@@ -74,6 +74,7 @@ __all__ = [
     "FieldInfo",
     "GlobalDescribe",
     "Identity",
+    "JobWatch",
     "LimitExceeded",
     "OutcomeUnknown",
     "Pkce",

@@ -154,6 +154,154 @@ async def wait(
     return current
 
 
+class JobWatch:
+    """Waits for the ingest jobs of one caller with one status round for all of them.
+
+    Bulk API 2.0 "Get All Jobs" (`GET jobs/ingest`, up to 1,000 jobs a page) lists every job
+    of the org with its state, so while two or more jobs are open one call answers for all;
+    a single open job is asked about alone (`GET jobs/ingest/{id}`, as cheap and it carries
+    the counts), and so is every job once the org's listing takes more pages than there are
+    open jobs. A job the listing shows Failed or Aborted is asked about once more, for its
+    error message.
+
+    When to ask: each job is first asked about `poll_interval` after it was closed (or in the
+    round already due for the others), then at waits growing by half up to `max_interval`.
+    Once a job of known size finished, the org's pace is known (seconds a record: the time it
+    was last seen open, the fastest of the jobs), and a later job is first asked about when
+    that pace says it could be done, so a run's later jobs cost a round or two."""
+
+    def __init__(
+        self,
+        session: ApiSession,
+        *,
+        poll_interval: float = 1.0,
+        max_interval: float = 10.0,
+        max_wait: float = 3600.0,
+    ) -> None:
+        self._session = session
+        self._poll_interval = poll_interval
+        self._max_interval = max_interval
+        self._max_wait = max_wait
+        self._waiting: dict[str, _Waiting] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._listing = True
+        self._pace: float | None = None  # seconds a record, the fastest job seen
+
+    async def wait(self, job: BulkJob, records: int | None = None) -> BulkJob:
+        """The job once JobComplete, Failed or Aborted (BULK_TIMEOUT past `max_wait`);
+        `records`: how many it holds, to learn and use the org's pace."""
+        if job.done:
+            return job
+        now = time.monotonic()
+        first = self._poll_interval
+        if records and self._pace is not None:
+            first = max(first, records * self._pace)
+        next_ask = now + first
+        if self._waiting:  # no round of its own before the next one already due
+            next_ask = max(next_ask, min(w.next_ask for w in self._waiting.values()))
+        waiting = _Waiting(asyncio.get_running_loop().create_future(), now, records,
+                           next_ask, self._poll_interval, now + self._max_wait, now)
+        self._waiting[job.id] = waiting
+        self._wake.set()
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._poll())
+        try:
+            return await waiting.future
+        finally:
+            if self._waiting.get(job.id) is waiting:
+                del self._waiting[job.id]
+
+    async def _poll(self) -> None:
+        while self._waiting:
+            due = min(w.next_ask for w in self._waiting.values())
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):  # a new job may be due sooner
+                await asyncio.wait_for(self._wake.wait(), max(0.0, due - time.monotonic()))
+            now = time.monotonic()
+            waiting = dict(self._waiting)
+            if not waiting or min(w.next_ask for w in waiting.values()) > now:
+                continue
+            try:
+                states = await self._round(list(waiting))
+            except BaseException as exc:
+                for w in waiting.values():
+                    if not w.future.done():
+                        w.future.set_exception(exc)
+                if isinstance(exc, Exception):
+                    continue  # every waiter heard it; whoever waits next starts afresh
+                raise
+            self._heard(waiting, states, time.monotonic())
+
+    def _heard(self, waiting: dict[str, _Waiting], states: dict[str, BulkJob], now: float) -> None:
+        """Settle the jobs a round found done; set when to ask about the others again (every
+        open job was just asked about, due or not)."""
+        learned = False
+        for job_id, w in waiting.items():
+            current = states.get(job_id)
+            if w.future.done():
+                continue
+            if current is not None and current.done:
+                if w.records and current.state == "JobComplete" and w.seen_open > w.closed:
+                    # it was still open when last asked: a pace no faster than the org's
+                    pace = (w.seen_open - w.closed) / w.records
+                    self._pace = pace if self._pace is None else min(self._pace, pace)
+                    learned = True
+                w.future.set_result(current)
+            elif now >= w.deadline:
+                state = current.state if current is not None else "unknown"
+                w.future.set_exception(
+                    RetryableError("BULK_TIMEOUT", f"job {job_id} still {state}"))
+            else:
+                w.seen_open = now
+                if w.next_ask <= now:
+                    w.next_ask = now + w.interval
+                    w.interval = min(self._max_interval, w.interval * 1.5)
+                else:
+                    w.next_ask = max(w.next_ask, now + w.interval)
+        if learned and self._pace is not None:
+            for w in waiting.values():
+                expected = w.closed + (w.records or 0) * self._pace
+                if not w.future.done() and expected > w.next_ask:
+                    w.next_ask, w.interval = expected, self._poll_interval
+
+    async def _round(self, job_ids: list[str]) -> dict[str, BulkJob]:
+        seen: dict[str, BulkJob] = {}
+        if len(job_ids) > 1 and self._listing:
+            wanted = set(job_ids)
+            path: str | None = self._session.data_path("jobs/ingest")
+            params: dict[str, str] | None = {"jobType": "V2Ingest"}
+            pages = 0
+            while path is not None and len(seen) < len(wanted):
+                body = (await self._session.request("GET", path, params=params)).json()
+                pages += 1
+                for item in body.get("records") or []:
+                    if item.get("id") in wanted:
+                        seen[item["id"]] = BulkJob.from_json(item)
+                more = not body.get("done", True) and body.get("nextRecordsUrl")
+                path, params = (str(more), None) if more else (None, None)
+            if pages > len(job_ids):
+                self._listing = False  # asking each job is cheaper in this org
+        for job_id in job_ids:
+            listed = seen.get(job_id)
+            if listed is None or listed.state in ("Failed", "Aborted"):
+                seen[job_id] = await status(self._session, job_id)
+        return seen
+
+
+@dataclass
+class _Waiting:
+    """One job a watch waits for: when it was closed, when to ask next, how long it may take."""
+
+    future: asyncio.Future[BulkJob]
+    closed: float
+    records: int | None
+    next_ask: float
+    interval: float
+    deadline: float
+    seen_open: float  # when it was last known not done
+
+
 async def ingest(
     session: ApiSession,
     sobject: str,
@@ -165,11 +313,15 @@ async def ingest(
     max_interval: float = 10.0,
     max_wait: float = 3600.0,
     on_created: Callable[[BulkJob], Awaitable[None]] | None = None,
+    watch: JobWatch | None = None,
+    records: int | None = None,
 ) -> BulkJob:
-    """The whole lifecycle; answers the finished job (check `state` and `records_failed`).
-    A failed upload aborts the job so it does not linger open in the org. `on_created` hears
-    the job's id before any data goes up (a caller that may die records it, to find the job
-    again)."""
+    """The whole lifecycle; answers the finished job (check `state`; `records_failed` is
+    only known when the job was asked about alone). A failed upload aborts the job so it does
+    not linger open in the org. `on_created` hears the job's id before any data goes up (a
+    caller that may die records it, to find the job again). With `watch`, the job is waited
+    for with the watch's other jobs (its intervals apply, not the ones given here); `records`,
+    how many the job holds, lets the watch learn the org's pace."""
     job = await create_job(session, sobject, operation, external_id_field=external_id_field)
     try:
         if on_created is not None:
@@ -182,9 +334,11 @@ async def ingest(
         except Exception:  # noqa: S110 - the upload's own error is the one that matters
             pass
         raise
-    job = await wait(
-        session, job, poll_interval=poll_interval, max_interval=max_interval, max_wait=max_wait
-    )
+    if watch is not None:
+        job = await watch.wait(job, records)
+    else:
+        job = await wait(session, job, poll_interval=poll_interval, max_interval=max_interval,
+                         max_wait=max_wait)
     if job.state == "Failed" and job.error_message and not job.records_processed:
         raise RecordError("BULK_JOB_FAILED", job.error_message)
     return job
@@ -208,6 +362,16 @@ async def result_blocks(
 ) -> AsyncGenerator[list[dict[str, str]], None]:
     """`results` a block of rows at a time (one per piece of the response), for callers that
     read hundreds of thousands of rows: a row costs a dict, not a trip through generators."""
+    async with contextlib.aclosing(result_lists(session, job_id, kind)) as blocks:
+        async for header, rows in blocks:
+            yield [dict(zip(header, row, strict=False)) for row in rows]
+
+
+async def result_lists(
+    session: ApiSession, job_id: str, kind: ResultKind = "successfulResults"
+) -> AsyncGenerator[tuple[list[str], list[list[str]]], None]:
+    """`result_blocks` as (header, rows) with each row a list of its values: no dict a row,
+    for callers that read a few columns of every row."""
     async with session.stream(
         "GET", _job_path(session, job_id, f"/{kind}/"), headers={"Accept": "text/csv"}
     ) as response:
@@ -216,7 +380,7 @@ async def result_blocks(
             if header is None:
                 header, rows = rows[0], rows[1:]
             if rows:
-                yield [dict(zip(header, row, strict=False)) for row in rows]
+                yield header, rows
 
 
 async def csv_blocks(pieces: AsyncIterable[str]) -> AsyncIterator[list[list[str]]]:

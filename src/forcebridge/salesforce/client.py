@@ -342,6 +342,8 @@ class SalesforceClient:
         max_interval: float = 10.0,
         max_wait: float = 3600.0,
         on_created: Callable[[bulk.BulkJob], Awaitable[None]] | None = None,
+        watch: bulk.JobWatch | None = None,
+        records: int | None = None,
     ) -> bulk.BulkJob:
         """Run a Bulk API 2.0 ingest job to its end (see bulk.py); `data` is CSV."""
         return await bulk.ingest(
@@ -354,7 +356,13 @@ class SalesforceClient:
             max_interval=max_interval,
             max_wait=max_wait,
             on_created=on_created,
+            watch=watch,
+            records=records,
         )
+
+    def bulk_watch(self, *, poll_interval: float = 1.0, max_interval: float = 10.0) -> bulk.JobWatch:
+        """One status round for several ingest jobs (`bulk_ingest(watch=...)`, see bulk.py)."""
+        return bulk.JobWatch(self._session, poll_interval=poll_interval, max_interval=max_interval)
 
     async def bulk_job(self, job_id: str) -> bulk.BulkJob:
         """An ingest job's state now."""
@@ -397,6 +405,12 @@ class SalesforceClient:
     ) -> AsyncGenerator[list[dict[str, str]], None]:
         """`bulk_results` a block of rows at a time (see bulk.result_blocks)."""
         return bulk.result_blocks(self._session, job_id, kind)
+
+    def bulk_result_lists(
+        self, job_id: str, kind: bulk.ResultKind = "successfulResults"
+    ) -> AsyncGenerator[tuple[list[str], list[list[str]]], None]:
+        """`bulk_result_blocks` as (header, rows of values) (see bulk.result_lists)."""
+        return bulk.result_lists(self._session, job_id, kind)
 
     async def apex(
         self,
