@@ -212,14 +212,17 @@ class JobWatch:
             if self._waiting.get(job.id) is waiting:
                 del self._waiting[job.id]
 
+    def _open(self) -> dict[str, _Waiting]:
+        return {i: w for i, w in self._waiting.items() if not w.future.done()}
+
     async def _poll(self) -> None:
-        while self._waiting:
-            due = min(w.next_ask for w in self._waiting.values())
+        while waiting := self._open():
+            due = min(w.next_ask for w in waiting.values())
             self._wake.clear()
             with contextlib.suppress(TimeoutError):  # a new job may be due sooner
                 await asyncio.wait_for(self._wake.wait(), max(0.0, due - time.monotonic()))
             now = time.monotonic()
-            waiting = dict(self._waiting)
+            waiting = self._open()
             if not waiting or min(w.next_ask for w in waiting.values()) > now:
                 continue
             try:
