@@ -10,12 +10,12 @@ answering and that transaction.
 
 Bulk switch, decided on the first window of changes: of the first `bulk_threshold` changed
 records of a run (upsert and mirror modes), `SENT_AS_READ` (one collections call) go out as
-they come and the rest are held. A run whose source ends within that window writes the held ones through
-collections too (200 a call: few calls, no job to wait for); a run with more changes than that
-sends the held ones and all later ones through Bulk API 2.0 jobs of
+they come and the rest are held. A run whose source ends within that window writes the held
+ones through collections too (200 a call: few calls, no job to wait for); a run with more
+changes than that sends the held ones and all later ones through Bulk API 2.0 jobs of
 `Settings.run_bulk_job_records` records, so a large run spends one collections call instead
-of `bulk_threshold / 200`. One read of the source, no counting pass, and memory bounded
-by the window and the jobs in flight. At most `BULK_JOBS_IN_FLIGHT` jobs are open at once.
+of `bulk_threshold / 200`. One read of the source, no counting pass, and memory bounded by
+the window and the jobs in flight. At most `BULK_JOBS_IN_FLIGHT` jobs are open at once.
 
 Parent locks (`runs.parents`, `Settings.run_group_by_parent`): bulk records are routed into
 `BULK_JOBS_IN_FLIGHT` lanes by parent, so jobs of different lanes share no parent and run side
