@@ -18,7 +18,7 @@ def _register(rt: Runtime, tenant_id: str, data: DataSourceInput) -> str:
     with rt.db.begin() as s:
         found = s.query(DataSource).filter_by(name=data.name).one_or_none()
         source = found or data_sources.create(rt, s, data)
-        data_sources.grant(s, source.id, tenant_id)
+        data_sources.grant(rt, s, source.id, tenant_id)
         return source.name
 
 
@@ -39,5 +39,5 @@ def grant_files_in(session: Session, rt: Runtime, tenant_id: str, root: Path,
     found = session.query(DataSource).filter_by(name=name).one_or_none()
     source = found or data_sources.create(
         rt, session, DataSourceInput(name=name, kind="files", root=str(root)))
-    data_sources.grant(session, source.id, tenant_id)
+    data_sources.grant(rt, session, source.id, tenant_id)
     return source.name

@@ -178,14 +178,14 @@ def test_revoked_refresh_token_needs_reauthorization_and_emails(
         started = anyio.run(authorization.authorize, rt, tenant_id, conn_id)
         back = _browser_login(emu, started.authorization_url or "")
         done = anyio.run(authorization.complete_callback, rt, back["state"][0], back["code"][0])
-        assert done.connection["status"] == "authorized"
+        assert done.status == "authorized"
 
         with rt.db.begin() as s:
             refresh = rt.vault.open(connections.get(s, tenant_id, conn_id).refresh_token or "")
         emu.emulator.oauth.revoke(refresh)
         outcome = anyio.run(authorization.test, rt, tenant_id, conn_id)
-        assert outcome.connection["status"] == "needs_reauthorization"
-        assert "invalid_grant" in (outcome.connection["status_reason"] or "")
+        assert outcome.status == "needs_reauthorization"
+        assert "invalid_grant" in (outcome.status_reason or "")
         anyio.run(authorization.test, rt, tenant_id, conn_id)  # still revoked: no second mail
         rt.close()
     [mail] = inbox.messages
@@ -216,7 +216,8 @@ async def test_borrowing_connections_share_one_pool_measured_by_the_emulator(
                 **conn_body(emu, "borrower", concurrency=25, borrow_from="lender")
             ),
         )
-        clients = [authorization.client_for(runtime, s, c) for c in (lender, borrower)]
+        clients = [authorization.client_for(runtime, s, connections.get(s, t.id, c.id))
+                   for c in (lender, borrower)]
     assert clients[0].pool is clients[1].pool
 
     async def burst(client: Any) -> None:

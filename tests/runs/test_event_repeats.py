@@ -33,7 +33,7 @@ async def test_a_repeat_counts_on_the_open_event_until_it_is_resolved(live: Worl
     with live.rt.db.session() as s:  # the run that saw them last lists them, and shows them
         listed = events.list_events(s, live.tenant_id, run_id=runs[2]).items
         assert {e.id for e in listed} == {e.id for e in opened}
-        seen = {r["id"]: r["events"] for r in run_history.views(
+        seen = {r.id: r.events for r in run_history.views(
             s, [run_history.get(s, live.tenant_id, r) for r in runs])}
         assert (seen[runs[0]], seen[runs[2]]) == (2, 2)
         shown = events.views(s, listed)[0]

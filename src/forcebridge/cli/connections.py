@@ -19,7 +19,7 @@ from forcebridge.cli.output import (
     url,
 )
 from forcebridge.services import authorization, connection_deletion, connections, tenants
-from forcebridge.services.connections import ConnectionInput
+from forcebridge.services.connections import ConnectionInput, ConnectionOutcome
 
 app = typer.Typer(no_args_is_help=True)
 LIST_COLUMNS = (
@@ -139,11 +139,8 @@ def add(
     )  # fmt: skip
     rt = runtime()
     with rt.db.begin() as s:
-        t = tenants.find(s, tenant)
-        emit_one(
-            connections.public_view(s, connections.create(s, rt.vault, t.id, data, actor="cli")),
-            as_json=as_json,
-        )
+        view = connections.create(s, rt.vault, tenants.find(s, tenant).id, data, actor="cli")
+    emit_one(view, as_json=as_json)
 
 
 @app.command("update")
@@ -178,9 +175,9 @@ def update(
     )  # fmt: skip
     rt = runtime()
     with rt.db.begin() as s:
-        t = tenants.find(s, tenant)
-        conn = connections.update(s, rt.vault, t.id, connection, data, actor="cli")
-        emit_one(connections.public_view(s, conn), as_json=as_json)
+        tid = tenants.find(s, tenant).id
+        view = connections.update(s, rt.vault, tid, connection, data, actor="cli")
+    emit_one(view, as_json=as_json)
 
 
 @app.command("list")
@@ -188,7 +185,7 @@ def list_(tenant: str | None = TenantOption, as_json: bool = JsonOption) -> None
     """List a tenant's connections with their status."""
     with runtime().db.begin() as s:
         t = tenants.find(s, tenant)
-        rows = [connections.public_view(s, c) for c in connections.list_all(s, t.id)]
+        rows = connections.listing(s, t.id)
     emit(rows, LIST_COLUMNS, as_json=as_json, title=f"Connections of {t.name}")
 
 
@@ -200,8 +197,8 @@ def show(
 ) -> None:
     """Show one connection (secrets only as set / not set)."""
     with runtime().db.begin() as s:
-        t = tenants.find(s, tenant)
-        emit_one(connections.public_view(s, connections.get(s, t.id, connection)), as_json=as_json)
+        view = connections.show(s, tenants.find(s, tenant).id, connection)
+    emit_one(view, as_json=as_json)
 
 
 @app.command("delete")
@@ -224,23 +221,18 @@ def delete(
         console.print(f"  disconnected integration {integration.name} ({integration.id})")
 
 
-def _show_outcome(outcome: authorization.Outcome, as_json: bool) -> None:
+def _show_outcome(outcome: ConnectionOutcome, as_json: bool) -> None:
     """The connection; the URL to open (web-server flow) whole on its own line; exit 1 when
     the connection is not authorized and no URL is waiting to be opened."""
-    row = dict(outcome.connection)
-    if as_json:
-        if outcome.authorization_url:
-            row["authorization_url"] = outcome.authorization_url
-        emit_one(row, as_json=True)
-    else:
-        emit_one(row, as_json=False)
-        if outcome.authorization_url:
-            console.print()
-            url(
-                "Open this URL in a browser and log in; Salesforce then calls back this server:",
-                outcome.authorization_url,
-            )
-    if not outcome.authorization_url and row["status"] != "authorized":
+    hidden = {"authorization_url"} if not (as_json and outcome.authorization_url) else set()
+    emit_one(outcome.model_dump(exclude=hidden), as_json=as_json)
+    if not as_json and outcome.authorization_url:
+        console.print()
+        url(
+            "Open this URL in a browser and log in; Salesforce then calls back this server:",
+            outcome.authorization_url,
+        )
+    if not outcome.authorization_url and outcome.status != "authorized":
         raise typer.Exit(1)
 
 

@@ -220,7 +220,7 @@ def _connect(rt: Runtime, org: Org, emulator: Any, tenant_id: str) -> dict[str, 
             connections.update(s, rt.vault, tenant_id, DEMO_CONNECTION, data, actor="demo")
         except NotFound:
             connections.create(s, rt.vault, tenant_id, data, actor="demo")
-    return anyio.run(authorization.authorize, rt, tenant_id, DEMO_CONNECTION).connection
+    return anyio.run(authorization.authorize, rt, tenant_id, DEMO_CONNECTION).model_dump()
 
 
 async def _account_summary(rt: Runtime, tenant_id: str) -> dict[str, Any]:

@@ -130,5 +130,5 @@ def retry(
         return
     row = run_history.shown(rt.db, tid, done.run_id)
     summary(row, as_json=as_json, tenant=tenant_name(rt, tid))
-    if row["status"] != "succeeded":
+    if row.status != "succeeded":
         raise typer.Exit(1)

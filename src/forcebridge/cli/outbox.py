@@ -67,12 +67,7 @@ def list_messages(
     rt = runtime()
     tid = tenant_id(rt, tenant)
     with rt.db.begin() as s:
-        rows = [
-            messages.public_view(m)
-            for m in messages.list_messages(
-                s, tid, integration, status=status, key=key, limit=limit
-            )
-        ]
+        rows = messages.listing(s, tid, integration, status=status, key=key, limit=limit)
     emit(rows, _COLUMNS, as_json=as_json, title=f"outbox of {integration}")
 
 
@@ -86,7 +81,7 @@ def replay(
     rt = runtime()
     tid = tenant_id(rt, tenant)
     with rt.db.begin() as s:
-        rows = [messages.public_view(m) for m in messages.replay(s, tid, ids, actor="cli")]
+        rows = messages.replay(s, tid, ids, actor="cli")
     emit(rows, _COLUMNS, as_json=as_json, title="replayed")
 
 

@@ -37,6 +37,8 @@ from forcebridge.services.pages import DEFAULT_LIMIT, MAX_LIMIT, SHORT_ID
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
+    from forcebridge.services.runs import RunView
+
 app = typer.Typer(no_args_is_help=True)
 
 _INTEGRATION = typer.Argument(..., help="Integration name or id.")
@@ -67,37 +69,37 @@ class ProgressBar:
         self.progress.update(self.task, completed=read, counts=shown)
 
 
-def _run_table(rows: list[dict[str, Any]], title: str) -> None:
+def _run_table(rows: list[RunView], title: str) -> None:
     """Runs with short ids (`runs show` takes them) and the main counts; `runs show` and
     `--json` have everything."""
     table(Listing(
         ("run", "started", "status", *TABLE_COUNTS),
-        [[row["id"][:SHORT_ID], row["started_at"].strftime("%m-%d %H:%M"), row["status"],
-          *(f"{row['counts'][name]:,}" for name in TABLE_COUNTS)] for row in rows],
+        [[row.id[:SHORT_ID], row.started_at.strftime("%m-%d %H:%M"), row.status,
+          *(f"{row.counts[name]:,}" for name in TABLE_COUNTS)] for row in rows],
         title, right=TABLE_COUNTS,
     ))  # fmt: skip
 
 
-def summary(row: dict[str, Any], *, as_json: bool, tenant: str) -> None:
+def summary(row: RunView, *, as_json: bool, tenant: str) -> None:
     """A run's summary: what it did (or the view as JSON); its events as a command to paste."""
     if as_json:
         emit_one(row, as_json=True)
         return
-    status = row["status"]
+    status = row.status
     colour = {"succeeded": "green", "partial": "yellow", "failed": "red"}.get(status, "cyan")
-    lines: list[list[Any]] = [[name, f"{value:,}"] for name, value in row["counts"].items()]
+    lines: list[list[Any]] = [[name, f"{value:,}"] for name, value in row.counts.items()]
     lines += [[name.replace("_", " "), f"{value:,}"]
-              for name, value in (row.get("reconciliation") or {}).items() if name != "read_with"]
-    lines += [["API calls", f"{row['api_calls']:,}"], ["events", f"{row['events'] or 0:,}"]]
-    if row["duration_seconds"] is not None:
-        lines.append(["seconds", f"{row['duration_seconds']:.1f}"])
-    lines += [["trigger", row["trigger"]], ["run id", row["id"]]]
-    title = f"run of {row['integration']}: [{colour}]{status}[/{colour}]"
+              for name, value in (row.reconciliation or {}).items() if name != "read_with"]
+    lines += [["API calls", f"{row.api_calls:,}"], ["events", f"{row.events or 0:,}"]]
+    if row.duration_seconds is not None:
+        lines.append(["seconds", f"{row.duration_seconds:.1f}"])
+    lines += [["trigger", row.trigger], ["run id", row.id]]
+    title = f"run of {row.integration}: [{colour}]{status}[/{colour}]"
     table(Listing(("", "value"), lines, title, right=("value",), header=False))
-    if row["error"]:
-        console.print(Text.assemble(("error: ", "red"), str(row["error"])))
-    if row["events"]:
-        suggest("see them with", "events", "list", "--run", row["id"], "--tenant", tenant)
+    if row.error:
+        console.print(Text.assemble(("error: ", "red"), str(row.error)))
+    if row.events:
+        suggest("see them with", "events", "list", "--run", row.id, "--tenant", tenant)
 
 
 def run(
@@ -170,7 +172,7 @@ def run(
             )
     row = run_history.shown(rt.db, tid, run_id)
     summary(row, as_json=as_json, tenant=tenant_name(rt, tid))
-    if row["status"] != "succeeded":
+    if row.status != "succeeded":
         raise typer.Exit(1)
 
 
@@ -294,12 +296,11 @@ def list_runs(
     rt = runtime()
     tid = tenant_id(rt, tenant)
     with rt.db.begin() as s:
-        found = run_history.list_runs(s, tid, integration, limit=limit, cursor=cursor)
-        rows = run_history.views(s, found.items)
+        found = run_history.listing(s, tid, integration, limit=limit, cursor=cursor)
     if as_json:
-        emit(rows, (), as_json=True)
+        emit(found.items, (), as_json=True)
     else:
-        _run_table(rows, f"runs of {integration}")
+        _run_table(found.items, f"runs of {integration}")
     if found.next_cursor:
         suggest(
             "more runs", "runs", "list", integration, "--tenant", tenant_name(rt, tid),

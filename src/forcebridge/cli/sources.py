@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from forcebridge.cli.output import JsonOption, console, emit, emit_one, runtime
 from forcebridge.services import data_sources
-from forcebridge.services.data_sources import DataSourceInput
+from forcebridge.services.data_sources import DataSourceInput, SourceView
 
 app = typer.Typer(no_args_is_help=True)
 LIST_COLUMNS = ("name", "kind", "where", "tables", "tenants", "converted_from")
@@ -43,9 +43,9 @@ def _input(**given: Any) -> DataSourceInput:
     return DataSourceInput(**values)
 
 
-def _row(view: dict[str, Any]) -> dict[str, Any]:
-    return {**view, "where": view["url"] or view["root"], "tables": ", ".join(view["tables"]),
-            "tenants": ", ".join(view["tenants"])}
+def _row(view: SourceView) -> dict[str, Any]:
+    return {**view.model_dump(), "where": view.url or view.root,
+            "tables": ", ".join(view.tables), "tenants": ", ".join(view.tenants)}
 
 
 @app.command("add")
@@ -68,10 +68,8 @@ def add(
                   tables=table or None, role=role, timeout_seconds=timeout)
     rt = runtime()
     with rt.db.begin() as s:
-        source = data_sources.create(rt, s, data, actor="cli")
-        for tenant in grant or []:
-            data_sources.grant(s, source.id, tenant, actor="cli")
-        emit_one(data_sources.operator_view(s, rt, source), as_json=as_json)
+        view = data_sources.create(rt, s, data, grant_to=grant or [], actor="cli")
+    emit_one(view, as_json=as_json)
 
 
 @app.command("update")
@@ -90,8 +88,8 @@ def update(
                   timeout_seconds=timeout)
     rt = runtime()
     with rt.db.begin() as s:
-        found = data_sources.update(rt, s, source, data, actor="cli")
-        emit_one(data_sources.operator_view(s, rt, found), as_json=as_json)
+        view = data_sources.update(rt, s, source, data, actor="cli")
+    emit_one(view, as_json=as_json)
 
 
 @app.command("list")
@@ -99,7 +97,7 @@ def list_(as_json: bool = JsonOption) -> None:
     """Every data source, where it is (password masked) and the tenants granted it."""
     rt = runtime()
     with rt.db.begin() as s:
-        views = [data_sources.operator_view(s, rt, d) for d in data_sources.list_all(s)]
+        views = data_sources.listing(s, rt)
     if as_json:
         emit(views, LIST_COLUMNS, as_json=True)
         return
@@ -113,7 +111,8 @@ def show(
     """One data source in full (never its password)."""
     rt = runtime()
     with rt.db.begin() as s:
-        emit_one(data_sources.operator_view(s, rt, data_sources.get(s, source)), as_json=as_json)
+        view = data_sources.show(s, rt, source)
+    emit_one(view, as_json=as_json)
 
 
 @app.command("grant")
@@ -124,8 +123,7 @@ def grant(
     """Let a tenant's integrations read the data source."""
     rt = runtime()
     with rt.db.begin() as s:
-        found = data_sources.grant(s, source, tenant, actor="cli")
-        name = found.name
+        name = data_sources.grant(rt, s, source, tenant, actor="cli").name
     console.print(f"granted data source {name!r} to tenant {tenant!r}")
 
 
@@ -141,8 +139,7 @@ def revoke(
     """Take a grant back (refused while the tenant's integrations use it, unless --force)."""
     rt = runtime()
     with rt.db.begin() as s:
-        found = data_sources.revoke(s, source, tenant, force=force, actor="cli")
-        name = found.name
+        name = data_sources.revoke(rt, s, source, tenant, force=force, actor="cli").name
     console.print(f"revoked data source {name!r} from tenant {tenant!r}")
 
 

@@ -67,7 +67,7 @@ def grant_billing(rt: Runtime, tenant_id: str, database_url: str) -> str:
         except NotFound:
             source = data_sources.create(
                 rt, s, DataSourceInput(name=SOURCE, kind="sql", url=url), actor="demo")
-        data_sources.grant(s, source.id, tenant_id, actor="demo")
+        data_sources.grant(rt, s, source.id, tenant_id, actor="demo")
         return source.name
 
 
@@ -92,12 +92,12 @@ def summary(rt: Runtime, name: str, run_id: str) -> RunSummary:
         if run is None:
             raise NotFound(f"run {run_id!r} not found")
         shown = run_history.public_view(run, name)
-    counts = shown["counts"]
+    counts = shown.counts
     return RunSummary(
-        integration=name, run_id=run_id, status=shown["status"], read=counts["read"],
+        integration=name, run_id=run_id, status=shown.status, read=counts["read"],
         created=counts["created"], updated=counts["updated"], unchanged=counts["unchanged"],
-        failed=counts["failed"], api_calls=shown["api_calls"],
-        seconds=shown["duration_seconds"] or 0.0, error=shown["error"],
+        failed=counts["failed"], api_calls=shown.api_calls,
+        seconds=shown.duration_seconds or 0.0, error=shown.error,
     )  # fmt: skip
 
 

@@ -65,6 +65,6 @@ async def retry(rt: Runtime, tenant_id: str, event_ids: list[str], *, actor: str
     def replay_outbox() -> list[dict[str, Any]]:
         with rt.db.begin() as session:
             replayed = outbox_messages.replay_events(session, tenant_id, ids, actor=actor)
-            return [outbox_messages.public_view(m) for m in replayed]
+            return [m.model_dump() for m in replayed]
 
     return Retried(family, items=await anyio.to_thread.run_sync(replay_outbox))

@@ -51,8 +51,9 @@ class MessageView(BaseModel):
     payload: Any
 
 
-def public_view(message: OutboxMessage) -> dict[str, Any]:
-    return {
+def public_view(message: OutboxMessage) -> MessageView:
+    """A message as every face shows it (`next_attempt_at` only while it is pending)."""
+    return MessageView.model_validate({
         "id": message.id,
         "integration_id": message.integration_id,
         "key": message.event_key,
@@ -65,7 +66,7 @@ def public_view(message: OutboxMessage) -> dict[str, Any]:
         "created_at": message.created_at,
         "delivered_at": message.delivered_at,
         "payload": message.payload,
-    }
+    })
 
 
 def list_messages(
@@ -94,6 +95,22 @@ def list_messages(
     return list(session.scalars(query.order_by(OutboxMessage.id).limit(limit)))
 
 
+def listing(
+    session: Session,
+    tenant_id: str,
+    ref: str,
+    *,
+    status: str | None = None,
+    key: str | None = None,
+    limit: int = 100,
+    after_id: int | None = None,
+) -> list[MessageView]:
+    """`list_messages`, as every face shows them."""
+    found = list_messages(session, tenant_id, ref, status=status, key=key, limit=limit,
+                          after_id=after_id)
+    return [public_view(m) for m in found]
+
+
 def status_counts(session: Session, tenant_id: str, ref: str) -> dict[str, int]:
     """How many of the integration's messages are pending (its depth), delivered and dead."""
     integration = integrations_service.get(session, tenant_id, ref)
@@ -117,17 +134,39 @@ def get(session: Session, tenant_id: str, message_id: int) -> OutboxMessage:
     return message
 
 
+def of_integration(
+    session: Session, tenant_id: str, integration: Integration, message_id: int
+) -> OutboxMessage:
+    """A message of the tenant that `integration` published; another one is not found."""
+    message = get(session, tenant_id, message_id)
+    if message.integration_id != integration.id:
+        raise NotFound(f"outbox message {message_id} not found in {integration.name!r}")
+    return message
+
+
+def show(session: Session, tenant_id: str, ref: str, message_id: int) -> MessageView:
+    """One message of the integration `ref` (name or id), as every face shows it."""
+    integration = integration_for(session, tenant_id, ref)
+    return public_view(of_integration(session, tenant_id, integration, message_id))
+
+
 def replay(
     session: Session,
     tenant_id: str,
     message_ids: list[int],
     *,
+    integration: str | None = None,
     actor: str = "system",
     now: datetime | None = None,
-) -> list[OutboxMessage]:
-    """Make dead messages pending again (attempts reset); their open events become `retried`."""
+) -> list[MessageView]:
+    """Make dead messages pending again (attempts reset); their open events become `retried`.
+    With `integration` (name or id), every message must be one it published."""
     if not message_ids:
         raise InvalidInput.field("ids", "give at least one outbox message id")
+    if integration is not None:
+        publisher = integration_for(session, tenant_id, integration)
+        for mid in message_ids:
+            of_integration(session, tenant_id, publisher, mid)
     moment = now or utcnow()
     positions = {mid: i for i, mid in reversed(list(enumerate(message_ids)))}
     messages = [get(session, tenant_id, mid) for mid in positions]
@@ -158,12 +197,12 @@ def replay(
             actor=actor,
         )
     session.flush()
-    return messages
+    return [public_view(m) for m in messages]
 
 
 def replay_events(
     session: Session, tenant_id: str, event_ids: list[str], *, actor: str = "system"
-) -> list[OutboxMessage]:
+) -> list[MessageView]:
     """Replay the messages behind `delivery_failed` events (for the events service's retry)."""
     ids: list[int] = []
     for event_id in event_ids:

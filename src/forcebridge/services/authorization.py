@@ -8,7 +8,6 @@ Salesforce revoked: the tenant's notification users are emailed, nothing is drop
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import anyio
@@ -30,6 +29,7 @@ from forcebridge.salesforce import (
     pkce_pair,
 )
 from forcebridge.services import audit, connections, tenants, users
+from forcebridge.services.connections import ConnectionOutcome, ConnectionView
 from forcebridge.store.connections import Connection
 from forcebridge.store.models import Tenant
 from forcebridge.store.types import utcnow
@@ -40,12 +40,9 @@ T = TypeVar("T")
 CALLBACK_PATH = "/api/v1/oauth/callback"
 
 
-@dataclass
-class Outcome:
+def _outcome(view: ConnectionView, authorization_url: str | None = None) -> ConnectionOutcome:
     """What an authorize or test call led to; `authorization_url` only for the web-server flow."""
-
-    connection: dict[str, Any]
-    authorization_url: str | None = None
+    return ConnectionOutcome(**dict(view), authorization_url=authorization_url)
 
 
 async def _db(rt: Runtime, fn: Callable[..., T], *args: Any) -> T:
@@ -94,7 +91,9 @@ def callback_url(rt: Runtime) -> str:
     return rt.settings.resolved_public_url + CALLBACK_PATH
 
 
-async def authorize(rt: Runtime, tenant_id: str, ref: str, *, actor: str = "system") -> Outcome:
+async def authorize(
+    rt: Runtime, tenant_id: str, ref: str, *, actor: str = "system"
+) -> ConnectionOutcome:
     """Test the saved credentials now; for the web-server flow, start the browser round trip."""
 
     def load(session: Any) -> tuple[str, SalesforceClient | None, str | None]:
@@ -117,14 +116,14 @@ async def authorize(rt: Runtime, tenant_id: str, ref: str, *, actor: str = "syst
 
     conn_id, client, url = await _db(rt, load)
     if client is None:
-        view = await _db(
-            rt, lambda s: connections.public_view(s, connections.get(s, tenant_id, conn_id))
-        )
-        return Outcome(view, authorization_url=url)
-    return Outcome(await _prove(rt, tenant_id, conn_id, client, actor=actor))
+        view = await _db(rt, lambda s: connections.show(s, tenant_id, conn_id))
+        return _outcome(view, authorization_url=url)
+    return _outcome(await _prove(rt, tenant_id, conn_id, client, actor=actor))
 
 
-async def test(rt: Runtime, tenant_id: str, ref: str, *, actor: str = "system") -> Outcome:
+async def test(
+    rt: Runtime, tenant_id: str, ref: str, *, actor: str = "system"
+) -> ConnectionOutcome:
     """Authenticate with what is stored now (for web-server: the refresh token) and record it."""
 
     def load(session: Any) -> tuple[str, SalesforceClient]:
@@ -136,7 +135,7 @@ async def test(rt: Runtime, tenant_id: str, ref: str, *, actor: str = "system") 
         return conn.id, client_for(rt, session, conn)
 
     conn_id, client = await _db(rt, load)
-    return Outcome(await _prove(rt, tenant_id, conn_id, client, actor=actor))
+    return _outcome(await _prove(rt, tenant_id, conn_id, client, actor=actor))
 
 
 async def complete_callback(
@@ -145,7 +144,7 @@ async def complete_callback(
     code: str | None,
     error: str | None = None,
     error_description: str | None = None,
-) -> Outcome:
+) -> ConnectionOutcome:
     """The browser came back from Salesforce: check `state`, exchange the code, prove it."""
     if not state:
         raise InvalidInput.field("state", "is required")
@@ -163,13 +162,13 @@ async def complete_callback(
     conn_id, tenant_id, creds, verifier = await _db(rt, load)
     if error or not code:
         reason = f"{error or 'missing code'}: {error_description or 'Salesforce returned no authorization code'}"
-        return Outcome(await _db(rt, _set_failed, tenant_id, conn_id, reason))
+        return _outcome(await _db(rt, _set_failed, tenant_id, conn_id, reason))
     try:
         token = await exchange_code(
             creds, code, callback_url(rt), verifier, transport=rt.salesforce_transport
         )
     except SalesforceError as exc:
-        return Outcome(await _db(rt, _set_failed, tenant_id, conn_id, _reason(exc)))
+        return _outcome(await _db(rt, _set_failed, tenant_id, conn_id, _reason(exc)))
 
     def store(session: Any) -> SalesforceClient:
         conn = connections.get(session, tenant_id, conn_id)
@@ -178,7 +177,7 @@ async def complete_callback(
         return client_for(rt, session, conn)
 
     client = await _db(rt, store)
-    return Outcome(await _prove(rt, tenant_id, conn_id, client, actor="oauth_callback"))
+    return _outcome(await _prove(rt, tenant_id, conn_id, client, actor="oauth_callback"))
 
 
 def _reason(exc: SalesforceError) -> str:
@@ -187,7 +186,7 @@ def _reason(exc: SalesforceError) -> str:
 
 async def _prove(
     rt: Runtime, tenant_id: str, conn_id: str, client: SalesforceClient, *, actor: str
-) -> dict[str, Any]:
+) -> ConnectionView:
     try:
         async with client:
             identity = await client.authorize()
@@ -203,7 +202,7 @@ async def _prove(
 
 def _set_authorized(
     session: Any, tenant_id: str, conn_id: str, identity: Identity, actor: str
-) -> dict[str, Any]:
+) -> ConnectionView:
     conn = connections.get(session, tenant_id, conn_id)
     conn.status, conn.status_reason = "authorized", None
     conn.org_id, conn.sf_user_id = identity.org_id, identity.user_id
@@ -222,7 +221,7 @@ def _set_authorized(
     return connections.public_view(session, conn)
 
 
-def _set_failed(session: Any, tenant_id: str, conn_id: str, reason: str) -> dict[str, Any]:
+def _set_failed(session: Any, tenant_id: str, conn_id: str, reason: str) -> ConnectionView:
     conn = connections.get(session, tenant_id, conn_id)
     conn.status, conn.status_reason = "failed", reason
     audit.record(
@@ -240,7 +239,7 @@ def _set_failed(session: Any, tenant_id: str, conn_id: str, reason: str) -> dict
 
 def mark_needs_reauthorization(
     rt: Runtime, tenant_id: str, conn_id: str, reason: str
-) -> dict[str, Any]:
+) -> ConnectionView:
     """Salesforce revoked the refresh token: flag the connection and tell the people who care.
 
     Called by authorize/test and by anything else (runs, deliveries) that meets a revoked token.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlparse
 
 from cryptography import x509
@@ -281,7 +281,8 @@ def _apply(
 
 def create(
     session: Session, vault: Vault, tenant_id: str, data: ConnectionInput, *, actor: str = "system"
-) -> Connection:
+) -> ConnectionView:
+    """Save a connection as a draft (`authorization.authorize` then tests it)."""
     given = set(data.model_fields_set)
     for required in ("name", "environment", "auth_flow"):
         if getattr(data, required) is None:
@@ -309,7 +310,7 @@ def create(
         tenant_id=tenant_id,
         detail={"name": conn.name, "auth_flow": conn.auth_flow},
     )
-    return conn
+    return public_view(session, conn)
 
 
 def update(
@@ -320,7 +321,8 @@ def update(
     data: ConnectionInput,
     *,
     actor: str = "system",
-) -> Connection:
+) -> ConnectionView:
+    """Change the fields given; changed credentials send the connection back to draft."""
     conn = get(session, tenant_id, ref)
     given = set(data.model_fields_set)
     _apply(session, vault, conn, data, given)
@@ -347,7 +349,7 @@ def update(
         tenant_id=tenant_id,
         detail={"fields": sorted(given)},
     )
-    return conn
+    return public_view(session, conn)
 
 
 SetOrNot = Literal["set", "not set"]
@@ -397,11 +399,11 @@ class ConnectionOutcome(ConnectionView):
     authorization_url: str | None = None
 
 
-def public_view(session: Session, conn: Connection) -> dict[str, Any]:
+def public_view(session: Session, conn: Connection) -> ConnectionView:
     """What may be shown of a connection: never a secret, only whether each is set."""
     lender = lender_of(session, conn)
     borrowed = session.get(Connection, conn.borrow_from_id) if conn.borrow_from_id else None
-    return {
+    return ConnectionView.model_validate({
         "id": conn.id,
         "name": conn.name,
         "environment": conn.environment,
@@ -428,4 +430,14 @@ def public_view(session: Session, conn: Connection) -> dict[str, Any]:
         "authorized_at": conn.authorized_at,
         "created_at": conn.created_at,
         "updated_at": conn.updated_at,
-    }
+    })
+
+
+def show(session: Session, tenant_id: str, ref: str) -> ConnectionView:
+    """One connection of the tenant, by id or name, as every face shows it."""
+    return public_view(session, get(session, tenant_id, ref))
+
+
+def listing(session: Session, tenant_id: str) -> list[ConnectionView]:
+    """The tenant's connections by name, as every face shows them."""
+    return [public_view(session, c) for c in list_all(session, tenant_id)]

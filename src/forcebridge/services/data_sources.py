@@ -11,6 +11,7 @@ files, a database that is not the store.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Literal
@@ -125,7 +126,8 @@ def _apply(rt: Runtime, session: Session, source: DataSource, data: DataSourceIn
 
 
 def create(rt: Runtime, session: Session, data: DataSourceInput, *,
-           actor: str = "system") -> DataSource:
+           grant_to: Sequence[str] = (), actor: str = "system") -> SourceView:
+    """Register a data source, granted at once to the tenants (names or ids) of `grant_to`."""
     if data.name is None:
         raise InvalidInput.field("name", "is required")
     if data.kind is None:
@@ -136,11 +138,14 @@ def create(rt: Runtime, session: Session, data: DataSourceInput, *,
     session.flush()
     audit.record(session, actor=actor, action="data_source.create", target_type="data_source",
                  target_id=source.id, detail={"name": source.name, "kind": source.kind})
-    return source
+    for tenant_ref in grant_to:
+        _grant(session, source, tenant_ref, actor)
+    return operator_view(session, rt, source)
 
 
 def update(rt: Runtime, session: Session, ref: str, data: DataSourceInput, *,
-           actor: str = "system") -> DataSource:
+           actor: str = "system") -> SourceView:
+    """Change the fields given; integrations that name the source follow a new name."""
     source = get(session, ref)
     given = set(data.model_fields_set)
     old_name = source.name
@@ -152,7 +157,7 @@ def update(rt: Runtime, session: Session, ref: str, data: DataSourceInput, *,
             integration.config = config
     audit.record(session, actor=actor, action="data_source.update", target_type="data_source",
                  target_id=source.id, detail={"fields": sorted(given)})
-    return source
+    return operator_view(session, rt, source)
 
 
 def _users_of(session: Session, name: str, tenant_id: str | None = None) -> list[Integration]:
@@ -190,19 +195,25 @@ def grants(session: Session, source: DataSource) -> list[Tenant]:
     return list(session.scalars(query))
 
 
-def grant(session: Session, ref: str, tenant_ref: str, *, actor: str = "system") -> DataSource:
+def grant(rt: Runtime, session: Session, ref: str, tenant_ref: str, *,
+          actor: str = "system") -> SourceView:
     """Let a tenant's integrations read the data source (granting twice is a no-op)."""
-    source, tenant = get(session, ref), tenants.find(session, tenant_ref)
+    source = get(session, ref)
+    _grant(session, source, tenant_ref, actor)
+    return operator_view(session, rt, source)
+
+
+def _grant(session: Session, source: DataSource, tenant_ref: str, actor: str) -> None:
+    tenant = tenants.find(session, tenant_ref)
     if session.get(DataSourceGrant, (source.id, tenant.id)) is None:
         session.add(DataSourceGrant(source_id=source.id, tenant_id=tenant.id))
         session.flush()
         audit.record(session, actor=actor, action="data_source.grant", target_type="data_source",
                      target_id=source.id, tenant_id=tenant.id, detail={"name": source.name})
-    return source
 
 
-def revoke(session: Session, ref: str, tenant_ref: str, *, force: bool = False,
-           actor: str = "system") -> DataSource:
+def revoke(rt: Runtime, session: Session, ref: str, tenant_ref: str, *, force: bool = False,
+           actor: str = "system") -> SourceView:
     """Take a grant back; refused while the tenant's integrations use it, unless `force`
     (their runs then fail, naming the source, until pointed at another one)."""
     source, tenant = get(session, ref), tenants.find(session, tenant_ref)
@@ -213,7 +224,7 @@ def revoke(session: Session, ref: str, tenant_ref: str, *, force: bool = False,
         session.delete(found)
         audit.record(session, actor=actor, action="data_source.revoke", target_type="data_source",
                      target_id=source.id, tenant_id=tenant.id, detail={"name": source.name})
-    return source
+    return operator_view(session, rt, source)
 
 
 class SourceView(BaseModel):
@@ -246,9 +257,9 @@ class GrantedSource(BaseModel):
     tables: list[str]
 
 
-def operator_view(session: Session, rt: Runtime, source: DataSource) -> dict[str, Any]:
+def operator_view(session: Session, rt: Runtime, source: DataSource) -> SourceView:
     """Everything but secrets: a URL is shown with its password masked."""
-    return {
+    return SourceView.model_validate({
         "id": source.id,
         "name": source.name,
         "kind": source.kind,
@@ -261,12 +272,22 @@ def operator_view(session: Session, rt: Runtime, source: DataSource) -> dict[str
         "converted_from": source.converted_from,
         "created_at": source.created_at,
         "updated_at": source.updated_at,
-    }
+    })
 
 
-def tenant_view(source: DataSource) -> dict[str, Any]:
+def tenant_view(source: DataSource) -> GrantedSource:
     """What a tenant sees of a source granted to it: never where it is."""
-    return {"name": source.name, "kind": source.kind, "tables": list(source.tables or [])}
+    return GrantedSource(name=source.name, kind=source.kind, tables=list(source.tables or []))
+
+
+def show(session: Session, rt: Runtime, ref: str) -> SourceView:
+    """One data source (id or name) as the operator sees it."""
+    return operator_view(session, rt, get(session, ref))
+
+
+def listing(session: Session, rt: Runtime) -> list[SourceView]:
+    """Every data source by name, as the operator sees it."""
+    return [operator_view(session, rt, d) for d in list_all(session)]
 
 
 # --- the tenant's side ---------------------------------------------------------------------
@@ -275,6 +296,19 @@ def granted(session: Session, tenant_id: str) -> list[DataSource]:
     query = (select(DataSource).join(DataSourceGrant, DataSourceGrant.source_id == DataSource.id)
              .where(DataSourceGrant.tenant_id == tenant_id).order_by(DataSource.name))
     return list(session.scalars(query))
+
+
+def tenant_listing(session: Session, tenant_id: str) -> list[GrantedSource]:
+    """The sources granted to the tenant, as its people see them."""
+    return [tenant_view(d) for d in granted(session, tenant_id)]
+
+
+def tenant_show(session: Session, tenant_id: str, ref: str) -> GrantedSource:
+    """A source granted to the tenant, by id or name; one not granted to it is not found."""
+    for source in granted(session, tenant_id):
+        if ref in (source.id, source.name) or ref.lower() == source.name.lower():
+            return tenant_view(source)
+    raise NotFound(f"data source {ref!r} not found")
 
 
 def _allowed(session: Session, tenant_id: str, kind: str) -> str:

@@ -128,10 +128,10 @@ class RunPage(BaseModel):
 
 def public_view(
     run: Run, integration_name: str | None = None, events: int | None = None
-) -> dict[str, Any]:
+) -> RunView:
     """A run as shown: trigger, timing, status, counts, API calls, and its events' number."""
     ended = run.ended_at
-    return {
+    return RunView.model_validate({
         "id": run.id,
         "integration_id": run.integration_id,
         "integration": integration_name,
@@ -146,10 +146,10 @@ def public_view(
         "reconciliation": run.reconciliation,
         "error": log.redact(run.error),
         "events": events,
-    }
+    })
 
 
-def views(session: Session, runs: Sequence[Run]) -> list[dict[str, Any]]:
+def views(session: Session, runs: Sequence[Run]) -> list[RunView]:
     """`public_view` of each run with its integration's name and number of events, in two
     queries for the whole list."""
     if not runs:
@@ -169,11 +169,24 @@ def views(session: Session, runs: Sequence[Run]) -> list[dict[str, Any]]:
     return [public_view(r, names.get(r.integration_id), counts.get(r.id, 0)) for r in runs]
 
 
-def view(session: Session, run: Run) -> dict[str, Any]:
+def view(session: Session, run: Run) -> RunView:
     return views(session, [run])[0]
 
 
-def shown(db: Database, tenant_id: str, run_id: str) -> dict[str, Any]:
+def listing(
+    session: Session,
+    tenant_id: str,
+    integration: str,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> RunPage:
+    """One page of the integration's runs (by name or id), newest first, as shown."""
+    found = list_runs(session, tenant_id, integration, limit=limit, cursor=cursor)
+    return RunPage(items=views(session, found.items), next_cursor=found.next_cursor)
+
+
+def shown(db: Database, tenant_id: str, run_id: str) -> RunView:
     """One run's view in a transaction of its own (async callers run it in a thread)."""
     with db.begin() as session:
         return view(session, get(session, tenant_id, run_id))

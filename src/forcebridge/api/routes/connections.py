@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -18,42 +17,40 @@ from forcebridge.services.connections import ConnectionInput, ConnectionOutcome,
 router = APIRouter(prefix="/connections", tags=["connections"])
 
 
-@router.get("", response_model=list[ConnectionView])
+@router.get("")
 def list_connections(
     who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
-) -> list[dict[str, Any]]:
+) -> list[ConnectionView]:
     with rt.db.begin() as s:
-        return [connections.public_view(s, c) for c in connections.list_all(s, who.tenant_id)]
+        return connections.listing(s, who.tenant_id)
 
 
-@router.post("", status_code=201, response_model=ConnectionView)
+@router.post("", status_code=201)
 def create_connection(
     body: ConnectionInput, who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
-) -> dict[str, Any]:
+) -> ConnectionView:
     """Save a connection as a draft; `POST /connections/{id}/authorize` then tests it."""
     with rt.db.begin() as s:
-        conn = connections.create(s, rt.vault, who.tenant_id, body, actor=who.actor)
-        return connections.public_view(s, conn)
+        return connections.create(s, rt.vault, who.tenant_id, body, actor=who.actor)
 
 
-@router.get("/{ref}", response_model=ConnectionView)
+@router.get("/{ref}")
 def get_connection(
     ref: str, who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
-) -> dict[str, Any]:
+) -> ConnectionView:
     with rt.db.begin() as s:
-        return connections.public_view(s, connections.get(s, who.tenant_id, ref))
+        return connections.show(s, who.tenant_id, ref)
 
 
-@router.patch("/{ref}", response_model=ConnectionView)
+@router.patch("/{ref}")
 def update_connection(
     ref: str,
     body: ConnectionInput,
     who: Principal = Depends(principal),
     rt: Runtime = Depends(runtime),
-) -> dict[str, Any]:
+) -> ConnectionView:
     with rt.db.begin() as s:
-        conn = connections.update(s, rt.vault, who.tenant_id, ref, body, actor=who.actor)
-        return connections.public_view(s, conn)
+        return connections.update(s, rt.vault, who.tenant_id, ref, body, actor=who.actor)
 
 
 @router.delete("/{ref}", status_code=204)
@@ -70,34 +67,31 @@ def delete_connection(
     return Response(status_code=204)
 
 
-def _outcome(outcome: authorization.Outcome) -> dict[str, Any]:
+def _outcome(outcome: ConnectionOutcome) -> ConnectionOutcome:
     """The connection as it now is; a failure answers 502 with the error body (the connection
     keeps the reason: `GET` it to see `status` and `status_reason`)."""
-    body = dict(outcome.connection)
-    if outcome.authorization_url:
-        body["authorization_url"] = outcome.authorization_url
-    elif body["status"] != "authorized":
-        reason = body.get("status_reason") or body["status"]
+    if not outcome.authorization_url and outcome.status != "authorized":
+        reason = outcome.status_reason or outcome.status
         raise AuthorizationFailed(
-            f"connection {body['name']!r} is not authorized: {reason}",
-            details=[{"field": "connection", "reason": reason, "status": body["status"]}],
+            f"connection {outcome.name!r} is not authorized: {reason}",
+            details=[{"field": "connection", "reason": reason, "status": outcome.status}],
         )
-    return body
+    return outcome
 
 
-@router.post("/{ref}/authorize", response_model=ConnectionOutcome)
+@router.post("/{ref}/authorize")
 async def authorize_connection(
     ref: str, who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
-) -> dict[str, Any]:
+) -> ConnectionOutcome:
     """Save & authorize: log in and record the org's identity; for the web-server flow, answer
     with `authorization_url` to open in a browser (Salesforce then calls back)."""
     return _outcome(await authorization.authorize(rt, who.tenant_id, ref, actor=who.actor))
 
 
-@router.post("/{ref}/test", response_model=ConnectionOutcome)
+@router.post("/{ref}/test")
 async def test_connection(
     ref: str, who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
-) -> dict[str, Any]:
+) -> ConnectionOutcome:
     """Authenticate with what is stored now and record the outcome in `status`."""
     return _outcome(await authorization.test(rt, who.tenant_id, ref, actor=who.actor))
 
@@ -124,16 +118,16 @@ async def oauth_callback(
     rt: Runtime = Depends(runtime),
 ) -> Response:
     """Where Salesforce sends the browser back in the web-server flow; `state` identifies it."""
-    outcome = await authorization.complete_callback(rt, state, code, error, error_description)
-    conn = outcome.connection
+    conn = await authorization.complete_callback(rt, state, code, error, error_description)
     if request.cookies.get(CONSOLE_COOKIE):
         # started from the console: back to the connection's page there, which shows the outcome
-        return RedirectResponse(f"/connections/{conn['id']}?done=oauth", status_code=303)
-    ok = conn["status"] == "authorized"
+        return RedirectResponse(f"/connections/{conn.id}?done=oauth", status_code=303)
+    ok = conn.status == "authorized"
+    name = html.escape(conn.name)
     text = (
-        f"Connection {html.escape(conn['name'])} is authorized for org {html.escape(conn['org_id'] or '')}."
+        f"Connection {name} is authorized for org {html.escape(conn.org_id or '')}."
         if ok
-        else f"Connection {html.escape(conn['name'])} could not be authorized: {html.escape(conn['status_reason'] or '')}"
+        else f"Connection {name} could not be authorized: {html.escape(conn.status_reason or '')}"
     )
-    page = f"<!doctype html><title>forcebridge</title><p id=status data-status={conn['status']}>{text}</p><p>You can close this window.</p>"
+    page = f"<!doctype html><title>forcebridge</title><p id=status data-status={conn.status}>{text}</p><p>You can close this window.</p>"
     return HTMLResponse(page, status_code=200 if ok else 400)

@@ -3,14 +3,11 @@ lists the ones granted to its tenant, never where they are."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Response
 from pydantic import Field
 
 from forcebridge.api.auth import Principal, admin, principal, runtime
 from forcebridge.api.routes.models import Input
-from forcebridge.errors import NotFound
 from forcebridge.runtime import Runtime
 from forcebridge.services import data_sources
 from forcebridge.services.data_sources import DataSourceInput, GrantedSource, SourceView
@@ -28,51 +25,44 @@ class GrantIn(Input):
     tenant: str = Field(min_length=1, description="The tenant's name or id.")
 
 
-@router.get("", response_model=list[SourceView | GrantedSource])
+@router.get("")
 def list_sources(
     who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
-) -> list[dict[str, Any]]:
+) -> list[SourceView | GrantedSource]:
     """Every data source for an admin key; those granted to the key's tenant otherwise."""
     with rt.db.begin() as s:
         if who.admin:
-            return [data_sources.operator_view(s, rt, d) for d in data_sources.list_all(s)]
-        return [data_sources.tenant_view(d) for d in data_sources.granted(s, who.tenant_id)]
+            return list(data_sources.listing(s, rt))
+        return list(data_sources.tenant_listing(s, who.tenant_id))
 
 
-@router.post("", status_code=201, response_model=SourceView)
+@router.post("", status_code=201)
 def create_source(
     body: SourceIn, who: Principal = Depends(admin), rt: Runtime = Depends(runtime)
-) -> dict[str, Any]:
+) -> SourceView:
     data = DataSourceInput.model_validate(body.model_dump(exclude={"tenants"},
                                                           exclude_unset=True))
     with rt.db.begin() as s:
-        source = data_sources.create(rt, s, data, actor=who.actor)
-        for tenant in body.tenants:
-            data_sources.grant(s, source.id, tenant, actor=who.actor)
-        return data_sources.operator_view(s, rt, source)
+        return data_sources.create(rt, s, data, grant_to=body.tenants, actor=who.actor)
 
 
-@router.get("/{ref}", response_model=SourceView | GrantedSource)
+@router.get("/{ref}")
 def get_source(
     ref: str, who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
-) -> dict[str, Any]:
+) -> SourceView | GrantedSource:
     with rt.db.begin() as s:
         if who.admin:
-            return data_sources.operator_view(s, rt, data_sources.get(s, ref))
-        for source in data_sources.granted(s, who.tenant_id):
-            if ref in (source.id, source.name) or ref.lower() == source.name.lower():
-                return data_sources.tenant_view(source)
-        raise NotFound(f"data source {ref!r} not found")
+            return data_sources.show(s, rt, ref)
+        return data_sources.tenant_show(s, who.tenant_id, ref)
 
 
-@router.patch("/{ref}", response_model=SourceView)
+@router.patch("/{ref}")
 def update_source(
     ref: str, body: DataSourceInput, who: Principal = Depends(admin),
     rt: Runtime = Depends(runtime),
-) -> dict[str, Any]:
+) -> SourceView:
     with rt.db.begin() as s:
-        source = data_sources.update(rt, s, ref, body, actor=who.actor)
-        return data_sources.operator_view(s, rt, source)
+        return data_sources.update(rt, s, ref, body, actor=who.actor)
 
 
 @router.delete("/{ref}", status_code=204)
@@ -84,21 +74,19 @@ def delete_source(
     return Response(status_code=204)
 
 
-@router.post("/{ref}/grants", status_code=201, response_model=SourceView)
+@router.post("/{ref}/grants", status_code=201)
 def grant_source(
     ref: str, body: GrantIn, who: Principal = Depends(admin), rt: Runtime = Depends(runtime)
-) -> dict[str, Any]:
+) -> SourceView:
     with rt.db.begin() as s:
-        source = data_sources.grant(s, ref, body.tenant, actor=who.actor)
-        return data_sources.operator_view(s, rt, source)
+        return data_sources.grant(rt, s, ref, body.tenant, actor=who.actor)
 
 
-@router.delete("/{ref}/grants/{tenant}", response_model=SourceView)
+@router.delete("/{ref}/grants/{tenant}")
 def revoke_source(
     ref: str, tenant: str, force: bool = False, who: Principal = Depends(admin),
     rt: Runtime = Depends(runtime),
-) -> dict[str, Any]:
+) -> SourceView:
     """Take a grant back; 409 listing the tenant's integrations that use it, unless `force`."""
     with rt.db.begin() as s:
-        source = data_sources.revoke(s, ref, tenant, force=force, actor=who.actor)
-        return data_sources.operator_view(s, rt, source)
+        return data_sources.revoke(rt, s, ref, tenant, force=force, actor=who.actor)

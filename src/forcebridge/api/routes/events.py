@@ -76,17 +76,17 @@ def resolve_events(
         return EventList(items=events.views(s, done))
 
 
-@router.post("/retry", response_model=RunView | RetriedItems)
+@router.post("/retry")
 async def retry_events(
     body: EventIds, who: Principal = Depends(_write), rt: Runtime = Depends(runtime)
-) -> dict[str, Any]:
+) -> RunView | RetriedItems:
     """Retry events by their kind. Records a run could not write are resent in a run of their
     own (trigger `retry`) and the answer is that run once it ended; rejected form posts are
     replayed and dead outbox messages made pending again, answered as `{"family", "items"}`.
     Events it could not write are recorded anew."""
     done = await retries.retry(rt, who.tenant_id, body.ids, actor=who.actor)
     if done.run_id is None:
-        return {"family": done.family, "items": done.items}
+        return RetriedItems(family=done.family, items=done.items)
     return await anyio.to_thread.run_sync(run_history.shown, rt.db, who.tenant_id, done.run_id)
 
 

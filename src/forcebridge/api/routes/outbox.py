@@ -19,7 +19,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from forcebridge.api.auth import Principal, require_scope, runtime
 from forcebridge.api.routes.models import NON_BLANK
-from forcebridge.errors import NotFound
 from forcebridge.outbox import messages, publishing
 from forcebridge.outbox.messages import MessageView
 from forcebridge.runtime import Runtime
@@ -123,7 +122,7 @@ def publish_events(
     return {"accepted": len(answer), "messages": answer}
 
 
-@router.get("/outbox", response_model=Messages)
+@router.get("/outbox")
 def list_outbox(
     ref: str,
     status: str | None = Query(default=None, description="pending, delivered or dead"),
@@ -132,38 +131,30 @@ def list_outbox(
     limit: int = Query(default=100, ge=1, le=messages.MAX_LIST),
     who: Principal = Depends(_read),
     rt: Runtime = Depends(runtime),
-) -> dict[str, Any]:
+) -> Messages:
     with rt.db.begin() as s:
-        found = messages.list_messages(
+        return Messages(messages=messages.listing(
             s, who.tenant_id, ref, status=status, key=key, limit=limit, after_id=after_id
-        )
-        return {"messages": [messages.public_view(m) for m in found]}
+        ))
 
 
-@router.get("/outbox/{message_id}", response_model=MessageView)
+@router.get("/outbox/{message_id}")
 def get_message(
     ref: str, message_id: int, who: Principal = Depends(_read), rt: Runtime = Depends(runtime)
-) -> dict[str, Any]:
+) -> MessageView:
     with rt.db.begin() as s:
-        integration = messages.integration_for(s, who.tenant_id, ref)
-        message = messages.get(s, who.tenant_id, message_id)
-        if message.integration_id != integration.id:
-            raise NotFound(f"outbox message {message_id} not found in {integration.name!r}")
-        return messages.public_view(message)
+        return messages.show(s, who.tenant_id, ref, message_id)
 
 
-@router.post("/outbox/replay", response_model=Messages)
+@router.post("/outbox/replay")
 def replay_messages(
     ref: str,
     body: ReplayRequest,
     who: Principal = Depends(_write),
     rt: Runtime = Depends(runtime),
-) -> dict[str, Any]:
+) -> Messages:
     """Dead messages become pending again with attempts reset; their open events `retried`."""
     with rt.db.begin() as s:
-        integration = messages.integration_for(s, who.tenant_id, ref)
-        for mid in body.ids:
-            if messages.get(s, who.tenant_id, mid).integration_id != integration.id:
-                raise NotFound(f"outbox message {mid} not found in {integration.name!r}")
-        replayed = messages.replay(s, who.tenant_id, body.ids, actor=who.actor)
-        return {"messages": [messages.public_view(m) for m in replayed]}
+        return Messages(messages=messages.replay(
+            s, who.tenant_id, body.ids, integration=ref, actor=who.actor
+        ))

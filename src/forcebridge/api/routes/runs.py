@@ -116,7 +116,7 @@ class Removed(BaseModel):
     removed: int = Field(description="Pushed records forgotten.")
 
 
-@router.post("/integrations/{ref}/runs", status_code=202, response_model=RunView,
+@router.post("/integrations/{ref}/runs", status_code=202,
              responses={200: {"model": RunView, "description": "With `wait=true`: the ended run."}})
 async def start_run(
     ref: str,
@@ -129,7 +129,7 @@ async def start_run(
                             "drifted fields (per owner), lost links, orphans."),
     who: Principal = Depends(_write),
     rt: Runtime = Depends(runtime),
-) -> dict[str, Any]:
+) -> RunView:
     """Run now (trigger `api`). `202` with the run while it goes on; poll `GET /runs/{id}`.
     With a broker configured the run is queued for the workers (status `queued` until one
     starts it) and this process runs nothing."""
@@ -147,7 +147,7 @@ async def start_run(
     return await anyio.to_thread.run_sync(run_history.shown, rt.db, who.tenant_id, run_id)
 
 
-@router.get("/integrations/{ref}/runs", response_model=RunPage)
+@router.get("/integrations/{ref}/runs")
 def list_runs(
     ref: str,
     limit: int = Query(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
@@ -155,17 +155,16 @@ def list_runs(
                                description="`next_cursor` of the previous page."),
     who: Principal = Depends(_read),
     rt: Runtime = Depends(runtime),
-) -> dict[str, Any]:
+) -> RunPage:
     """Newest first; follow `next_cursor` for older runs."""
     with rt.db.begin() as s:
-        found = run_history.list_runs(s, who.tenant_id, ref, limit=limit, cursor=cursor)
-        return {"items": run_history.views(s, found.items), "next_cursor": found.next_cursor}
+        return run_history.listing(s, who.tenant_id, ref, limit=limit, cursor=cursor)
 
 
-@router.get("/runs/{run_id}", response_model=RunView)
+@router.get("/runs/{run_id}")
 def get_run(
     run_id: str, who: Principal = Depends(_read), rt: Runtime = Depends(runtime)
-) -> dict[str, Any]:
+) -> RunView:
     return run_history.shown(rt.db, who.tenant_id, run_id)
 
 

@@ -24,7 +24,7 @@ router = APIRouter()
 def _view(request: Request, who: Viewer, ref: str) -> dict[str, Any]:
     rt = viewers.runtime(request)
     with rt.db.begin() as s:
-        return connections.public_view(s, connections.get(s, who.tenant_id, ref))
+        return connections.show(s, who.tenant_id, ref).model_dump()
 
 
 @router.get("/connections/{ref}/delete")

@@ -141,7 +141,7 @@ def list_page(request: Request) -> Response:
     who = viewers.current(request)
     rt = viewers.runtime(request)
     with rt.db.begin() as s:
-        views = [connections.public_view(s, c) for c in connections.list_all(s, who.tenant_id)]
+        views = connections.listing(s, who.tenant_id)
     return render(request, "connections/list.html", who, **_context(connections=views))
 
 
@@ -169,7 +169,7 @@ async def create(request: Request) -> Response:
 def _view(request: Request, who: Viewer, ref: str) -> dict[str, Any]:
     rt = viewers.runtime(request)
     with rt.db.begin() as s:
-        return connections.public_view(s, connections.get(s, who.tenant_id, ref))
+        return connections.show(s, who.tenant_id, ref).model_dump()
 
 
 _DONE = {

@@ -81,7 +81,7 @@ async def _page(request: Request, who: Viewer, form: FormData | None = None,
     typed = _typed(form)
     with rt.db.begin() as s:
         conns = [c.name for c in connections.list_all(s, who.tenant_id)]
-        granted = [data_sources.tenant_view(d) for d in data_sources.granted(s, who.tenant_id)]
+        granted = data_sources.tenant_listing(s, who.tenant_id)
         people = [(u.email, u.name) for u in users.list_all(s, who.tenant_id)]
     connection = typed.get("connection") or (conns[0] if conns else "")
     typed["connection"] = connection

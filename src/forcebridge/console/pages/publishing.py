@@ -38,8 +38,8 @@ def form_section(rt: Runtime, tenant_id: str, integration_id: str) -> dict[str, 
 def outbox_section(rt: Runtime, tenant_id: str, integration_id: str) -> dict[str, Any]:
     with rt.db.begin() as s:
         counts = messages.status_counts(s, tenant_id, integration_id)
-        dead = messages.list_messages(s, tenant_id, integration_id, status="dead", limit=RECENT)
-        return {"counts": counts, "dead": [messages.public_view(m) for m in dead]}
+        dead = messages.listing(s, tenant_id, integration_id, status="dead", limit=RECENT)
+        return {"counts": counts, "dead": dead}
 
 
 @router.post("/integrations/{ref}/hook/rotate-secret")

@@ -11,6 +11,7 @@ from forcebridge.console.rendering import render
 from forcebridge.services import events, integrations
 from forcebridge.services import runs as run_history
 from forcebridge.services.events import EventView
+from forcebridge.services.runs import RunView
 
 router = APIRouter()
 PAGE = 50
@@ -35,7 +36,7 @@ def list_page(request: Request) -> Response:
     )
 
 
-def _run(request: Request, run_id: str) -> tuple[dict[str, object], list[EventView]]:
+def _run(request: Request, run_id: str) -> tuple[RunView, list[EventView]]:
     who = viewers.current(request)
     rt = viewers.runtime(request)
     with rt.db.begin() as s:
