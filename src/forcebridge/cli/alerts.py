@@ -7,7 +7,15 @@ from typing import Any
 
 import typer
 
-from forcebridge.cli.output import JsonOption, TenantOption, console, emit, emit_one, runtime
+from forcebridge.cli.output import (
+    JsonOption,
+    TenantOption,
+    console,
+    emit,
+    emit_one,
+    in_tenant,
+    runtime,
+)
 from forcebridge.services import alert_channels, tenants
 from forcebridge.services.alert_channels import AlertChannelInput
 
@@ -132,9 +140,7 @@ def show(ref: str = RefArgument, tenant: str | None = TenantOption,
 @app.command("remove")
 def remove(ref: str = RefArgument, tenant: str | None = TenantOption) -> None:
     """Remove a channel, with its incidents and unsent messages."""
-    with runtime().db.begin() as s:
-        t = tenants.find(s, tenant)
-        alert_channels.delete(s, t.id, ref, actor="cli")
+    in_tenant(tenant, lambda s, tid: alert_channels.delete(s, tid, ref, actor="cli"))
     console.print(f"removed alert channel {ref}")
 
 

@@ -11,7 +11,7 @@ from forcebridge.cli.output import (
     TenantOption,
     as_row,
     console,
-    emit,
+    emit_of_tenant,
     emit_one,
     runtime,
 )
@@ -79,14 +79,9 @@ def create(
 @app.command("list")
 def list_(tenant: str | None = TenantOption, as_json: bool = JsonOption) -> None:
     """List a tenant's API clients (never their secrets)."""
-    with runtime().db.begin() as s:
-        t = tenants.find(s, tenant)
-        emit(
-            (_row(c) for c in api_clients.list_all(s, t.id)),
-            COLUMNS,
-            as_json=as_json,
-            title=f"API clients of {t.name}",
-        )
+    emit_of_tenant(tenant, "API clients",
+                   lambda s, tid: [_row(c) for c in api_clients.list_all(s, tid)],
+                   COLUMNS, as_json=as_json)
 
 
 @app.command("rotate")

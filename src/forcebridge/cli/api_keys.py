@@ -9,8 +9,9 @@ from forcebridge.cli.output import (
     TenantOption,
     as_row,
     console,
-    emit,
+    emit_of_tenant,
     emit_one,
+    in_tenant,
     runtime,
 )
 from forcebridge.services import api_keys, tenants
@@ -39,14 +40,9 @@ def create(
 @app.command("list")
 def list_(tenant: str | None = TenantOption, as_json: bool = JsonOption) -> None:
     """List a tenant's API keys (prefixes only)."""
-    with runtime().db.begin() as s:
-        t = tenants.find(s, tenant)
-        emit(
-            (as_row(k, COLUMNS) for k in api_keys.list_all(s, t.id)),
-            COLUMNS,
-            as_json=as_json,
-            title=f"API keys of {t.name}",
-        )
+    emit_of_tenant(tenant, "API keys",
+                   lambda s, tid: [as_row(k, COLUMNS) for k in api_keys.list_all(s, tid)],
+                   COLUMNS, as_json=as_json)
 
 
 @app.command("revoke")
@@ -54,7 +50,5 @@ def revoke(
     key_id: str = typer.Argument(..., help="The key's name, id or prefix (fbk_...)."), tenant: str | None = TenantOption
 ) -> None:
     """Revoke an API key at once."""
-    with runtime().db.begin() as s:
-        t = tenants.find(s, tenant)
-        api_keys.revoke(s, t.id, key_id, actor="cli")
+    in_tenant(tenant, lambda s, tid: api_keys.revoke(s, tid, key_id, actor="cli"))
     console.print(f"revoked key {key_id}")

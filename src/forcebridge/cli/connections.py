@@ -12,13 +12,14 @@ from forcebridge.cli.output import (
     JsonOption,
     TenantOption,
     console,
-    emit,
+    emit_of_tenant,
     emit_one,
+    in_tenant,
     runtime,
     tenant_id,
     url,
 )
-from forcebridge.services import authorization, connection_deletion, connections, tenants
+from forcebridge.services import authorization, connection_deletion, connections
 from forcebridge.services.connections import ConnectionInput, ConnectionOutcome
 
 app = typer.Typer(no_args_is_help=True)
@@ -138,8 +139,8 @@ def add(
         borrow_from=borrow_from,
     )  # fmt: skip
     rt = runtime()
-    with rt.db.begin() as s:
-        view = connections.create(s, rt.vault, tenants.find(s, tenant).id, data, actor="cli")
+    view = in_tenant(tenant, lambda s, tid: connections.create(s, rt.vault, tid, data, actor="cli"),
+                     rt=rt)
     emit_one(view, as_json=as_json)
 
 
@@ -174,19 +175,15 @@ def update(
         borrow_from=borrow_from,
     )  # fmt: skip
     rt = runtime()
-    with rt.db.begin() as s:
-        tid = tenants.find(s, tenant).id
-        view = connections.update(s, rt.vault, tid, connection, data, actor="cli")
+    view = in_tenant(tenant, lambda s, tid: connections.update(s, rt.vault, tid, connection, data,
+                                                               actor="cli"), rt=rt)
     emit_one(view, as_json=as_json)
 
 
 @app.command("list")
 def list_(tenant: str | None = TenantOption, as_json: bool = JsonOption) -> None:
     """List a tenant's connections with their status."""
-    with runtime().db.begin() as s:
-        t = tenants.find(s, tenant)
-        rows = connections.listing(s, t.id)
-    emit(rows, LIST_COLUMNS, as_json=as_json, title=f"Connections of {t.name}")
+    emit_of_tenant(tenant, "Connections", connections.listing, LIST_COLUMNS, as_json=as_json)
 
 
 @app.command("show")
@@ -196,9 +193,8 @@ def show(
     as_json: bool = JsonOption,
 ) -> None:
     """Show one connection (secrets only as set / not set)."""
-    with runtime().db.begin() as s:
-        view = connections.show(s, tenants.find(s, tenant).id, connection)
-    emit_one(view, as_json=as_json)
+    emit_one(in_tenant(tenant, lambda s, tid: connections.show(s, tid, connection)),
+             as_json=as_json)
 
 
 @app.command("delete")

@@ -17,6 +17,7 @@ from forcebridge.cli.output import (
     console_err,
     emit,
     emit_one,
+    in_tenant,
     runtime,
     suggest,
     tenant_id,
@@ -64,17 +65,15 @@ def list_events(
 ) -> None:
     """Events, newest first (open ones unless --status says otherwise)."""
     rt = runtime()
-    tid = tenant_id(rt, tenant)
-    with rt.db.begin() as s:
-        found = events.list_events(
-            s, tid, integration=integration, status=status, kind=kind, run_id=run, limit=limit,
-            cursor=cursor,
-        )
-        rows = events.views(s, found.items)
+    found = in_tenant(tenant, lambda s, tid: events.list_events(
+        s, tid, integration=integration, status=status, kind=kind, run_id=run, limit=limit,
+        cursor=cursor,
+    ), rt=rt)
+    rows = found.items
     emit(rows if as_json else [_short(r) for r in rows], COLUMNS, as_json=as_json,
          title=None if as_json else f"{status} events")
     if found.next_cursor:
-        more = ["events", "list", "--tenant", tenant_name(rt, tid), "--status", status]
+        more = ["events", "list", "--tenant", tenant_name(rt, tenant), "--status", status]
         for flag, value in (("--integration", integration), ("--kind", kind), ("--run", run)):
             if value:
                 more += [flag, value]
@@ -89,10 +88,7 @@ def show(
     as_json: bool = JsonOption,
 ) -> None:
     """One event, with the payload that was sent, pretty-printed."""
-    rt = runtime()
-    tid = tenant_id(rt, tenant)
-    with rt.db.begin() as s:
-        row = events.views(s, [events.get(s, tid, event_id)])[0]
+    row = in_tenant(tenant, lambda s, tid: events.show(s, tid, event_id))
     if as_json:
         emit_one(row, as_json=True)
         return
@@ -108,10 +104,7 @@ def resolve(
     event_ids: list[str] = _IDS, tenant: str | None = TenantOption, as_json: bool = JsonOption
 ) -> None:
     """Mark events resolved (dealt with); already resolved or retried ones stay as they are."""
-    rt = runtime()
-    tid = tenant_id(rt, tenant)
-    with rt.db.begin() as s:
-        rows = events.views(s, events.resolve(s, tid, event_ids, "cli"))
+    rows = in_tenant(tenant, lambda s, tid: events.resolve(s, tid, event_ids, "cli"))
     emit([_short(r) for r in rows] if not as_json else rows, COLUMNS, as_json=as_json)
 
 

@@ -14,15 +14,16 @@ from forcebridge.cli.output import (
     JsonOption,
     TenantOption,
     console,
-    emit,
+    emit_of_tenant,
     emit_one,
+    in_tenant,
     runtime,
     tenant_id,
 )
 from forcebridge.errors import InvalidInput
 from forcebridge.integrations import saves as integration_saves
 from forcebridge.runtime import Runtime
-from forcebridge.services import integrations, tenants
+from forcebridge.services import integrations
 from forcebridge.services.integrations import IntegrationInput, IntegrationView
 
 app = typer.Typer(no_args_is_help=True)
@@ -138,29 +139,20 @@ def list_(
     as_json: bool = JsonOption,
 ) -> None:
     """List a tenant's integrations."""
-    rt = runtime()
-    with rt.db.begin() as s:
-        t = tenants.find(s, tenant)
-        rows = integrations.listing(s, t.id, kind)
-    emit(rows, LIST_COLUMNS, as_json=as_json, title=f"Integrations of {t.name}")
+    emit_of_tenant(tenant, "Integrations", lambda s, tid: integrations.listing(s, tid, kind),
+                   LIST_COLUMNS, as_json=as_json)
 
 
 @app.command("show")
 def show(integration: str = _REF, tenant: str | None = TenantOption, as_json: bool = JsonOption) -> None:
     """Show one integration (a SQL source's password masked)."""
-    rt = runtime()
-    with rt.db.begin() as s:
-        t = tenants.find(s, tenant)
-        view = integrations.show(s, t.id, integration)
-    _show(view, as_json)
+    _show(in_tenant(tenant, lambda s, tid: integrations.show(s, tid, integration)), as_json)
 
 
 @app.command("delete")
 def delete(integration: str = _REF, tenant: str | None = TenantOption) -> None:
     """Delete an integration with its runs, events and sync state."""
-    with runtime().db.begin() as s:
-        t = tenants.find(s, tenant)
-        integrations.delete(s, t.id, integration, actor="cli")
+    in_tenant(tenant, lambda s, tid: integrations.delete(s, tid, integration, actor="cli"))
     console.print(f"deleted integration {integration}")
 
 
@@ -187,8 +179,7 @@ def disconnect(
 @app.command("enable")
 def enable(integration: str = _REF, tenant: str | None = TenantOption, as_json: bool = JsonOption) -> None:
     """Enable; the count of failed runs in a row starts again from 0."""
-    with runtime().db.begin() as s:
-        view = integrations.enable(s, tenants.find(s, tenant).id, integration, actor="cli")
+    view = in_tenant(tenant, lambda s, tid: integrations.enable(s, tid, integration, actor="cli"))
     _show(view, as_json)
 
 
@@ -200,7 +191,6 @@ def disable(
     as_json: bool = JsonOption,
 ) -> None:
     """Disable: no runs until enabled again."""
-    with runtime().db.begin() as s:
-        t = tenants.find(s, tenant)
-        view = integrations.disable(s, t.id, integration, reason=reason, actor="cli")
+    view = in_tenant(tenant, lambda s, tid: integrations.disable(s, tid, integration,
+                                                                reason=reason, actor="cli"))
     _show(view, as_json)

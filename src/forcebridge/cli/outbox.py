@@ -13,7 +13,15 @@ from typing import Any
 import anyio
 import typer
 
-from forcebridge.cli.output import JsonOption, TenantOption, console, emit, runtime, tenant_id
+from forcebridge.cli.output import (
+    JsonOption,
+    TenantOption,
+    console,
+    emit,
+    in_tenant,
+    runtime,
+    tenant_id,
+)
 from forcebridge.errors import InvalidInput
 from forcebridge.outbox import delivery, messages, publishing
 
@@ -64,10 +72,8 @@ def list_messages(
     as_json: bool = JsonOption,
 ) -> None:
     """An integration's outbox messages, oldest first."""
-    rt = runtime()
-    tid = tenant_id(rt, tenant)
-    with rt.db.begin() as s:
-        rows = messages.listing(s, tid, integration, status=status, key=key, limit=limit)
+    rows = in_tenant(tenant, lambda s, tid: messages.list_messages(s, tid, integration, status=status,
+                                                            key=key, limit=limit))
     emit(rows, _COLUMNS, as_json=as_json, title=f"outbox of {integration}")
 
 
@@ -78,10 +84,7 @@ def replay(
     as_json: bool = JsonOption,
 ) -> None:
     """Make dead messages pending again (attempts reset); they are delivered on the next pass."""
-    rt = runtime()
-    tid = tenant_id(rt, tenant)
-    with rt.db.begin() as s:
-        rows = messages.replay(s, tid, ids, actor="cli")
+    rows = in_tenant(tenant, lambda s, tid: messages.replay(s, tid, ids, actor="cli"))
     emit(rows, _COLUMNS, as_json=as_json, title="replayed")
 
 

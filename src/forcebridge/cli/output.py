@@ -8,8 +8,8 @@ or an API name; plain when piped). A URL the user must open is printed whole on 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 import typer
@@ -21,12 +21,14 @@ from forcebridge.suggested import command
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
+    from sqlalchemy.orm import Session
 
     from forcebridge.runtime import Runtime
 
     # a service's view (a pydantic model) or a plain mapping: both print the same
     Row = BaseModel | dict[str, Any]
 
+T = TypeVar("T")
 console = Console()
 console_err = Console(stderr=True)
 
@@ -76,6 +78,35 @@ def tenant_name(rt: Runtime, tenant: str | None) -> str:
 
     with rt.db.begin() as s:
         return tenants.find(s, tenant).name
+
+
+def in_tenant(
+    tenant: str | None, work: Callable[[Session, str], T], *, rt: Runtime | None = None
+) -> T:
+    """`work(session, tenant_id)` in one transaction, for the tenant the user named (by name
+    or id, or the default): what an API key gives a route. `work` is one service call."""
+    from forcebridge.services import tenants
+
+    with (rt or runtime()).db.begin() as s:
+        return work(s, tenants.find(s, tenant).id)
+
+
+def emit_of_tenant(
+    tenant: str | None,
+    what: str,
+    rows: Callable[[Session, str], Iterable[Row]],
+    columns: Sequence[str],
+    *,
+    as_json: bool,
+) -> None:
+    """The tenant's `rows(session, tenant_id)` as `emit` prints them, titled "<what> of
+    <tenant>"."""
+    from forcebridge.services import tenants
+
+    with runtime().db.begin() as s:
+        chosen = tenants.find(s, tenant)
+        found, name = list(rows(s, chosen.id)), chosen.name
+    emit(found, columns, as_json=as_json, title=f"{what} of {name}")
 
 
 def _json(value: Any) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import typer
@@ -22,6 +24,7 @@ from forcebridge.errors import InvalidInput
 from forcebridge.runtime import Runtime
 from forcebridge.services import objects, records
 
+T = TypeVar("T")
 app = typer.Typer(no_args_is_help=True)
 
 ConnectionOption = typer.Option(..., "--connection", "-c", help="Connection name or id.")
@@ -75,6 +78,20 @@ def _values(
     return values
 
 
+def _write(
+    tenant: str | None, connection: str, sobject: str, pairs: list[str] | None,
+    body: str | None, operation: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any,
+) -> T:
+    """`operation(rt, tenant_id, connection, sobject, *args, values=..., **kwargs)` with the
+    values the user gave (`_values`)."""
+    rt = runtime()
+    tid = tenant_id(rt, tenant)
+    values = _values(rt, tid, connection, sobject, pairs, body)
+    call = functools.partial(operation, rt, tid, connection, sobject, *args, values=values,
+                             **kwargs)
+    return anyio.run(call)
+
+
 def _split(fields: str | None) -> list[str] | None:
     return [f for f in (fields or "").split(",") if f.strip()] or None
 
@@ -89,10 +106,7 @@ def create(
     as_json: bool = JsonOption,
 ) -> None:
     """Create one record: `records create Account Name=Acme Industry=Energy`."""
-    rt = runtime()
-    tid = tenant_id(rt, tenant)
-    body = _values(rt, tid, connection, sobject, values, json_body)
-    saved = anyio.run(records.create, rt, tid, connection, sobject, body)
+    saved = _write(tenant, connection, sobject, values, json_body, records.create)
     emit_one(saved.to_json(), as_json=as_json)
 
 
@@ -139,14 +153,13 @@ def update(
     as_json: bool = JsonOption,
 ) -> None:
     """Update one record by id or by external id: `records update Account A-1 --by External_Id__c Phone=555`."""
-    rt = runtime()
-    tid = tenant_id(rt, tenant)
-    body = _values(rt, tid, connection, sobject, values, json_body)
     wanted = _split(fields)
     if by is None:
-        record = anyio.run(records.update, rt, tid, connection, sobject, key, body, wanted)
+        record = _write(tenant, connection, sobject, values, json_body, records.update, key,
+                        fields=wanted)
     else:
-        record = anyio.run(records.update_by, rt, tid, connection, sobject, by, key, body, wanted)
+        record = _write(tenant, connection, sobject, values, json_body, records.update_by, by,
+                        key, fields=wanted)
     emit_one(_plain(record), as_json=as_json)
 
 
@@ -162,10 +175,7 @@ def upsert(
     as_json: bool = JsonOption,
 ) -> None:
     """Create or update by external id: `records upsert Account A-1 --by External_Id__c Name=Acme`."""
-    rt = runtime()
-    tid = tenant_id(rt, tenant)
-    body = _values(rt, tid, connection, sobject, values, json_body)
-    saved = anyio.run(records.upsert, rt, tid, connection, sobject, by, key, body)
+    saved = _write(tenant, connection, sobject, values, json_body, records.upsert, by, key)
     emit_one(saved.to_json(), as_json=as_json)
 
 

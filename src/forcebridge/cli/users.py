@@ -12,8 +12,9 @@ from forcebridge.cli.output import (
     TenantOption,
     as_row,
     console,
-    emit,
+    emit_of_tenant,
     emit_one,
+    in_tenant,
     runtime,
 )
 from forcebridge.services import tenants, users
@@ -75,14 +76,8 @@ def set_password(
 @app.command("list")
 def list_(tenant: str | None = TenantOption, as_json: bool = JsonOption) -> None:
     """List a tenant's users."""
-    with runtime().db.begin() as s:
-        t = tenants.find(s, tenant)
-        emit(
-            (_row(u) for u in users.list_all(s, t.id)),
-            COLUMNS,
-            as_json=as_json,
-            title=f"Users of {t.name}",
-        )
+    emit_of_tenant(tenant, "Users", lambda s, tid: [_row(u) for u in users.list_all(s, tid)],
+                   COLUMNS, as_json=as_json)
 
 
 @app.command("remove")
@@ -90,7 +85,5 @@ def remove(
     user_id: str = typer.Argument(..., help="The user's email, name or id."), tenant: str | None = TenantOption
 ) -> None:
     """Remove a user from a tenant."""
-    with runtime().db.begin() as s:
-        t = tenants.find(s, tenant)
-        users.delete(s, t.id, user_id, actor="cli")
+    in_tenant(tenant, lambda s, tid: users.delete(s, tid, user_id, actor="cli"))
     console.print(f"removed user {user_id}")

@@ -78,7 +78,7 @@ def list_messages(
     key: str | None = None,
     limit: int = 100,
     after_id: int | None = None,
-) -> list[OutboxMessage]:
+) -> list[MessageView]:
     """An integration's messages in outbox order (oldest first), `after_id` to page on."""
     integration = integrations_service.get(session, tenant_id, ref)
     if status is not None and status not in STATUSES:
@@ -92,23 +92,7 @@ def list_messages(
         query = query.where(OutboxMessage.event_key == key)
     if after_id is not None:
         query = query.where(OutboxMessage.id > after_id)
-    return list(session.scalars(query.order_by(OutboxMessage.id).limit(limit)))
-
-
-def listing(
-    session: Session,
-    tenant_id: str,
-    ref: str,
-    *,
-    status: str | None = None,
-    key: str | None = None,
-    limit: int = 100,
-    after_id: int | None = None,
-) -> list[MessageView]:
-    """`list_messages`, as every face shows them."""
-    found = list_messages(session, tenant_id, ref, status=status, key=key, limit=limit,
-                          after_id=after_id)
-    return [public_view(m) for m in found]
+    return [public_view(m) for m in session.scalars(query.order_by(OutboxMessage.id).limit(limit))]
 
 
 def status_counts(session: Session, tenant_id: str, ref: str) -> dict[str, int]:

@@ -30,7 +30,7 @@ from forcebridge import log
 from forcebridge.errors import InvalidInput, NotFound
 from forcebridge.services import audit
 from forcebridge.services import integrations as integrations_service
-from forcebridge.services.pages import DEFAULT_LIMIT, Page, find_by_id, newest_first, page
+from forcebridge.services.pages import DEFAULT_LIMIT, find_by_id, newest_first, page
 from forcebridge.store.integrations import Integration
 from forcebridge.store.runs import EVENT_STATUSES, RECORD_EVENT_KINDS, Event
 from forcebridge.store.types import new_id, utcnow
@@ -186,7 +186,7 @@ def list_events(
     run_id: str | None = None,
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
-) -> Page[Event]:
+) -> EventPage:
     """The tenant's events, newest first; `integration` is a name or id, `status` None (or
     "all") for every status. Pass `next_cursor` back as `cursor` for the next page."""
     query = select(Event).where(Event.tenant_id == tenant_id)
@@ -202,8 +202,8 @@ def list_events(
     if run_id:  # the run that opened it or saw it last
         query = query.where(or_(Event.run_id == run_id, Event.last_run_id == run_id))
     query = newest_first(query, Event.created_at, Event.id, limit=limit, cursor=cursor)
-    rows = list(session.scalars(query))
-    return page(rows, limit, lambda e: (e.created_at, e.id))
+    found = page(list(session.scalars(query)), limit, lambda e: (e.created_at, e.id))
+    return EventPage(items=views(session, found.items), next_cursor=found.next_cursor)
 
 
 def get(session: Session, tenant_id: str, event_id: str) -> Event:
@@ -241,7 +241,7 @@ def get_many(
 
 def resolve(
     session: Session, tenant_id: str, event_ids: Sequence[str], actor: str
-) -> list[Event]:
+) -> list[EventView]:
     """Mark open events resolved (a person dealt with them). Events already resolved or
     retried are left as they are, so resolving twice is harmless."""
     events = get_many(session, tenant_id, event_ids)
@@ -259,7 +259,7 @@ def resolve(
             target_id=changed[0] if len(changed) == 1 else None, tenant_id=tenant_id,
             detail={"ids": changed},
         )
-    return events
+    return views(session, events)
 
 
 class EventView(BaseModel):
@@ -332,3 +332,9 @@ def views(session: Session, events: Sequence[Event]) -> list[EventView]:
         query = select(Integration.id, Integration.name).where(Integration.id.in_(ids))
         names = {row.id: row.name for row in session.execute(query)}
     return [public_view(e, names.get(e.integration_id)) for e in events]
+
+
+def show(session: Session, tenant_id: str, event_id: str) -> EventView:
+    """One event of the tenant (id or unique id prefix), as every face shows it."""
+    return views(session, [get(session, tenant_id, event_id)])[0]
+

@@ -239,104 +239,105 @@ def _nothing_matches(schema: SObjectSchema, field: str, value: str) -> NotFound:
 
 
 # -- the operations --------------------------------------------------------------------------
+async def _on_object(
+    rt: Runtime, tenant_id: str, ref: str, sobject: str,
+    work: Callable[[SalesforceClient, SObjectSchema], Awaitable[T]],
+) -> T:
+    """`work` with a client of the connection `ref` and the described object `sobject`."""
+
+    async def described(client: SalesforceClient) -> T:
+        return await work(client, await schema_of(client, sobject))
+
+    return await with_client(rt, tenant_id, ref, described)
+
+
 async def create(
     rt: Runtime, tenant_id: str, ref: str, sobject: str, values: Mapping[str, Any]
 ) -> Saved:
     body = _values(values)
 
-    async def work(client: SalesforceClient) -> Saved:
-        schema = await schema_of(client, sobject)
+    async def work(client: SalesforceClient, schema: SObjectSchema) -> Saved:
         return Saved(await client.create(schema.name, body), created=True)
 
-    return await with_client(rt, tenant_id, ref, work)
+    return await _on_object(rt, tenant_id, ref, sobject, work)
 
 
 async def get(
-    rt: Runtime,
-    tenant_id: str,
-    ref: str,
-    sobject: str,
-    record_id: str,
-    fields: Sequence[str] | None = None,
+    rt: Runtime, tenant_id: str, ref: str, sobject: str,
+    record_id: str, fields: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """One record by id, with only `fields` when given."""
 
-    async def work(client: SalesforceClient) -> dict[str, Any]:
-        schema = await schema_of(client, sobject)
-        columns = _response_fields(schema, fields)
+    async def work(client: SalesforceClient, schema: SObjectSchema) -> dict[str, Any]:
         try:
-            return await client.get(schema.name, record_id, columns)
+            return await client.get(schema.name, record_id, _response_fields(schema, fields))
         except ValueError as exc:
             raise InvalidInput.field("id", str(exc)) from None
 
-    return await with_client(rt, tenant_id, ref, work)
+    return await _on_object(rt, tenant_id, ref, sobject, work)
 
 
 async def get_by(
-    rt: Runtime,
-    tenant_id: str,
-    ref: str,
-    sobject: str,
-    field: str,
-    value: str,
-    fields: Sequence[str] | None = None,
+    rt: Runtime, tenant_id: str, ref: str, sobject: str,
+    field: str, value: str, fields: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
     """The records whose idLookup `field` equals `value` (several for Email-like fields);
     none is a 404. At most LOOKUP_LIMIT records."""
 
-    async def work(client: SalesforceClient) -> list[dict[str, Any]]:
-        schema = await schema_of(client, sobject)
+    async def work(client: SalesforceClient, schema: SObjectSchema) -> list[dict[str, Any]]:
         found = await _find(client, schema, field, value, fields)
         if not found:
             raise _nothing_matches(schema, schema.get_field(field).name, value)
         return found
 
-    return await with_client(rt, tenant_id, ref, work)
+    return await _on_object(rt, tenant_id, ref, sobject, work)
 
 
-async def update(
-    rt: Runtime,
-    tenant_id: str,
-    ref: str,
-    sobject: str,
-    record_id: str,
-    values: Mapping[str, Any],
-    fields: Sequence[str] | None = None,
+RecordId = Callable[[SalesforceClient, SObjectSchema], Awaitable[str]]
+
+
+async def _update(
+    rt: Runtime, tenant_id: str, ref: str, sobject: str, which: RecordId,
+    values: Mapping[str, Any], fields: Sequence[str] | None,
 ) -> dict[str, Any]:
-    """Update one record by id; the record as the org now holds it (only `fields` when given),
-    read back after the write."""
+    """Update the record `which` finds; the record as the org now holds it (only `fields`
+    when given), read back after the write."""
     body = _values(values)
 
-    async def work(client: SalesforceClient) -> dict[str, Any]:
-        schema = await schema_of(client, sobject)
+    async def work(client: SalesforceClient, schema: SObjectSchema) -> dict[str, Any]:
         columns = _response_fields(schema, fields)
+        record_id = await which(client, schema)
         try:
             await client.update(schema.name, record_id, body)
         except ValueError as exc:
             raise InvalidInput.field("id", str(exc)) from None
         return await client.get(schema.name, record_id, columns)
 
-    return await with_client(rt, tenant_id, ref, work)
+    return await _on_object(rt, tenant_id, ref, sobject, work)
+
+
+async def update(
+    rt: Runtime, tenant_id: str, ref: str, sobject: str,
+    record_id: str, values: Mapping[str, Any], fields: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Update one record by id; the record as the org now holds it (only `fields` when given),
+    read back after the write."""
+
+    async def by_id(client: SalesforceClient, schema: SObjectSchema) -> str:
+        return record_id
+
+    return await _update(rt, tenant_id, ref, sobject, by_id, values, fields)
 
 
 async def update_by(
-    rt: Runtime,
-    tenant_id: str,
-    ref: str,
-    sobject: str,
-    field: str,
-    value: str,
-    values: Mapping[str, Any],
-    fields: Sequence[str] | None = None,
+    rt: Runtime, tenant_id: str, ref: str, sobject: str,
+    field: str, value: str, values: Mapping[str, Any], fields: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Update the one record whose idLookup `field` (an external id) equals `value`; never
     creates (that is `upsert`). No match is a 404, several a 409 listing their ids. Answers
     the record as the org now holds it, like `update`."""
-    body = _values(values)
 
-    async def work(client: SalesforceClient) -> dict[str, Any]:
-        schema = await schema_of(client, sobject)
-        columns = _response_fields(schema, fields)
+    async def by_lookup(client: SalesforceClient, schema: SObjectSchema) -> str:
         found = await _find(client, schema, field, value, ["Id"])
         by = schema.get_field(field).name
         if not found:
@@ -347,28 +348,20 @@ async def update_by(
                 f"{len(found)} {schema.name} records have {by} = {value!r}; update one by id",
                 details=[{"field": by, "reason": f"matches {i}"} for i in ids],
             )
-        record_id = str(found[0]["Id"])
-        await client.update(schema.name, record_id, body)
-        return await client.get(schema.name, record_id, columns)
+        return str(found[0]["Id"])
 
-    return await with_client(rt, tenant_id, ref, work)
+    return await _update(rt, tenant_id, ref, sobject, by_lookup, values, fields)
 
 
 async def upsert(
-    rt: Runtime,
-    tenant_id: str,
-    ref: str,
-    sobject: str,
-    field: str,
-    value: str,
-    values: Mapping[str, Any],
+    rt: Runtime, tenant_id: str, ref: str, sobject: str,
+    field: str, value: str, values: Mapping[str, Any],
 ) -> Saved:
     """Insert or update by external id; `created` says which. The value travels as one URL
     path segment (quoted), never inside SOQL."""
     body = _values(values)
 
-    async def work(client: SalesforceClient) -> Saved:
-        schema = await schema_of(client, sobject)
+    async def work(client: SalesforceClient, schema: SObjectSchema) -> Saved:
         by = _lookup_field(schema, field)
         try:
             result = await client.upsert(schema.name, by, value, body)
@@ -380,15 +373,14 @@ async def upsert(
             record_id = str(found[0]["Id"]) if found else None
         return Saved(record_id, created=result.created)
 
-    return await with_client(rt, tenant_id, ref, work)
+    return await _on_object(rt, tenant_id, ref, sobject, work)
 
 
 async def delete(rt: Runtime, tenant_id: str, ref: str, sobject: str, record_id: str) -> None:
-    async def work(client: SalesforceClient) -> None:
-        schema = await schema_of(client, sobject)
+    async def work(client: SalesforceClient, schema: SObjectSchema) -> None:
         try:
             await client.delete(schema.name, record_id)
         except ValueError as exc:
             raise InvalidInput.field("id", str(exc)) from None
 
-    await with_client(rt, tenant_id, ref, work)
+    await _on_object(rt, tenant_id, ref, sobject, work)

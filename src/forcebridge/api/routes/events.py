@@ -59,11 +59,8 @@ def list_events(
 ) -> EventPage:
     """Newest first, open ones by default; follow `next_cursor` for older ones."""
     with rt.db.begin() as s:
-        found = events.list_events(
-            s, who.tenant_id, integration=integration, status=status, kind=kind, run_id=run,
-            limit=limit, cursor=cursor,
-        )
-        return EventPage(items=events.views(s, found.items), next_cursor=found.next_cursor)
+        return events.list_events(s, who.tenant_id, integration=integration, status=status,
+                              kind=kind, run_id=run, limit=limit, cursor=cursor)
 
 
 @router.post("/resolve", response_model=EventList)
@@ -72,8 +69,7 @@ def resolve_events(
 ) -> EventList:
     """Resolve several events at once; all must exist, or none is resolved."""
     with rt.db.begin() as s:
-        done = events.resolve(s, who.tenant_id, body.ids, who.actor)
-        return EventList(items=events.views(s, done))
+        return EventList(items=events.resolve(s, who.tenant_id, body.ids, who.actor))
 
 
 @router.post("/retry")
@@ -96,7 +92,7 @@ def get_event(
 ) -> EventView:
     """One event with its payload (secret-looking values masked)."""
     with rt.db.begin() as s:
-        return events.views(s, [events.get(s, who.tenant_id, event_id)])[0]
+        return events.show(s, who.tenant_id, event_id)
 
 
 @router.post("/{event_id}/resolve", response_model=EventView)
@@ -105,4 +101,4 @@ def resolve_event(
 ) -> EventView:
     with rt.db.begin() as s:
         event = events.get(s, who.tenant_id, event_id)
-        return events.views(s, events.resolve(s, who.tenant_id, [event.id], who.actor))[0]
+        return events.resolve(s, who.tenant_id, [event.id], who.actor)[0]

@@ -133,7 +133,7 @@ def list_outbox(
     rt: Runtime = Depends(runtime),
 ) -> Messages:
     with rt.db.begin() as s:
-        return Messages(messages=messages.listing(
+        return Messages(messages=messages.list_messages(
             s, who.tenant_id, ref, status=status, key=key, limit=limit, after_id=after_id
         ))
 

@@ -33,7 +33,7 @@ def list_page(request: Request, message: str | None = None) -> Response:
             integration=filters["integration"] or None, kind=filters["kind"] or None,
             limit=PAGE, cursor=q.get("cursor") or None,
         )
-        rows = events.views(s, found.items)
+        rows = found.items
         names = [i.name for i in integrations.list_all(s, who.tenant_id)]
     return render(
         request, "events/list.html", who, events=rows, filters=filters, names=names,

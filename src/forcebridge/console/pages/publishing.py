@@ -38,7 +38,7 @@ def form_section(rt: Runtime, tenant_id: str, integration_id: str) -> dict[str, 
 def outbox_section(rt: Runtime, tenant_id: str, integration_id: str) -> dict[str, Any]:
     with rt.db.begin() as s:
         counts = messages.status_counts(s, tenant_id, integration_id)
-        dead = messages.listing(s, tenant_id, integration_id, status="dead", limit=RECENT)
+        dead = messages.list_messages(s, tenant_id, integration_id, status="dead", limit=RECENT)
         return {"counts": counts, "dead": dead}
 
 

@@ -43,7 +43,7 @@ def _run(request: Request, run_id: str) -> tuple[RunView, list[EventView]]:
         run = run_history.get(s, who.tenant_id, run_id)
         view = run_history.view(s, run)
         found = events.list_events(s, who.tenant_id, run_id=run.id, status=None, limit=200)
-        return view, events.views(s, found.items)
+        return view, found.items
 
 
 @router.get("/runs/{run_id}")
