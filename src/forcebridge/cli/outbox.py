@@ -13,6 +13,7 @@ from typing import Any
 import anyio
 import typer
 
+from forcebridge.cli.inputs import json_object
 from forcebridge.cli.output import (
     JsonOption,
     TenantOption,
@@ -22,7 +23,6 @@ from forcebridge.cli.output import (
     runtime,
     tenant_id,
 )
-from forcebridge.errors import InvalidInput
 from forcebridge.outbox import delivery, messages, publishing
 
 app = typer.Typer(no_args_is_help=True)
@@ -44,12 +44,7 @@ def publish(
     as_json: bool = JsonOption,
 ) -> None:
     """Store one event in the outbox (delivered by `serve` or `outbox deliver`)."""
-    try:
-        body = json.loads(payload)
-    except ValueError as exc:
-        raise InvalidInput.field("--payload", f"not valid JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise InvalidInput.field("--payload", "must be a JSON object")
+    body = json_object(payload, "--payload")
     event: dict[str, Any] = {"key": key, "type": event_type, "payload": body}
     if idempotency_key is not None:
         event["idempotency_key"] = idempotency_key

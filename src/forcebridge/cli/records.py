@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -11,6 +10,7 @@ from typing import Any, TypeVar
 import anyio
 import typer
 
+from forcebridge.cli.inputs import json_object
 from forcebridge.cli.output import (
     JsonOption,
     TenantOption,
@@ -50,13 +50,7 @@ def _json_body(text: str | None) -> dict[str, Any]:
     if not text:
         return {}
     raw = Path(text[1:]).read_text() if text.startswith("@") else text
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise InvalidInput.field("--json-body", f"not valid JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise InvalidInput.field("--json-body", "must be a JSON object of field values")
-    return body
+    return json_object(raw, "--json-body", what="a JSON object of field values")
 
 
 def _values(
