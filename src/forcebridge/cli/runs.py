@@ -198,10 +198,10 @@ def _queued(rt: Any, tid: str, integration: str, *, full: bool, reconcile: bool,
             task = progress.add_task(integration, status="queued", counts="")
             while True:
                 row = run_history.shown(rt.db, tid, run_id)
-                counts = "  ".join(f"{name} {row['counts'][name]:,}"
+                counts = "  ".join(f"{name} {row.counts[name]:,}"
                                    for name in ("read", *LIVE_COUNTS))
-                progress.update(task, status=row["status"], counts=counts)
-                if row["status"] in ("succeeded", "partial", "failed"):
+                progress.update(task, status=row.status, counts=counts)
+                if row.status in ("succeeded", "partial", "failed"):
                     return run_id
                 time.sleep(0.5)
     except KeyboardInterrupt:
