@@ -31,34 +31,10 @@ def numbers(emu: Emulated) -> Counter[str]:
                    if r.get("External_Id__c"))
 
 
-@pytest.fixture
-def synced(runtime: Runtime, emu: Emulated, tmp_path: Path) -> tuple[str, str]:
-    runtime.salesforce_transport = emu.transport
-    runtime.settings.api_budget_poll_seconds = 0.05
-    csv = tmp_path / "accounts.csv"
-    csv.write_text("id,name\n" + "".join(f"A-{i:04d},Account {i}\n" for i in range(ROWS)))
-    with runtime.db.begin() as s:
-        tenant_id = connected_tenant(s, runtime, emu)
-    grant_files(runtime, tenant_id, csv.parent)
-    config = {
-        "source": {"kind": "csv", "name": "files", "path": csv.name, "key_column": "id"},
-        "mapping": {
-            "target": {"object": "Account", "external_id_field": "External_Id__c"},
-            "mappings": [{"field": "External_Id__c", "column": "id"},
-                         {"field": "Name", "column": "name"}],
-        },
-        "batch_size": 20,
-    }
-    with runtime.db.begin() as s:
-        made = integrations_service.create(s, runtime.vault, tenant_id, IntegrationInput(
-            name="accounts", kind="entity_sync", connection="demo org", config=config))
-        return tenant_id, made.id
-
-
-def second_integration(rt: Runtime, tenant_id: str, tmp_path: Path) -> str:
-    """Another integration on the same connection, with records of its own (B-...)."""
-    csv = tmp_path / "more.csv"
-    csv.write_text("id,name\n" + "".join(f"B-{i:04d},More {i}\n" for i in range(ROWS)))
+def accounts(rt: Runtime, tenant_id: str, folder: Path, name: str, prefix: str) -> str:
+    """An integration of `ROWS` accounts (`prefix`-0000...) on the tenant's connection."""
+    csv = folder / f"{prefix}.csv"
+    csv.write_text("id,name\n" + "".join(f"{prefix}-{i:04d},Account {i}\n" for i in range(ROWS)))
     config = {
         "source": {"kind": "csv", "name": "files", "path": csv.name, "key_column": "id"},
         "mapping": {
@@ -70,7 +46,17 @@ def second_integration(rt: Runtime, tenant_id: str, tmp_path: Path) -> str:
     }
     with rt.db.begin() as s:
         return integrations_service.create(s, rt.vault, tenant_id, IntegrationInput(
-            name="more accounts", kind="entity_sync", connection="demo org", config=config)).id
+            name=name, kind="entity_sync", connection="demo org", config=config)).id
+
+
+@pytest.fixture
+def synced(runtime: Runtime, emu: Emulated, tmp_path: Path) -> tuple[str, str]:
+    runtime.salesforce_transport = emu.transport
+    runtime.settings.api_budget_poll_seconds = 0.05
+    with runtime.db.begin() as s:
+        tenant_id = connected_tenant(s, runtime, emu)
+    grant_files(runtime, tenant_id, tmp_path)
+    return tenant_id, accounts(runtime, tenant_id, tmp_path, "accounts", "A")
 
 
 def set_budget(rt: Runtime, tenant_id: str, percent: int) -> None:
@@ -140,7 +126,7 @@ async def test_integrations_of_one_connection_share_its_budget_and_wait_together
     runtime: Runtime, emu: Emulated, synced: tuple[str, str], tmp_path: Path,
 ) -> None:
     tenant_id, first = synced
-    second = second_integration(runtime, tenant_id, tmp_path)
+    second = accounts(runtime, tenant_id, tmp_path, "more accounts", "B")
     set_budget(runtime, tenant_id, 50)
     usage = emu.emulator.usage
     usage.allocation, usage.used = 1000, 494  # budget 500: together they reach it part-way
