@@ -235,8 +235,12 @@ def end_queued(rt: Runtime, run_id: str, message: str) -> bool:
     """End a queued run that cannot start (`failed`, with `message`), releasing its lock;
     whether it was still queued."""
     with rt.db.begin() as session:
-        run = session.get(Run, run_id)
-        if run is None or run.status != QUEUED:
+        # taken from `queued` first, so a worker starting it at this moment cannot also
+        taken = session.execute(
+            update(Run).where(Run.id == run_id, Run.status == QUEUED).values(status="running")
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
             return False
     finish(rt, run_id, Counts(), 0, Failure(message, "run_not_started"))
     return True
