@@ -83,6 +83,6 @@ async def test_a_queued_run_no_worker_started_ends_and_frees_the_integration(
         run.alive_until -= timedelta(seconds=3 * runtime.settings.dispatch_lease_seconds + 1)
     with runtime.db.begin() as s:
         shown = run_history.view(s, run_history.get(s, tenant_id, run_id))
-    assert shown["status"] == "failed" and shown["error"] == lifecycle.UNSTARTED_REASON
+    assert shown.status == "failed" and shown.error == lifecycle.UNSTARTED_REASON
     assert holder(runtime, iid) is None
 
