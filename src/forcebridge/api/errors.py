@@ -36,8 +36,25 @@ def error_body(
     return {"error": {"code": code, "message": message, "details": details or []}}
 
 
-def _field_path(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+def _field_path(loc: tuple[Any, ...], body: Any = None) -> str:
+    """`a.b` for the field at `loc`; a tagged union's tag (pydantic puts the discriminator's
+    value in the location, e.g. `password`) is left out: it is the value of a field the body
+    holds, not a field of its own."""
+    parts: list[str] = []
+    node = body
+    for i, part in enumerate(loc):
+        if part in ("body", "query", "path", "header"):
+            continue
+        if (isinstance(node, dict) and isinstance(part, str) and i < len(loc) - 1
+                and part in node.values() and not isinstance(node.get(part), dict | list)):
+            continue  # more follows, so it is not a scalar field: the tag
+        parts.append(str(part))
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
     return ".".join(parts) or str(loc[0] if loc else "body")
 
 
@@ -45,7 +62,8 @@ def _tagged(error: Any) -> tuple[Any, ...]:
     """An error's location; a union's unknown tag is the tag field's error (e.g. `kind`)."""
     loc = tuple(error.get("loc", ()))
     if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
-        tag = str(error.get("ctx", {}).get("discriminator", "")).strip("'")
+        # a field's name, quoted ('kind'), or a callable's that reads it (auth_flow())
+        tag = str(error.get("ctx", {}).get("discriminator", "")).strip("'").removesuffix("()")
         return (*loc, tag) if tag else loc
     return loc
 
@@ -102,7 +120,8 @@ def install(app: FastAPI) -> None:
             )
         details = [
             {
-                "field": _field_path(_tagged(e)),
+                "field": _field_path(_tagged(e), exc.body
+                                     if tuple(e.get("loc", ()))[:1] == ("body",) else None),
                 "reason": _REASONS.get(e.get("type", ""), e.get("msg", "invalid")),
             }
             for e in errors

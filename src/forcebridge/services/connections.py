@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from forcebridge.errors import Conflict, InvalidInput, NotFound
@@ -99,7 +99,10 @@ def _normalized(name: str) -> str:
 
 
 def _check_login_url(url: str) -> str:
-    parsed = urlparse(url)
+    try:
+        parsed = urlparse(url)
+    except ValueError:  # e.g. a host that NFKC-normalizes to a delimiter
+        parsed = urlparse("")
     local = parsed.hostname in {"localhost", "127.0.0.1", "::1"}
     if (
         parsed.scheme not in ("https", "http")
@@ -192,7 +195,8 @@ def _apply(
         clash = session.scalar(
             select(Connection).where(
                 Connection.tenant_id == conn.tenant_id,
-                func.lower(Connection.name) == _normalized(name),
+                # the same name too: SQLite's lower() leaves non-ASCII letters as they are
+                or_(func.lower(Connection.name) == _normalized(name), Connection.name == name),
                 Connection.id != conn.id,
             )
         )

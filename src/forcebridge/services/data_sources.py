@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from forcebridge.errors import Conflict, InvalidInput, NotFound
@@ -87,7 +87,9 @@ def _apply(rt: Runtime, session: Session, source: DataSource, data: DataSourceIn
     if "name" in given:
         name = validation.name(data.name or "", "name")
         clash = session.scalar(select(DataSource).where(
-            func.lower(DataSource.name) == name.lower(), DataSource.id != source.id))
+            # the same name too: SQLite's lower() leaves non-ASCII letters as they are
+            or_(func.lower(DataSource.name) == name.lower(), DataSource.name == name),
+            DataSource.id != source.id))
         if clash is not None:
             raise Conflict(f"a data source named {clash.name!r} already exists",
                            details=[{"field": "name", "reason": "already exists"}])

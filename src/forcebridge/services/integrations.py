@@ -20,7 +20,7 @@ from typing import Any, Literal
 import pydantic
 from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from forcebridge.errors import Conflict, InvalidInput, NotFound
@@ -152,7 +152,8 @@ def _apply(
         clash = session.scalar(
             select(Integration).where(
                 Integration.tenant_id == integration.tenant_id,
-                func.lower(Integration.name) == name.lower(),
+                # the same name too: SQLite's lower() leaves non-ASCII letters as they are
+                or_(func.lower(Integration.name) == name.lower(), Integration.name == name),
                 Integration.id != integration.id,
             )
         )

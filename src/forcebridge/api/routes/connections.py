@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from forcebridge.api.auth import Principal, principal, runtime
+from forcebridge.api.routes.connection_bodies import ConnectionCreate
 from forcebridge.console.viewer import COOKIE as CONSOLE_COOKIE
 from forcebridge.errors import AuthorizationFailed
 from forcebridge.runtime import Runtime
@@ -27,11 +28,16 @@ def list_connections(
 
 @router.post("", status_code=201)
 def create_connection(
-    body: ConnectionInput, who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
+    body: ConnectionCreate, who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
 ) -> ConnectionView:
-    """Save a connection as a draft; `POST /connections/{id}/authorize` then tests it."""
+    """Save a connection as a draft; `POST /connections/{id}/authorize` then tests it.
+
+    The body's schema is the flow's (`auth_flow`) and the login URL's (`environment`): it says
+    which credentials are required. Refused 422 naming the field only for what a schema cannot
+    say: a `private_key` or `certificate` that is not PEM, an unreadable `ca_bundle`, a
+    `borrow_from` naming no connection of the tenant; 409 when the name is in use."""
     with rt.db.begin() as s:
-        return connections.create(s, rt.vault, who.tenant_id, body, actor=who.actor)
+        return connections.create(s, rt.vault, who.tenant_id, body.as_input(), actor=who.actor)
 
 
 @router.get("/{ref}")

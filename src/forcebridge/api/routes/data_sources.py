@@ -3,11 +3,13 @@ lists the ones granted to its tenant, never where they are."""
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 from fastapi import APIRouter, Depends, Response
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from forcebridge.api.auth import Principal, admin, principal, runtime
-from forcebridge.api.routes.models import Input
+from forcebridge.api.routes.models import _WS, Input, Name
 from forcebridge.runtime import Runtime
 from forcebridge.services import data_sources
 from forcebridge.services.data_sources import DataSourceInput, GrantedSource, SourceView
@@ -15,10 +17,39 @@ from forcebridge.services.data_sources import DataSourceInput, GrantedSource, So
 router = APIRouter(prefix="/sources", tags=["sources"])
 
 
-class SourceIn(DataSourceInput):
-    """A data source, and the tenants (names or ids) to grant it to at once."""
+class _SourceIn(Input):
+    name: Name
+    timeout_seconds: int | None = Field(default=None, ge=1, le=86_400,
+                                        description="Bound on each statement or file read.")
+    tenants: list[str] = Field(default_factory=list,
+                               description="Tenants (names or ids) to grant it to at once.")
 
-    tenants: list[str] = Field(default_factory=list)
+    def as_input(self) -> DataSourceInput:
+        return DataSourceInput.model_validate(self.model_dump(exclude={"tenants"},
+                                                              exclude_unset=True))
+
+
+class SqlSourceIn(_SourceIn):
+    """A database read through SQLAlchemy (PostgreSQL or SQLite, read-only transactions)."""
+
+    kind: Literal["sql"]
+    url: SecretStr = Field(description="The database's SQLAlchemy URL; refused (422) when "
+                           "its backend is not one forcebridge confines or it is the store.")
+    tables: list[str] | None = Field(default=None, description="Only these tables (`table`, "
+                                     "`schema.table`, `schema.*`); tenants then cannot query.")
+    role: str | None = Field(default=None, max_length=200,
+                             description="A PostgreSQL role every read runs as.")
+
+
+class FilesSourceIn(_SourceIn):
+    """A directory of CSV and JSONL files on the server."""
+
+    kind: Literal["files"]
+    root: str = Field(pattern=rf"^[{_WS}]*/", description="An absolute directory path on the "
+                      "server; refused (422) when it is not a directory there.")
+
+
+SourceIn = Annotated[SqlSourceIn | FilesSourceIn, Field(discriminator="kind")]
 
 
 class GrantIn(Input):
@@ -40,10 +71,12 @@ def list_sources(
 def create_source(
     body: SourceIn, who: Principal = Depends(admin), rt: Runtime = Depends(runtime)
 ) -> SourceView:
-    data = DataSourceInput.model_validate(body.model_dump(exclude={"tenants"},
-                                                          exclude_unset=True))
+    """Register a data source. Refused 422 naming the field only for what its schema cannot
+    say: a `url` forcebridge cannot confine (another backend, or its own store) or a `root`
+    that is not a directory on the server; 409 when the name is in use."""
     with rt.db.begin() as s:
-        return data_sources.create(rt, s, data, grant_to=body.tenants, actor=who.actor)
+        return data_sources.create(rt, s, body.as_input(), grant_to=body.tenants,
+                                   actor=who.actor)
 
 
 @router.get("/{ref}")

@@ -8,10 +8,13 @@ them (what a Salesforce-side automation needs). Saves go through
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from forcebridge.api.auth import Principal, principal, require_scope, runtime
+from forcebridge.api.routes.models import Name
 from forcebridge.integrations import saves as integration_saves
 from forcebridge.runtime import Runtime
 from forcebridge.services import integrations
@@ -29,6 +32,17 @@ class ConnectionChoice(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     connection: str = Field(min_length=1, description="The connection's name or id.")
+
+
+class IntegrationCreate(IntegrationInput):
+    """A new integration: its name, kind and configuration are required."""
+
+    name: Name
+    kind: Kind
+    config: dict[str, Any] = Field(description=(
+        "The kind's configuration. Refused (422, naming each field under `config.`) when it "
+        "does not fit the kind, names a source not granted to the tenant, or (with a "
+        "connection) does not fit the org's objects and fields."))
 
 
 class DisableRequest(BaseModel):
@@ -49,9 +63,14 @@ def list_integrations(
 
 @router.post("", status_code=201)
 async def create_integration(
-    body: IntegrationInput, who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
+    body: IntegrationCreate, who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
 ) -> IntegrationView:
-    """Create; with a connection, refused (422 `invalid_mapping`) when it cannot work."""
+    """Create; with a connection, refused (422 `invalid_mapping`) when it cannot work.
+
+    Refused 422 naming the field only for what the schema cannot say: a `config` that does
+    not fit its kind, the tenant's sources or the org; a `schedule` that is not a cron
+    expression of 5 fields (or given to a kind that is not scheduled); `notify` or
+    `connection` naming no user or connection of the tenant. 409 when the name is in use."""
     return await integration_saves.save(rt, who.tenant_id, body, actor=who.actor)
 
 
