@@ -120,3 +120,16 @@ class Internal(ForcebridgeError):
     """forcebridge's own state is broken (a sealed value no key opens); not the caller's doing."""
 
     code = "internal"
+
+
+class StoreError(Internal):
+    """The store (forcebridge's own database) cannot be used by this forcebridge as it is."""
+
+    code = "store_error"
+
+
+class UnknownStoreRevision(StoreError):
+    """The store was migrated to a revision this forcebridge does not have: a newer
+    forcebridge (or another branch) migrated it, and this one cannot read or upgrade it."""
+
+    code = "unknown_store_revision"

@@ -62,10 +62,18 @@ def _post(rt: Runtime, url: str, values: dict[str, str]) -> Any:
 
 def test_url_posts_replay_and_rotate(live: tuple[Emulated, Runtime]) -> None:
     emu, rt = live
-    hook = ok("url", "web leads")
-    assert hook["auth"] == "token" and hook["url"].endswith(f"?token={hook['secret']}")
+    shown = ok("url", "web leads")  # never the secret: made with the form, not yet shown
+    assert shown["auth"] == "token" and shown["secret"] == "set"
+    assert shown["secret_rotated_at"] is None and "token" not in shown["url"]
     plain = CliRunner().invoke(forms_cli.app, ["url", "web leads", *T])
-    assert plain.output.strip() == hook["url"]
+    lines = plain.output.splitlines()
+    assert lines[0] == shown["url"] and "never shown" in lines[1]
+    assert lines[-1].strip() == "forcebridge forms rotate-secret 'web leads' --tenant acme"
+    hook = ok("rotate-secret", "web leads")  # the suggestion, run: the secret, this once
+    assert hook["url"] == f"{shown['url']}?token={hook['secret']}"
+    after = ok("url", "web leads")
+    assert after["secret"] == "set" and after["secret_rotated_at"] is not None
+    assert hook["secret"] not in json.dumps(after)
 
     refused = _post(rt, hook["url"], {"surname": "Lamarr", "company": "MGM"})
     assert refused.status == "rejected"
@@ -90,7 +98,7 @@ def test_url_posts_replay_and_rotate(live: tuple[Emulated, Runtime]) -> None:
 
     rotated = ok("rotate-secret", "web leads")
     assert rotated["secret"] != hook["secret"]
-    assert ok("url", "web leads") == rotated
+    assert rotated["secret"] not in json.dumps(ok("url", "web leads"))
     with pytest.raises(Exception, match="no hook here"):
         _post(rt, hook["url"], {"surname": "X", "company": "Y"})
     assert _post(rt, rotated["url"], {"surname": "X", "company": "Y"}).status == "created"

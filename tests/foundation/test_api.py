@@ -136,7 +136,7 @@ def test_unknown_fields_and_wrong_types_name_the_field(api: TestClient, admin_ke
     assert wrong.status_code == 422
     assert _error(wrong)["details"][0]["field"] == "notify"
     missing = api.post("/api/v1/users", json={"name": "Ann"}, headers=bearer(admin_key))
-    assert _error(missing)["details"] == [{"field": "email", "reason": "field required"}]
+    assert _error(missing)["details"] == [{"field": "email", "reason": "is required"}]
     bad_email = api.post(
         "/api/v1/users", json={"name": "Ann", "email": "nope@"}, headers=bearer(admin_key)
     )

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
-from forcebridge.errors import Conflict, InvalidInput, NotFound
+from forcebridge.errors import Conflict, InvalidInput, NotFound, StoreError, UnknownStoreRevision
 from forcebridge.runtime import Runtime
 from forcebridge.services import audit, tenants, users
 from forcebridge.settings import Settings
@@ -106,3 +112,38 @@ def test_default_database_is_a_sqlite_file_in_the_data_dir(tmp_path) -> None:  #
     rt.migrate()
     assert (tmp_path / "d" / "forcebridge.db").exists()
     rt.close()
+
+
+def test_a_store_at_an_unknown_revision_is_refused_by_name(database_url: str,
+                                                          tmp_path: Path) -> None:
+    """A store a newer forcebridge migrated: one readable error naming it, from the library,
+    from a CLI command (exit 1, no traceback) and from serve, before anything is touched."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "postgresql":
+        url = url.set(password="s3cret-pw")  # the test server trusts; the password is shown ***
+    shown = url.render_as_string(hide_password=True)
+    db = Database(url.render_as_string(hide_password=False))
+    migrate.upgrade(db)
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0099_from_the_future'")
+
+    with pytest.raises(UnknownStoreRevision) as caught:
+        migrate.upgrade(db)
+    assert isinstance(caught.value, StoreError)
+    message = caught.value.message
+    assert shown in message and "'0099_from_the_future'" in message
+    assert "s3cret-pw" not in message and "upgrade" in message
+    assert "FORCEBRIDGE_DATABASE_URL" in message
+    assert migrate.revisions(db) == ["0099_from_the_future"]  # left as it was
+    db.dispose()
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORCEBRIDGE_")}
+    env.update({"FORCEBRIDGE_DATA_DIR": str(tmp_path / "data"), "NO_COLOR": "1",
+                "FORCEBRIDGE_DATABASE_URL": url.render_as_string(hide_password=False)})
+    for argv in (["tenants", "list"], ["serve", "--port", "0"]):
+        proc = subprocess.run([sys.executable, "-m", "forcebridge", *argv], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 1, (argv, proc.stdout, proc.stderr)
+        assert "Traceback" not in proc.stderr and "Can't locate" not in proc.stderr
+        assert proc.stderr.startswith("error: the store at ") and "0099_from_the_future" in proc.stderr
+        assert "s3cret-pw" not in proc.stderr + proc.stdout

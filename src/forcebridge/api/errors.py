@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from forcebridge import log
+from forcebridge.api.routes.models import PATTERN_REASONS
 from forcebridge.errors import ForcebridgeError, InvalidInput, Unauthenticated
 from forcebridge.http_status import status_of
 
@@ -18,8 +19,16 @@ _logger = log.get("api.errors")
 
 _REASONS = {
     "extra_forbidden": "unknown field",
-    "missing": "field required",
+    "missing": "is required",  # as the services say it
 }
+
+
+def _reason(error: Any) -> str:
+    if error.get("type") == "string_pattern_mismatch":
+        pattern = str(error.get("ctx", {}).get("pattern", ""))
+        if pattern in PATTERN_REASONS:
+            return PATTERN_REASONS[pattern]
+    return str(_REASONS.get(error.get("type", ""), error.get("msg", "invalid")))
 
 
 _HTTP_CODES = {
@@ -122,7 +131,7 @@ def install(app: FastAPI) -> None:
             {
                 "field": _field_path(_tagged(e), exc.body
                                      if tuple(e.get("loc", ()))[:1] == ("body",) else None),
-                "reason": _REASONS.get(e.get("type", ""), e.get("msg", "invalid")),
+                "reason": _reason(e),
             }
             for e in errors
         ]

@@ -7,7 +7,16 @@ from typing import Any
 import anyio
 import typer
 
-from forcebridge.cli.output import JsonOption, TenantOption, console, emit, emit_one, runtime
+from forcebridge.cli.output import (
+    JsonOption,
+    TenantOption,
+    console,
+    emit,
+    emit_one,
+    runtime,
+    suggest,
+    tenant_name,
+)
 from forcebridge.cli.output import tenant_id as find_tenant
 from forcebridge.errors import InvalidInput
 from forcebridge.forms import manage, posts, sending
@@ -22,20 +31,28 @@ _ACTOR = "cli"
 @app.command("url")
 def url(integration: str = _INTEGRATION, tenant: str | None = TenantOption,
         as_json: bool = JsonOption) -> None:
-    """Show the hook URL to give the form tool (and the secret for HMAC signing)."""
+    """Show where the form posts and how it authenticates; never the secret, which
+    `forms rotate-secret` makes and shows once."""
     rt = runtime()
     tid = find_tenant(rt, tenant)
     with rt.db.begin() as s:
         found = manage.form_integration(s, tid, integration)
-        info = manage.hook_info(s, rt.settings, rt.vault, found)
+        view = manage.hook_view(s, rt.settings, rt.vault, found)
+        name = found.name
     if as_json:
-        emit_one(info.to_json(), as_json=True)
+        emit_one(view, as_json=True)
         return
-    typer.echo(info.url)
-    if info.auth == "hmac":
-        typer.echo(f"HMAC secret: {info.secret}")
+    typer.echo(view.url)
+    when = (f"rotated {view.secret_rotated_at:%Y-%m-%d %H:%M} UTC" if view.secret_rotated_at
+            else "made with the form, never shown")
+    typer.echo(f"auth: {view.auth}; secret: {view.secret} ({when})")
+    if view.auth == "token":
+        typer.echo("the form posts to this URL with ?token=<secret>")
+    else:
         typer.echo("sign each post: X-Forcebridge-Signature: t=<unix seconds>,v1=<hex "
                    "HMAC-SHA256 of \"<t>.\" + raw body> (docs/forms.md)")
+    suggest("the secret is shown once, when made; a new one (the old one stops working)",
+            "forms", "rotate-secret", name, "--tenant", tenant_name(rt, tid))
 
 
 @app.command("rotate-secret")

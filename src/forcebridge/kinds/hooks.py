@@ -12,8 +12,8 @@ by default) is refused, and so is a signature already accepted (a replay).
 
 A post that names an unknown hook, or a known hook with a missing or wrong secret, gets the
 same 404: nobody learns whether a hook id exists without its secret. The secret is sealed,
-not hashed, because HMAC needs it and because the tenant must be able to read its hook URL
-again (`forcebridge forms url`); rotating makes the old one invalid at once.
+not hashed, because HMAC needs it; it is shown once, by the rotation that makes it
+(`forcebridge forms rotate-secret`), and rotating makes the old one invalid at once.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Discriminator, Field, Tag
 
-from forcebridge.api.routes.models import Input, Name
+from forcebridge.api.routes.models import PATTERN_REASONS, Input, Name
 from forcebridge.services.connections import MAX_CONCURRENCY, ConnectionInput
 
 # what pydantic strips from both ends before the checks (Unicode White_Space)
@@ -24,10 +24,18 @@ Required = Annotated[str, Field(min_length=1, max_length=500, pattern=_KEPT)]
 Secret = Annotated[str, Field(min_length=1, pattern=_KEPT)]
 Username = Annotated[str, Field(min_length=1, max_length=320, pattern=_KEPT)]
 # https anywhere; plain http only to this machine (an emulator, a proxy)
+_LOGIN_URL = (rf"^[{_TRIMMED}]*(https://[A-Za-z0-9.-]+|http://(localhost|127\.0\.0\.1|\[::1\]))"
+              rf"(:[0-9]{{1,5}})?([/?#][!-~]*)?[{_TRIMMED}]*$")
+_API_VERSION = rf"^[{_TRIMMED}]*([3-9][0-9]\.0)?[{_TRIMMED}]*$"
+PATTERN_REASONS.update({
+    _KEPT: "must not be empty",
+    _LOGIN_URL: "must be an https:// URL such as https://mycompany.my.salesforce.com "
+                "(http:// only to localhost)",
+    _API_VERSION: "must look like 62.0 (30.0 or newer)",
+})
 LoginUrl = Annotated[str, Field(
     max_length=500,
-    pattern=rf"^[{_TRIMMED}]*(https://[A-Za-z0-9.-]+|http://(localhost|127\.0\.0\.1|\[::1\]))"
-            rf"(:[0-9]{{1,5}})?([/?#][!-~]*)?[{_TRIMMED}]*$",
+    pattern=_LOGIN_URL,
     description="The org's My Domain or login URL, e.g. https://acme.my.salesforce.com.",
 )]
 
@@ -35,7 +43,7 @@ LoginUrl = Annotated[str, Field(
 class _Common(Input):
     name: Name
     api_version: str | None = Field(
-        default=None, pattern=rf"^[{_TRIMMED}]*([3-9][0-9]\.0)?[{_TRIMMED}]*$",
+        default=None, pattern=_API_VERSION,
         description="e.g. 62.0 (30.0 or newer); default 62.0.")
     ca_bundle: str | None = Field(
         default=None, max_length=1000,

@@ -13,7 +13,8 @@ hook's secret (`?token=...`, or an `X-Forcebridge-Signature` HMAC) is the creden
 | 422 | stored but refused: required fields missing (named), a value refused by a transform or by Salesforce; an event is open and the post can be replayed |
 
 `api_router` (under /api/v1/integrations/{ref}) is the tenant's side: the fields a form may
-fill, the posts received, replays, and the hook URL and secret.
+fill, the posts received, replays, the hook (never its secret) and the rotation that makes a
+secret and shows it once.
 """
 
 from __future__ import annotations
@@ -119,8 +120,8 @@ class Replayed(BaseModel):
 
 
 class HookOut(BaseModel):
-    """Where and how a form posts; `url` (with its token, for token hooks) and `secret` are
-    the form's credential."""
+    """The new secret, shown this once: `url` (with its token, for token hooks) and `secret`
+    are the form's credential."""
 
     model_config = ConfigDict(extra="forbid")  # a field the view grows must be declared
 
@@ -232,21 +233,22 @@ async def replay_form_posts(
     return {"posts": [o.to_json() for o in outcomes]}
 
 
-@api_router.get("/hook", response_model=HookOut)
+@api_router.get("/hook")
 def get_hook(
     ref: str, who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
-) -> dict[str, str]:
-    """The hook URL and its secret (API keys only: this is the form's credential)."""
+) -> manage.HookView:
+    """Where and how the form posts, and whether a secret is set (and when it was rotated);
+    never the secret: `POST .../hook/rotate-secret` makes one and shows it that once."""
     with rt.db.begin() as s:
         integration = manage.form_integration(s, who.tenant_id, ref)
-        return manage.hook_info(s, rt.settings, rt.vault, integration).to_json()
+        return manage.hook_view(s, rt.settings, rt.vault, integration)
 
 
 @api_router.post("/hook/rotate-secret", response_model=HookOut)
 def rotate_hook_secret(
     ref: str, who: Principal = Depends(principal), rt: Runtime = Depends(runtime)
 ) -> dict[str, str]:
-    """A new secret, valid at once; the old one stops working now."""
+    """A new secret, valid at once and shown this once; the old one stops working now."""
     with rt.db.begin() as s:
         return manage.rotate_secret(
             s, rt.settings, rt.vault, who.tenant_id, ref, actor=who.actor

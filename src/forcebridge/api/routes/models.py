@@ -19,6 +19,9 @@ Email = Annotated[str, Field(
     min_length=3, max_length=320, pattern=rf"^[{_WS}]*[^@{_WS}]+@[^@{_WS}]+\.[^@{_WS}]+[{_WS}]*$",
 )]
 
+# what a value that does not match each pattern is told (not the pattern itself)
+PATTERN_REASONS: dict[str, str] = {NON_BLANK: "must not be empty"}
+
 # the vocabularies of query parameters and fields, as enums in the schema
 Scope = Literal["records:write", "events:write", "integrations:read", "integrations:write"]
 EventStatus = Literal["open", "resolved", "retried", "all"]
