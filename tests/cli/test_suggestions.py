@@ -29,10 +29,11 @@ def test_suggestions_in_listings_run_as_printed(world: World) -> None:
         world.cli("runs", "show", world.run_id).out,
         world.cli("runs", "list", "Billing accounts", "--limit", "1").err,
         world.cli("events", "list", "--limit", "1", "--status", "all").err,
+        world.cli("forms", "url", "Support cases").out,
     ]
     pasted = [argv for text in outputs for argv in _suggested(text)]
     assert [argv[:2] for argv in pasted] == [["events", "list"], ["runs", "list"],
-                                             ["events", "list"]]
+                                             ["events", "list"], ["forms", "rotate-secret"]]
     assert all("--tenant" in argv for argv in pasted)
     for argv in pasted:
         shown = world.cli(*argv, width=None)

@@ -24,6 +24,8 @@ _REASONS = {
 
 
 def _reason(error: Any) -> str:
+    if error.get("type") == "string_too_short" and error.get("ctx", {}).get("min_length") == 1:
+        return "must not be empty"
     if error.get("type") == "string_pattern_mismatch":
         pattern = str(error.get("ctx", {}).get("pattern", ""))
         if pattern in PATTERN_REASONS:
