@@ -200,3 +200,19 @@ def test_changing_credentials_sends_it_back_to_draft(
     )
     changed = api.patch("/api/v1/connections/c", json={"password": "new-one"}, headers=h).json()
     assert changed["status"] == "draft"
+
+
+def test_the_create_schemas_say_every_field_the_service_takes() -> None:
+    """One schema per flow: together they hold every field of the service's input (so a new
+    field cannot be missing from the API), and each holds what its flow requires."""
+    from forcebridge.api.routes import connection_bodies as bodies
+    from forcebridge.services.connections import REQUIRED_BY_FLOW, ConnectionInput
+
+    variants = [v for v in vars(bodies).values()
+                if isinstance(v, type) and v.__name__.endswith("Connection")]
+    assert len(variants) == 8
+    assert set().union(*(v.model_fields for v in variants)) == set(ConnectionInput.model_fields)
+    for variant in variants:
+        flow = variant.model_fields["auth_flow"].annotation.__args__[0]  # type: ignore[union-attr]
+        required = {n for n, f in variant.model_fields.items() if f.is_required()}
+        assert set(REQUIRED_BY_FLOW[flow]) <= required, variant

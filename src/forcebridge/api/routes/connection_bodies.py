@@ -51,6 +51,10 @@ class _Common(Input):
         "org's TLS certificate instead of the system's; refused (422) unless readable.")
     concurrency: int | None = Field(default=None, ge=1, le=MAX_CONCURRENCY,
                                     description="Parallel API calls, 1..25; default 5.")
+    api_budget_percent: int | None = Field(
+        default=None, ge=1, le=100,
+        description="Share of the org's daily API allocation, in percent, that runs on this "
+        "connection may use (default 80).")
     borrow_from: str | None = Field(
         default=None, description="Name or id of a connection of the tenant whose pool this "
         "one shares; refused (422) when there is none.")
