@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import Field, SecretStr
 
 from forcebridge.api.auth import Principal, admin, principal, runtime
-from forcebridge.api.routes.models import _WS, Input, Name
+from forcebridge.api.routes.models import _WS, PATTERN_REASONS, Input, Name
 from forcebridge.runtime import Runtime
 from forcebridge.services import data_sources
 from forcebridge.services.data_sources import DataSourceInput, GrantedSource, SourceView
@@ -41,11 +41,15 @@ class SqlSourceIn(_SourceIn):
                              description="A PostgreSQL role every read runs as.")
 
 
+_ABSOLUTE = rf"^[{_WS}]*/"
+PATTERN_REASONS[_ABSOLUTE] = "must be an absolute directory path"
+
+
 class FilesSourceIn(_SourceIn):
     """A directory of CSV and JSONL files on the server."""
 
     kind: Literal["files"]
-    root: str = Field(pattern=rf"^[{_WS}]*/", description="An absolute directory path on the "
+    root: str = Field(pattern=_ABSOLUTE, description="An absolute directory path on the "
                       "server; refused (422) when it is not a directory there.")
 
 
