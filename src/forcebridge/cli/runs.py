@@ -296,7 +296,7 @@ def list_runs(
     rt = runtime()
     tid = tenant_id(rt, tenant)
     with rt.db.begin() as s:
-        found = run_history.listing(s, tid, integration, limit=limit, cursor=cursor)
+        found = run_history.list_runs(s, tid, integration, limit=limit, cursor=cursor)
     if as_json:
         emit(found.items, (), as_json=True)
     else:

@@ -11,13 +11,13 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select, union
+from sqlalchemy import Select, func, select, union
 from sqlalchemy.orm import Session
 
 from forcebridge import log
 from forcebridge.errors import InvalidInput, NotFound
 from forcebridge.services import integration_lookup
-from forcebridge.services.pages import DEFAULT_LIMIT, Page, find_by_id, newest_first, page
+from forcebridge.services.pages import DEFAULT_LIMIT, find_by_id, newest_first, page
 from forcebridge.store.db import Database
 from forcebridge.store.integrations import Integration
 from forcebridge.store.runs import Event, Run
@@ -32,12 +32,11 @@ def list_runs(
     *,
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
-) -> Page[Run]:
-    """The integration's runs (by name or id), newest first."""
+) -> RunPage:
+    """The integration's runs (by name or id), newest first, as every face shows them."""
     found = integration_lookup.get(session, tenant_id, integration)
     query = select(Run).where(Run.tenant_id == tenant_id, Run.integration_id == found.id)
-    query = newest_first(query, Run.started_at, Run.id, limit=limit, cursor=cursor)
-    return page(list(session.scalars(query)), limit, lambda r: (r.started_at, r.id))
+    return _page(session, query, limit, cursor)
 
 
 RUN_STATUSES = ("queued", "running", "waiting_for_api_budget", "succeeded", "partial", "failed")
@@ -52,7 +51,7 @@ def list_tenant_runs(
     trigger: str | None = None,
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
-) -> Page[Run]:
+) -> RunPage:
     """The tenant's runs, newest first, optionally of one integration (name or id), one
     status and one trigger."""
     query = select(Run).where(Run.tenant_id == tenant_id)
@@ -65,8 +64,13 @@ def list_tenant_runs(
         query = query.where(Run.status == status)
     if trigger:
         query = query.where(Run.trigger == trigger.strip())
+    return _page(session, query, limit, cursor)
+
+
+def _page(session: Session, query: Select[Run], limit: int, cursor: str | None) -> RunPage:
     query = newest_first(query, Run.started_at, Run.id, limit=limit, cursor=cursor)
-    return page(list(session.scalars(query)), limit, lambda r: (r.started_at, r.id))
+    found = page(list(session.scalars(query)), limit, lambda r: (r.started_at, r.id))
+    return RunPage(items=views(session, found.items), next_cursor=found.next_cursor)
 
 
 def latest_by_integration(session: Session, tenant_id: str) -> dict[str, Run]:
@@ -171,19 +175,6 @@ def views(session: Session, runs: Sequence[Run]) -> list[RunView]:
 
 def view(session: Session, run: Run) -> RunView:
     return views(session, [run])[0]
-
-
-def listing(
-    session: Session,
-    tenant_id: str,
-    integration: str,
-    *,
-    limit: int = DEFAULT_LIMIT,
-    cursor: str | None = None,
-) -> RunPage:
-    """One page of the integration's runs (by name or id), newest first, as shown."""
-    found = list_runs(session, tenant_id, integration, limit=limit, cursor=cursor)
-    return RunPage(items=views(session, found.items), next_cursor=found.next_cursor)
 
 
 def shown(db: Database, tenant_id: str, run_id: str) -> RunView:

@@ -158,7 +158,7 @@ def list_runs(
 ) -> RunPage:
     """Newest first; follow `next_cursor` for older runs."""
     with rt.db.begin() as s:
-        return run_history.listing(s, who.tenant_id, ref, limit=limit, cursor=cursor)
+        return run_history.list_runs(s, who.tenant_id, ref, limit=limit, cursor=cursor)
 
 
 @router.get("/runs/{run_id}")

@@ -60,7 +60,7 @@ def _detail(request: Request, ref: str, **extra: Any) -> Response:
         integration = integrations.get(s, who.tenant_id, ref)
         view = integrations.public_view(s, integration).model_dump()
         recent = run_history.list_runs(s, who.tenant_id, integration.id, limit=10)
-        runs = run_history.views(s, recent.items)
+        runs = recent.items
     if view["kind"] == "inbound_form":
         extra["form"] = publishing.form_section(rt, who.tenant_id, view["id"])
     elif view["kind"] == "event_publish":
