@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import platformdirs
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def _default_data_dir() -> Path:
@@ -179,6 +179,12 @@ class Settings(BaseSettings):
         default="forcebridge", description="The `service.name` traces are exported under."
     )
 
+    alert_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts (names or addresses, comma-separated; '*': every host) that alert "
+        "channel URLs may reach although they are loopback, private or link-local: refused "
+        "otherwise, so a tenant's URL cannot reach the server's own network.",
+    )
     alert_schedule_grace_seconds: int = Field(
         default=600, ge=0,
         description="A scheduled run not started this long after its tick raises the "
@@ -191,6 +197,13 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_from: str = "forcebridge@localhost"
     smtp_starttls: bool = False
+
+    @field_validator("alert_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [h.strip() for h in value.split(",") if h.strip()]
+        return value
 
     @field_validator("log_level")
     @classmethod

@@ -28,7 +28,7 @@ Cli = Callable[..., subprocess.CompletedProcess[str]]
 def cli(tmp_path: Path) -> Cli:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORCEBRIDGE_")}
     env.update({"FORCEBRIDGE_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "80",
-                "NO_COLOR": "1"})
+                "NO_COLOR": "1", "FORCEBRIDGE_ALERT_ALLOWED_HOSTS": "127.0.0.1"})
 
     def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run([sys.executable, "-c", _MAIN, *args], env=env,

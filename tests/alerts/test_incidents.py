@@ -35,7 +35,9 @@ pytestmark = pytest.mark.anyio
 
 def channel(rt: Any, tenant_id: str, **fields: Any) -> tuple[str, str | None]:
     with rt.db.begin() as s:
-        saved = alert_channels.create(s, rt.vault, tenant_id, AlertChannelInput(**fields))
+        rt.settings.alert_allowed_hosts = ["127.0.0.1"]  # the test receivers listen here
+        saved = alert_channels.create(s, rt.vault, tenant_id, AlertChannelInput(**fields),
+                                      allowed_hosts=rt.settings.alert_allowed_hosts)
         return saved.channel.id, saved.signing_secret
 
 

@@ -98,6 +98,7 @@ def _serve(tmp_path: Path, database_url: str) -> Iterator[Live]:
         public_url=url,
         scheduler=False,
         log_format="json",
+        alert_allowed_hosts=["127.0.0.1"],  # the alert receivers of the console tests
     )
     rt = Runtime(settings)
     rt.migrate()

@@ -54,6 +54,9 @@ LIVE_FIELDS: dict[str, dict[str, str]] = {
         "notify": "users of the tenant",
         "connection": "a connection of the tenant",
     },
+    "POST /api/v1/alert-channels": {
+        "url": "a host the operator lets alert channels reach (not this server's network)",
+    },
     "POST /api/v1/sources": {
         "url": "a database forcebridge confines that is not its own store",
         "root": "a directory that exists on the server",

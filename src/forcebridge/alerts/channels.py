@@ -13,6 +13,7 @@ so a receiver can drop a repeat.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ import httpx
 import orjson
 
 from forcebridge import notifications
-from forcebridge.alerts import messages
+from forcebridge.alerts import destinations, messages
 from forcebridge.kinds.hooks import signature
 from forcebridge.settings import Settings
 
@@ -49,7 +50,8 @@ async def send(settings: Settings, target: Target, message_id: int, body: dict[s
     if target.kind == "email":
         await _mail(settings, target, body)
     elif target.kind == "slack":
-        await _post(http, target, orjson.dumps(messages.slack(body)), {})
+        await _post(http, target, orjson.dumps(messages.slack(body)), {},
+                    settings.alert_allowed_hosts)
     elif target.kind == "webhook":
         raw = orjson.dumps(body)
         headers = {
@@ -58,15 +60,18 @@ async def send(settings: Settings, target: Target, message_id: int, body: dict[s
             "X-Forcebridge-Event": str(body.get("event", "")),
             "X-Forcebridge-Delivery": str(message_id),
         }
-        await _post(http, target, raw, headers)
+        await _post(http, target, raw, headers, settings.alert_allowed_hosts)
     else:
         raise ChannelFailed(f"unknown channel kind {target.kind!r}")
 
 
 async def _post(http: httpx.AsyncClient, target: Target, raw: bytes,
-                headers: dict[str, str]) -> None:
+                headers: dict[str, str], allowed_hosts: Sequence[str]) -> None:
     if not target.url:
         raise ChannelFailed("the channel has no URL")
+    refused = await destinations.resolved_refusal(target.url, allowed_hosts)
+    if refused is not None:  # where the name resolves now, not only when it was saved
+        raise ChannelFailed(f"not sent: {refused}")
     try:
         response = await http.post(target.url, content=raw, timeout=TIMEOUT_SECONDS, headers={
             "Content-Type": "application/json", "User-Agent": "forcebridge-alerts", **headers})

@@ -46,9 +46,11 @@ def _save(data: AlertChannelInput, tenant: str | None, ref: str | None, as_json:
     with rt.db.begin() as s:
         t = tenants.find(s, tenant)
         if ref is None:
-            saved = alert_channels.create(s, rt.vault, t.id, data, actor="cli")
+            saved = alert_channels.create(s, rt.vault, t.id, data, actor="cli",
+                                          allowed_hosts=rt.settings.alert_allowed_hosts)
         else:
-            saved = alert_channels.update(s, rt.vault, t.id, ref, data, actor="cli")
+            saved = alert_channels.update(s, rt.vault, t.id, ref, data, actor="cli",
+                                          allowed_hosts=rt.settings.alert_allowed_hosts)
         view = alert_channels.public_view(s, rt.vault, saved.channel)
     if saved.signing_secret:
         view["new_signing_secret"] = saved.signing_secret

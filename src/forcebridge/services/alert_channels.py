@@ -8,6 +8,7 @@ creation (or given) and shown once, in the answer that made it.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -18,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from forcebridge.alerts import RULES, send_due
+from forcebridge.alerts import RULES, destinations, send_due
 from forcebridge.alerts.messages import test_body
 from forcebridge.errors import Conflict, InvalidInput
 from forcebridge.runtime import Runtime
@@ -70,21 +71,25 @@ def list_all(session: Session, tenant_id: str) -> list[AlertChannel]:
                                 .order_by(AlertChannel.name)))
 
 
-def _url(value: str, field: str = "url") -> str:
+def _url(value: str, allowed_hosts: Sequence[str], field: str = "url") -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise InvalidInput.field(field, "must be an http(s) URL like https://hooks.example.com/x")
+    refused = destinations.refusal(value, allowed_hosts)
+    if refused is not None:
+        raise InvalidInput.field(field, f"must not reach the server's own network: {refused}")
     return value
 
 
-def _apply(channel: AlertChannel, data: AlertChannelInput, vault: Vault) -> str | None:
+def _apply(channel: AlertChannel, data: AlertChannelInput, vault: Vault,
+           allowed_hosts: Sequence[str]) -> str | None:
     """Copy the given fields onto `channel`, checked; the signing secret it set, if any."""
     if data.name is not None:
         channel.name = validation.name(data.name)
     if data.kind is not None:
         channel.kind = data.kind
     if data.url is not None:
-        channel.url = vault.seal(_url(data.url)) if data.url else None
+        channel.url = vault.seal(_url(data.url, allowed_hosts)) if data.url else None
     if data.recipients is not None:
         channel.recipients = [validation.email(r, f"recipients.{i}")
                               for i, r in enumerate(data.recipients)]
@@ -113,14 +118,16 @@ def _check(channel: AlertChannel) -> None:
 
 
 def create(session: Session, vault: Vault, tenant_id: str, data: AlertChannelInput, *,
-           actor: str = "system") -> SavedChannel:
+           allowed_hosts: Sequence[str], actor: str = "system") -> SavedChannel:
+    """A new channel; its URL may not reach a loopback, private or link-local address unless
+    its host is among `allowed_hosts` (the operator's `alert_allowed_hosts`)."""
     if data.name is None:
         raise InvalidInput.field("name", "is required")
     if data.kind is None:
         raise InvalidInput.field("kind", f"is required: one of {', '.join(KINDS)}")
     channel = AlertChannel(tenant_id=tenant_id, name="", kind=data.kind, recipients=[],
                            rules=list(RULES), failed_runs=3, enabled=True)
-    made = _apply(channel, data, vault)
+    made = _apply(channel, data, vault, allowed_hosts)
     session.add(channel)
     _flush(session, channel.name)
     audit.record(session, actor=actor, action="alert_channel.create", target_type="alert_channel",
@@ -129,11 +136,11 @@ def create(session: Session, vault: Vault, tenant_id: str, data: AlertChannelInp
 
 
 def update(session: Session, vault: Vault, tenant_id: str, ref: str, data: AlertChannelInput,
-           *, actor: str = "system") -> SavedChannel:
+           *, allowed_hosts: Sequence[str], actor: str = "system") -> SavedChannel:
     channel = get(session, tenant_id, ref)
     if data.kind is not None and data.kind != channel.kind:
         raise InvalidInput.field("kind", "cannot change; make a new channel instead")
-    made = _apply(channel, data, vault)
+    made = _apply(channel, data, vault, allowed_hosts)
     _flush(session, channel.name)
     audit.record(session, actor=actor, action="alert_channel.update", target_type="alert_channel",
                  target_id=channel.id, tenant_id=tenant_id)

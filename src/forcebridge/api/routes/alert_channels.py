@@ -137,7 +137,9 @@ def create_channel(
 ) -> ChannelSaved:
     with rt.db.begin() as s:
         saved = alert_channels.create(s, rt.vault, who.tenant_id,
-                                      AlertChannelInput(**body.model_dump()), actor=who.actor)
+                                      AlertChannelInput(**body.model_dump()),
+                                      allowed_hosts=rt.settings.alert_allowed_hosts,
+                                      actor=who.actor)
         return _out(rt, s, saved)
 
 
@@ -157,8 +159,9 @@ def update_channel(
 ) -> ChannelSaved:
     data = AlertChannelInput(**body.model_dump(exclude_unset=True))
     with rt.db.begin() as s:
-        return _out(rt, s, alert_channels.update(s, rt.vault, who.tenant_id, ref, data,
-                                                 actor=who.actor))
+        return _out(rt, s, alert_channels.update(
+            s, rt.vault, who.tenant_id, ref, data,
+            allowed_hosts=rt.settings.alert_allowed_hosts, actor=who.actor))
 
 
 @router.delete("/{ref}", status_code=204)

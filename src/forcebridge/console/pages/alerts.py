@@ -63,7 +63,8 @@ async def create(request: Request) -> Response:
         except ValidationError as exc:
             raise InvalidInput.from_pydantic(exc) from None
         with rt.db.begin() as s:
-            saved = alert_channels.create(s, rt.vault, who.tenant_id, data, actor=who.actor)
+            saved = alert_channels.create(s, rt.vault, who.tenant_id, data, actor=who.actor,
+                                          allowed_hosts=rt.settings.alert_allowed_hosts)
             name = saved.channel.name
     except ForcebridgeError as exc:
         errors = {str(d.get("field")).split(".")[0]: str(d.get("reason")) for d in exc.details}
