@@ -159,7 +159,7 @@ def setup(rt: Runtime, base: str, folder: Path, args: argparse.Namespace) -> lis
                 password="pw", security_token="tok", concurrency=args.concurrency))
         source = data_sources.create(rt, s, data_sources.DataSourceInput(
             name="files", kind="files", root=str(files)))
-        data_sources.grant(s, source.id, tenant_id)
+        data_sources.grant(rt, s, source.id, tenant_id)
     for n in range(args.integrations):
         path = files / f"i{n}.csv"
         with path.open("w", newline="") as f:
