@@ -16,10 +16,10 @@ from urllib.parse import urlparse
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from forcebridge.errors import Conflict, InvalidInput, NotFound
+from forcebridge.errors import InvalidInput, NotFound
 from forcebridge.services import audit, validation
 from forcebridge.store.connections import Connection
 from forcebridge.store.types import utcnow
@@ -192,19 +192,11 @@ def _apply(
 ) -> None:
     if "name" in given:
         name = validation.name(data.name or "", "name")
-        clash = session.scalar(
-            select(Connection).where(
-                Connection.tenant_id == conn.tenant_id,
-                # the same name too: SQLite's lower() leaves non-ASCII letters as they are
-                or_(func.lower(Connection.name) == _normalized(name), Connection.name == name),
-                Connection.id != conn.id,
-            )
+        validation.unique_name(
+            session, Connection, name, what="a connection", other_than=conn.id,
+            tenant_id=conn.tenant_id, lowered=_normalized(name),
+            hint="; choose a distinguishable name",
         )
-        if clash is not None:
-            raise Conflict(
-                f"a connection named {clash.name!r} already exists; choose a distinguishable name",
-                details=[{"field": "name", "reason": "already exists"}],
-            )
         conn.name = name
     if "environment" in given or "login_url" in given:
         env = data.environment or conn.environment

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forcebridge.errors import Conflict, InvalidInput, NotFound
@@ -86,13 +86,8 @@ def _apply(rt: Runtime, session: Session, source: DataSource, data: DataSourceIn
            given: set[str]) -> None:
     if "name" in given:
         name = validation.name(data.name or "", "name")
-        clash = session.scalar(select(DataSource).where(
-            # the same name too: SQLite's lower() leaves non-ASCII letters as they are
-            or_(func.lower(DataSource.name) == name.lower(), DataSource.name == name),
-            DataSource.id != source.id))
-        if clash is not None:
-            raise Conflict(f"a data source named {clash.name!r} already exists",
-                           details=[{"field": "name", "reason": "already exists"}])
+        validation.unique_name(session, DataSource, name, what="a data source",
+                               other_than=source.id)
         source.name = name
     if "kind" in given and data.kind and source.kind and data.kind != source.kind:
         raise InvalidInput.field("kind", "cannot change; register a new data source instead")

@@ -20,7 +20,7 @@ from typing import Any, Literal
 import pydantic
 from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forcebridge.errors import Conflict, InvalidInput, NotFound
@@ -149,19 +149,8 @@ def _apply(
 ) -> None:
     if "name" in given:
         name = validation.name(data.name or "", "name")
-        clash = session.scalar(
-            select(Integration).where(
-                Integration.tenant_id == integration.tenant_id,
-                # the same name too: SQLite's lower() leaves non-ASCII letters as they are
-                or_(func.lower(Integration.name) == name.lower(), Integration.name == name),
-                Integration.id != integration.id,
-            )
-        )
-        if clash is not None:
-            raise Conflict(
-                f"an integration named {clash.name!r} already exists",
-                details=[{"field": "name", "reason": "already exists"}],
-            )
+        validation.unique_name(session, Integration, name, what="an integration",
+                               other_than=integration.id, tenant_id=integration.tenant_id)
         integration.name = name
     if "kind" in given and data.kind and data.kind != integration.kind:
         raise InvalidInput.field("kind", "cannot change; create a new integration instead")
