@@ -121,7 +121,7 @@ def one_sync(contacts: int, accounts: int, grouped: bool) -> dict[str, Any]:
                 ), actor="bench")  # fmt: skip
                 data_sources.create(rt, s, DataSourceInput(
                     name="bench files", kind="files", root=str(folder)), actor="bench")
-                data_sources.grant(s, "bench files", tenant_id, actor="bench")
+                data_sources.grant(rt, s, "bench files", tenant_id, actor="bench")
             asyncio.run(authorization.authorize(rt, tenant_id, CONNECTION))
             config = {
                 "source": {"kind": "csv", "name": "bench files", "path": source.name,

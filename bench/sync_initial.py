@@ -256,7 +256,7 @@ def setup(rt: Runtime, base: str, source_url: str, concurrency: int) -> str:
         ), actor="bench")  # fmt: skip
         data_sources.create(rt, s, DataSourceInput(name=SOURCE, kind="sql",
                                                    url=SecretStr(source_url)), actor="bench")
-        data_sources.grant(s, SOURCE, tenant_id, actor="bench")
+        data_sources.grant(rt, s, SOURCE, tenant_id, actor="bench")
     asyncio.run(authorization.authorize(rt, tenant_id, CONNECTION))
     data = IntegrationInput(name=INTEGRATION, kind="entity_sync", connection=CONNECTION,
                             config=source_config(cursor=True), schedule="")
