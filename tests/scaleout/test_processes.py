@@ -207,7 +207,7 @@ def cluster(postgres_url: str, tmp_path: Path) -> Iterator[Cluster]:
             "FORCEBRIDGE_LOG_FORMAT": "json",
             "FORCEBRIDGE_RUN_HEARTBEAT_SECONDS": "1",
             "FORCEBRIDGE_SCHEDULER_INTERVAL_SECONDS": "0.5",
-            "FORCEBRIDGE_DISPATCH_LEASE_SECONDS": "4",
+            "FORCEBRIDGE_DISPATCH_LEASE_SECONDS": "8",
             "FORCEBRIDGE_CONCURRENCY_LEASE_SECONDS": "3",
         })
         logs = tmp_path / "logs"
@@ -392,7 +392,7 @@ def test_a_queued_run_whose_task_redis_lost_is_sent_again(cluster: Cluster) -> N
     iid = cluster.integration("lost", 200)
     asking = Runtime(Settings(data_dir=cluster.rt.settings.data_dir,
                               database_url=cluster.env["FORCEBRIDGE_DATABASE_URL"],
-                              broker_url=cluster.redis.url, dispatch_lease_seconds=4))
+                              broker_url=cluster.redis.url, dispatch_lease_seconds=8))
     try:
         run_id = queued.enqueue(asking, cluster.tenant_id, iid, trigger="api")
     finally:

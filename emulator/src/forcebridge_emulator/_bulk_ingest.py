@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from forcebridge_emulator._bulk_locked import apply_batches
+from forcebridge_emulator._bulk_locked import Outcome, apply_batches
 from forcebridge_emulator._bulk_pace import JobPace
 from forcebridge_emulator._errors import ApiError, SaveError, SaveResult
 from forcebridge_emulator._org import Org
@@ -45,8 +45,6 @@ LINE_ENDINGS = {"LF": "\n", "CRLF": "\r\n"}
 OPERATIONS = ("insert", "update", "upsert", "delete", "hardDelete")
 TERMINAL = frozenset({"JobComplete", "Failed", "Aborted"})
 
-# What one row turns into: (record id or None, created, sf__Error text or None).
-Outcome = tuple[str | None, bool, str | None]
 RowApplier = Callable[[list[str]], Outcome]
 
 

@@ -29,15 +29,27 @@ import csv
 import itertools
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from forcebridge_emulator._bulk_pace import JobPace
 from forcebridge_emulator._org import Org
 from forcebridge_emulator._parent_locks import ParentLocks, lock_message
 from forcebridge_emulator._values import NULL_MARKER
 
-if TYPE_CHECKING:
-    from forcebridge_emulator._bulk_ingest import IngestJob, Outcome
+# What one row turns into: (record id or None, created, sf__Error text or None).
+Outcome = tuple[str | None, bool, str | None]
+
+
+class IngestJob(Protocol):
+    """What batches report into: the ingest job's results in row order (the job itself
+    imports this module, so it is described here rather than imported)."""
+
+    ids: list[str | None]
+    created: bytearray
+    errors: dict[int, str]
+    processed: int
+    failed: int
+    abort_requested: bool
 
 # rows applied between two turns of the event loop
 CHUNK_ROWS = 2000
