@@ -101,14 +101,26 @@ class Vault:
 
 
 def load_or_create_key(path: Path) -> str:
-    """Read the key file, or create it with mode 0600 on first run."""
+    """Read the key file, or create it with mode 0600 on first run.
+
+    Processes starting together (several workers on a new data dir) must agree on one key:
+    each writes its own candidate, and only the first hard link to `path` wins, so the file
+    never appears half written and the others read the winner's key."""
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     key = generate_key()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key + "\n")
+    candidate = path.with_name(f".{path.name}.{os.urandom(6).hex()}")
+    fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key + "\n")
+        try:
+            os.link(candidate, path)
+        except FileExistsError:
+            return path.read_text().strip()
+    finally:
+        candidate.unlink(missing_ok=True)
     return key
 
 

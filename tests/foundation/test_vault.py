@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -46,6 +49,24 @@ def test_key_file_is_created_once_with_mode_0600(tmp_path: Path) -> None:
     key = load_or_create_key(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert load_or_create_key(path) == key
+    assert [p.name for p in path.parent.iterdir()] == ["secret.key"]
+
+
+def test_processes_creating_the_key_together_agree_on_one(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "secret.key"
+    script = (
+        "import sys, time; from pathlib import Path; from forcebridge.vault import "
+        "load_or_create_key as k; time.sleep(max(0.0, float(sys.argv[2]) - time.time())); "
+        "print(k(Path(sys.argv[1])))"
+    )
+    start = str(time.time() + 1.5)  # after every interpreter has started
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(path), start],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(8)]  # fmt: skip
+    answers = [p.communicate(timeout=60) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err for _, err in answers]
+    assert {out.strip() for out, _ in answers} == {path.read_text().strip()}
+    assert [p.name for p in path.parent.iterdir()] == ["secret.key"]
 
 
 def test_settings_secret_never_prints(tmp_path: Path) -> None:
