@@ -40,8 +40,8 @@ from forcebridge_emulator._values import NULL_MARKER
 Outcome = tuple[str | None, bool, str | None]
 
 
-class IngestJob(Protocol):
-    """What batches report into: the ingest job's results in row order (the job itself
+class JobResults(Protocol):
+    """What batches report into: an ingest job's results in row order (the job itself
     imports this module, so it is described here rather than imported)."""
 
     ids: list[str | None]
@@ -56,7 +56,7 @@ CHUNK_ROWS = 2000
 
 
 async def apply_batches(
-    job: IngestJob,
+    job: JobResults,
     org: Org,
     rows: Iterator[list[str]],
     outcome: Callable[[list[str]], Outcome],
