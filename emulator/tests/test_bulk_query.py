@@ -130,6 +130,35 @@ async def test_query_all_sees_deleted_records_and_delimiter_option() -> None:
         assert text == '"LastName"\t"IsDeleted"\n"L0"\t"true"\n'
 
 
+async def test_own_fields_write_as_a_query_through_a_parent_does() -> None:
+    """A query of the object's own fields is copied as a table rather than shaped record by
+    record: its CSV cells (null, text with a comma, numbers, booleans, datetimes) are the ones
+    the same fields get in a query that also reads a parent field, and they are the values
+    of when the job ran, not of a later update."""
+    async with emulator_client() as c:
+        org = c.emulator.org
+        parent = org.insert("Account", {"Name": "P"}).id
+        comma = org.insert("Account", {"Name": "Comma, Inc.", "AnnualRevenue": 1234.5,
+                                       "NumberOfEmployees": 12, "ParentId": parent}).id
+        assert comma
+        org.insert("Account", {"Name": "Zed", "ParentId": parent})
+        fields = "Name, AnnualRevenue, NumberOfEmployees, IsDeleted, CreatedDate"
+        where = f"FROM Account WHERE ParentId = '{parent}' ORDER BY Name"
+        own = (await create(c, f"SELECT {fields} {where}")).json()
+        shaped = (await create(c, f"SELECT {fields}, Parent.Name {where}")).json()
+        for job in (own, shaped):
+            assert (await finished(c, job["id"]))["numberRecordsProcessed"] == 2
+        org.update("Account", comma, {"AnnualRevenue": 1.0})
+        own_rows = list(csv.reader(io.StringIO(
+            (await c.get(f"{QUERY}/{own['id']}/results")).text)))
+        shaped_rows = list(csv.reader(io.StringIO(
+            (await c.get(f"{QUERY}/{shaped['id']}/results")).text)))
+        assert own_rows == [row[:-1] for row in shaped_rows]
+        assert own_rows[1][:4] == ["Comma, Inc.", "1235.0", "12", "false"]
+        assert own_rows[2][:4] == ["Zed", "", "", "false"]
+        assert own_rows[1][4].endswith("Z") or own_rows[1][4].endswith("+0000")
+
+
 async def test_bad_queries_and_unsupported_shapes() -> None:
     async with emulator_client() as c:
         bad = await create(c, "SELECT Nope__c FROM Account")

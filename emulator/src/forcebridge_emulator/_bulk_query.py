@@ -1,8 +1,10 @@
 """Bulk API 2.0 query jobs: run the SOQL once in the background, then hand out CSV pages.
 
-The query runs through the same `soql.run_query` as REST, so filters, relationships and
-errors match; the rows are then flattened to CSV columns named as the query wrote them
-(`Account.Name`). Pages follow Salesforce's documented contract ("Get Results for a Query
+The query runs through the same SOQL engine as REST, so filters, relationships and errors
+match; the rows are then flattened to CSV columns named as the query wrote them
+(`Account.Name`). A query of the object's own fields (no parent, subquery or aggregate) is
+copied straight into a table (`soql.run_flat`) instead of being shaped as a JSON record first:
+the same cells, several times less work for the million-row reads Bulk queries are for. Pages follow Salesforce's documented contract ("Get Results for a Query
 Job", Bulk API 2.0 Developer Guide): `maxRecords` bounds a page, `Sforce-NumberOfRecords`
 says how many rows it holds and `Sforce-Locator` names the next page, the string `null` on
 the last one. Locators are the base64 of the row offset, as real ones are (`MTAwMDA`).
@@ -24,12 +26,18 @@ from typing import Any
 from forcebridge_emulator._bulk_ingest import DELIMITERS, LINE_ENDINGS
 from forcebridge_emulator._errors import ApiError
 from forcebridge_emulator._org import Org
-from forcebridge_emulator._soql import run_query
+from forcebridge_emulator._soql import FlatResult, run_flat, run_query
 from forcebridge_emulator._soql_parse import Aggregate, FieldPath, SubQuery, parse
 
 log = logging.getLogger("forcebridge_emulator._bulk")
 
 QUERY_OPERATIONS = ("query", "queryAll")
+# field types whose stored values (text, numbers, None) the CSV writer writes as `_text` would
+PLAIN_TYPES = frozenset({
+    "id", "reference", "string", "textarea", "picklist", "multipicklist", "combobox", "email",
+    "phone", "url", "encryptedstring", "double", "currency", "percent", "int", "long", "date",
+    "datetime", "time",
+})
 
 
 class QueryFailure(Exception):
@@ -111,23 +119,28 @@ class QueryJob:
     system_modstamp: str = ""
     error_message: str | None = None
     header: list[str] = field(default_factory=list)
-    rows: list[list[str]] = field(default_factory=list)
+    rows: list[list[Any]] = field(default_factory=list)
     processed: int = 0
     failed: int = 0
     processing_ms: int = 0
     abort_requested: bool = False
     task: asyncio.Task[None] | None = None
     _result: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    _flat: FlatResult | None = field(default=None, repr=False)
 
     kind = "query"
 
     def run(self, org: Org) -> None:
         """Run the SOQL now, so a bad query is refused by the create call (400, SOQL's own
         errorCode) as real orgs do; the CSV is built later by `process`."""
+        everything = self.operation == "queryAll"
         with org.lock:
-            result = run_query(org, self.query, version=self.api_version,
-                               include_deleted=self.operation == "queryAll")  # fmt: skip
-        self._result = result.rows
+            # the object's own fields: copied as a table, not shaped record by record
+            self._flat = run_flat(org, self.query, version=self.api_version,
+                                  include_deleted=everything)  # fmt: skip
+            if self._flat is None:
+                self._result = run_query(org, self.query, version=self.api_version,
+                                         include_deleted=everything).rows  # fmt: skip
 
     async def process(self, org: Org, clock: Callable[[], str]) -> None:
         """The background part: queued, then in progress, then the CSV rows (or Failed)."""
@@ -140,9 +153,12 @@ class QueryJob:
         try:
             columns = columns_of(self.query)
             self.header = [name for name, _ in columns]
-            self.rows = [
-                [_text(_cell(r, path), name) for name, path in columns] for r in self._result
-            ]
+            if self._flat is not None:
+                self.rows = self._flat_rows(self._flat)
+            else:
+                self.rows = [
+                    [_text(_cell(r, path), name) for name, path in columns] for r in self._result
+                ]
             self.processed = len(self.rows)
             self.state = "Aborted" if self.abort_requested else "JobComplete"
         except QueryFailure as exc:
@@ -152,9 +168,20 @@ class QueryJob:
             self.state = "Failed"
             self.error_message = "InternalServerError : An unexpected error occurred"
         finally:
-            self._result = []
+            self._result, self._flat = [], None
             self.processing_ms = int((time.perf_counter() - started) * 1000)
             self.system_modstamp = clock()
+
+    def _flat_rows(self, flat: FlatResult) -> list[list[Any]]:
+        """The table's rows as the CSV writer takes them: values of plain types as they
+        are (it writes None as "" and the rest as `str` does, as `_text` would), the others
+        through `_text`."""
+        convert = [None if f.type in PLAIN_TYPES else name
+                   for f, name in zip(flat.fields, self.header, strict=True)]
+        if all(c is None for c in convert):
+            return flat.rows
+        return [[v if c is None else _text(v, c) for v, c in zip(row, convert, strict=True)]
+                for row in flat.rows]
 
     def page(self, locator: str | None, max_records: int | None) -> tuple[bytes, str, int]:
         """(CSV body, next locator or "null", rows in this page)."""

@@ -18,13 +18,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from forcebridge_emulator._schema import FieldDef
 from forcebridge_emulator._soql_dates import today_utc
 from forcebridge_emulator._soql_eval import RecordSource
 from forcebridge_emulator._soql_lex import query_error
 from forcebridge_emulator._soql_parse import MAX_OFFSET, parse
 from forcebridge_emulator._soql_plan import Context, Plan
 
-__all__ = ["MAX_OFFSET", "QueryResult", "RecordSource", "parse", "run_query"]
+__all__ = ["MAX_OFFSET", "FlatResult", "QueryResult", "RecordSource", "parse", "run_flat",
+           "run_query"]
 
 
 @dataclass
@@ -42,19 +44,9 @@ class QueryResult:
         return wire[key]
 
 
-def run_query(
-    org: RecordSource,
-    soql: str,
-    *,
-    version: str,
-    include_deleted: bool = False,
-    now: datetime | None = None,
-) -> QueryResult:
-    """Run `soql` against `org`; raises ApiError (400) exactly where Salesforce would.
-
-    `version` ("57.0" or "v57.0") goes into each record's `attributes.url`; `include_deleted`
-    is queryAll; `now` pins the clock for relative date literals (UTC days).
-    """
+def _planned(
+    org: RecordSource, soql: str, version: str, include_deleted: bool, now: datetime | None
+) -> Plan:
     query = parse(soql)
     root = org.schema.get(query.sobject)
     if root is None or not root.queryable:
@@ -68,7 +60,24 @@ def run_query(
         )
     v = version.strip().lstrip("vV")
     ctx = Context(org, soql, today_utc(now), f"/services/data/v{v}/sobjects", include_deleted)
-    plan = Plan(ctx, root, query)
+    return Plan(ctx, root, query)
+
+
+def run_query(
+    org: RecordSource,
+    soql: str,
+    *,
+    version: str,
+    include_deleted: bool = False,
+    now: datetime | None = None,
+) -> QueryResult:
+    """Run `soql` against `org`; raises ApiError (400) exactly where Salesforce would.
+
+    `version` ("57.0" or "v57.0") goes into each record's `attributes.url`; `include_deleted`
+    is queryAll; `now` pins the clock for relative date literals (UTC days).
+    """
+    plan = _planned(org, soql, version, include_deleted, now)
+    root, query = plan.obj, plan.query
     matched = plan.select(org.iter_records(root.name, include_deleted=include_deleted))
     if plan.aggregates:  # no GROUP BY: one AggregateResult row over every match
         return QueryResult(1, [plan.aggregate_row(matched)], root.name)
@@ -76,3 +85,27 @@ def run_query(
     if query.count:
         return QueryResult(len(picked), [], root.name)
     return QueryResult(len(picked), [plan.shape(r, root.name) for r in picked], root.name)
+
+
+@dataclass
+class FlatResult:
+    """A query of the object's own fields as a table: one list of values per record, in
+    SELECT order (what a Bulk API 2.0 query writes as CSV, without shaping each record)."""
+
+    fields: list[FieldDef]
+    rows: list[list[Any]]
+
+
+def run_flat(
+    org: RecordSource, soql: str, *, version: str, include_deleted: bool = False,
+) -> FlatResult | None:
+    """`run_query` for a query that selects only fields of the queried object itself, its
+    values copied as it runs (a snapshot); None for any other query (run it with
+    `run_query`). Raises ApiError as `run_query` does."""
+    plan = _planned(org, soql, version, include_deleted, None)
+    fields = plan.own_fields()
+    if fields is None or plan.query.count:
+        return None
+    matched = plan.select(org.iter_records(plan.obj.name, include_deleted=include_deleted))
+    names = [f.name for f in fields]
+    return FlatResult(fields, [list(map(r.get, names)) for r in plan.page(matched)])

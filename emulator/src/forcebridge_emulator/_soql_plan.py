@@ -203,6 +203,18 @@ class Plan:
 
         return key, item.descending
 
+    def own_fields(self) -> list[FieldDef] | None:
+        """The selected fields, in SELECT order, when every one is a field of the queried
+        object itself (no parent, subquery or aggregate); None otherwise."""
+        if self.aggregates:
+            return None
+        fields: list[FieldDef] = []
+        for _key, f, parent, child in self.tree.entries:
+            if f is None or parent is not None or child is not None:
+                return None
+            fields.append(f)
+        return fields
+
     # ---- running ----------------------------------------------------------------------------
 
     def select(self, records: Iterable[Record]) -> list[Record]:
