@@ -119,7 +119,7 @@ class QueryJob:
     system_modstamp: str = ""
     error_message: str | None = None
     header: list[str] = field(default_factory=list)
-    rows: list[list[Any]] = field(default_factory=list)
+    rows: list[Any] = field(default_factory=list)  # a list or tuple of cells per row
     processed: int = 0
     failed: int = 0
     processing_ms: int = 0
@@ -172,14 +172,14 @@ class QueryJob:
             self.processing_ms = int((time.perf_counter() - started) * 1000)
             self.system_modstamp = clock()
 
-    def _flat_rows(self, flat: FlatResult) -> list[list[Any]]:
+    def _flat_rows(self, flat: FlatResult) -> list[Any]:
         """The table's rows as the CSV writer takes them: values of plain types as they
         are (it writes None as "" and the rest as `str` does, as `_text` would), the others
         through `_text`."""
         convert = [None if f.type in PLAIN_TYPES else name
                    for f, name in zip(flat.fields, self.header, strict=True)]
         if all(c is None for c in convert):
-            return flat.rows
+            return list(flat.rows)
         return [[v if c is None else _text(v, c) for v, c in zip(row, convert, strict=True)]
                 for row in flat.rows]
 

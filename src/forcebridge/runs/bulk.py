@@ -183,7 +183,7 @@ async def _job(
                     if record is None:
                         continue
                     confirmed.append(Confirmed(record.key, record.hash, row[at_id] or None,
-                                               record.raw_hash))
+                                               record.raw_hash, record.digests))
                     if row[at_created].lower() == "true":
                         out.created += 1
                     else:

@@ -27,6 +27,7 @@ Org records that the state links to a key the source no longer has are `orphaned
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -50,12 +51,12 @@ from forcebridge.store.integrations import Integration
 from forcebridge.store.runs import Event, Run
 from forcebridge.store.types import utcnow
 from forcebridge.sync.config import RECONCILE_EVERY
-from forcebridge.sync.diff import Change, Diffed, Differ
-from forcebridge.sync.mapper import Mapper, compile_mapping, find_field
-from forcebridge.sync.mapping import ReferenceTransform, SyncMode
+from forcebridge.sync.diff import Change, Diffed, Differ, Held
+from forcebridge.sync.mapper import Mapper, MappingError, compile_mapping
+from forcebridge.sync.mapping import SyncMode
 from forcebridge.sync.ownership import Ownership
-from forcebridge.sync.prepare import prepare_all
-from forcebridge.sync.readback import Compared, compared_fields
+from forcebridge.sync.prepare import mapping_fingerprint, prepare_all
+from forcebridge.sync.readback import Compared, compared_for
 from forcebridge.sync.schema import ObjectSchema
 
 _logger = log.get("runs.reconcile")
@@ -85,6 +86,8 @@ class _Settled:
     send: list[Diffed] = field(default_factory=list)
     confirm: list[Confirmed] = field(default_factory=list)
     conflicts: list[tuple[Diffed, list[str]]] = field(default_factory=list)
+    errors: list[MappingError] = field(default_factory=list)
+    unchanged: int = 0
 
 
 SOQL_PAGE = 2000  # records per page of a REST query answer
@@ -159,19 +162,12 @@ class _Plan:
     """What reconciling one integration compares and how it writes."""
 
     def __init__(self, mapper: Mapper, target: ObjectSchema | None, mode: SyncMode) -> None:
-        spec = mapper.spec
-        keys = mapper.fields
+        self.mapper = mapper
         self.mode = mode
         self.object = mapper.object_name
         self.external_id = mapper.external_id_field
-        self.ownership = Ownership.of(spec, keys)
-        references = [k for k, m in zip(keys, spec.mappings, strict=True)
-                      if isinstance(m.transform, ReferenceTransform)]
-        types: dict[str, str | None] = {}
-        for k in keys:
-            found = find_field(target, k) if target is not None else None
-            types[k] = found.type if found is not None else None
-        self.compared: Compared = compared_fields(keys, types, self.external_id, references)
+        self.ownership = Ownership.of(mapper.spec, mapper.fields)
+        self.compared: Compared = compared_for(mapper, target)
 
     def soql(self) -> str:
         assert self.external_id is not None
@@ -180,16 +176,37 @@ class _Plan:
         unique = list(dict.fromkeys(names))
         return f"SELECT {', '.join(unique)} FROM {soql_name(self.object)} WHERE {ext} != null"  # noqa: S608
 
-    def settle(self, pairs: Sequence[tuple[Diffed, bytes | None]],
+    def settle(self, pairs: Sequence[tuple[Diffed | Held, bytes | None]], differ: Differ,
                found: Reconciliation) -> _Settled:
-        """Each record against the org's copy (None: the org has none); pure, no I/O."""
+        """Each record against the org's copy (None: the org has none); pure, no I/O.
+
+        A held record (its row unchanged since its last write) whose org row has the id and
+        the digests of that write is unchanged without being mapped; any other is mapped
+        here and settled as a mapped one."""
         out = _Settled()
-        updates = self.mode.updates
-        for d, hit in pairs:
+        updates, stamp, unchanged = self.mode.updates, self.compared.stamp, self.compared.unchanged
+        for item, hit in pairs:
+            if isinstance(item, Held):
+                state = item.state
+                if hit is not None and state.salesforce_id is not None \
+                        and hit[:_ID] == state.salesforce_id.encode() \
+                        and unchanged(state.digests, hit[_ID:]):
+                    out.unchanged += 1
+                    continue
+                try:
+                    mapped = self.mapper.map(item.record)
+                except MappingError as exc:
+                    out.errors.append(exc)
+                    continue
+                raw = {mapped.key: state.raw_hash} if state.raw_hash else {}
+                d = differ.diff([mapped], {mapped.key: state}, raw)[0]
+            else:
+                d = item
             if hit is None:
                 if d.change is not Change.NEW:
                     found.missing += 1
-                out.send.append(Diffed(d.key, d.payload, d.hash, Change.NEW, None, d.line))
+                out.send.append(Diffed(d.key, d.payload, d.hash, Change.NEW, None, d.line,
+                                       d.raw_hash, stamp(d.payload)))
                 continue
             sf_id = hit[:_ID].decode()
             relinked = d.salesforce_id != sf_id
@@ -198,7 +215,10 @@ class _Plan:
             if d.change is Change.CHANGED and not relinked:
                 if updates:  # insert mode leaves a changed record as it is, as its runs do
                     out.send.append(Diffed(d.key, self.ownership.for_update(d.payload),
-                                           d.hash, Change.CHANGED, sf_id, d.line))
+                                           d.hash, Change.CHANGED, sf_id, d.line, d.raw_hash,
+                                           stamp(d.payload)))
+                else:
+                    out.unchanged += 1
                 continue
             overwrite, kept, flagged = self.ownership.drifted(
                 self.compared.differing(d.payload, hit[_ID:]))
@@ -208,9 +228,12 @@ class _Plan:
                 out.conflicts.append((d, flagged))
             if overwrite and updates:
                 payload = self.ownership.for_update(d.payload, frozenset(kept + flagged))
-                out.send.append(Diffed(d.key, payload, d.hash, Change.CHANGED, sf_id, d.line))
-            elif relinked or d.change is not Change.UNCHANGED:
-                out.confirm.append(Confirmed(d.key, d.hash, sf_id))
+                out.send.append(Diffed(d.key, payload, d.hash, Change.CHANGED, sf_id, d.line,
+                                       d.raw_hash, stamp(d.payload)))
+                continue
+            if relinked or d.change is not Change.UNCHANGED:
+                out.confirm.append(Confirmed(d.key, d.hash, sf_id, d.raw_hash, stamp(d.payload)))
+            out.unchanged += 1
         return out
 
 
@@ -231,8 +254,8 @@ class _Matching:
         self.found = found
         self.read_ahead = read_ahead
         self.index: dict[str, bytes] = {}
-        self.waiting: dict[str, Diffed] = {}
-        self.matched: list[tuple[Diffed, bytes | None]] = []
+        self.waiting: dict[str, Diffed | Held] = {}
+        self.matched: list[tuple[Diffed | Held, bytes | None]] = []
         self.org_read = False
         self.moved = asyncio.Event()  # set when the org read matched records or ended
 
@@ -249,23 +272,25 @@ class _Matching:
         self.waiting = {}
         self.moved.set()
 
-    def source(self, records: Sequence[Diffed]) -> None:
+    def source(self, records: Sequence[Diffed], held: Sequence[Held] = ()) -> None:
         """Match a batch of the source: what is settled waits in `matched`."""
         ext = self.plan.external_id
         assert ext is not None
+        pairs: list[tuple[Diffed | Held, str]] = [(h, h.external_id) for h in held]
         for d in records:
             raw = d.payload.get(ext)
-            value = "" if raw is None else str(raw)
+            pairs.append((d, "" if raw is None else str(raw)))
+        for item, value in pairs:
             hit = self.index.pop(value, None) if value else None
             if hit is not None:
-                self.matched.append((d, hit))
+                self.matched.append((item, hit))
             elif self.org_read or not value or value in self.waiting:
                 # no org row can match an empty value, nor a second record with one value
-                self.matched.append((d, None))
+                self.matched.append((item, None))
             else:
-                self.waiting[value] = d
+                self.waiting[value] = item
 
-    def take(self) -> list[tuple[Diffed, bytes | None]]:
+    def take(self) -> list[tuple[Diffed | Held, bytes | None]]:
         taken, self.matched = self.matched, []
         return taken
 
@@ -278,26 +303,57 @@ async def _read_org(
     client: SalesforceClient, plan: _Plan, bulk: bool, match: _Matching, poll_seconds: float,
 ) -> None:
     """Every record of the target that has an external id, into `match`."""
-    ext = plan.external_id
-    assert ext is not None
-    pack = plan.compared.pack
-    rows = client.query_bulk(plan.soql(), poll_interval=poll_seconds) if bulk \
-        else client.query(plan.soql())
     match.found.read_with = "bulk" if bulk else "soql"
-    seen = 0
     try:
-        async for row in rows:
-            value = row.get(ext)
-            if value is None or value == "":
-                continue
-            match.org_row(str(value), str(row["Id"]).encode()[:_ID].ljust(_ID) + pack(row))
-            seen += 1
-            if seen % _NOTIFY_EVERY == 0 and match.matched:
-                match.moved.set()
+        if bulk:
+            seen = await _read_blocks(client, plan, match, poll_seconds)
+        else:
+            seen = await _read_pages(client, plan, match)
         match.found.org_records = seen
         match.org_done()
     finally:
         match.moved.set()  # a source waiting for the org hears of its end, or its failure
+
+
+async def _read_blocks(
+    client: SalesforceClient, plan: _Plan, match: _Matching, poll_seconds: float,
+) -> int:
+    """A Bulk API 2.0 query's rows, a block at a time (lists of text, no dict per row)."""
+    ext = plan.external_id
+    assert ext is not None
+    seen = 0
+    org_row = match.org_row
+    blocks = client.query_bulk_blocks(plan.soql(), poll_interval=poll_seconds)
+    async with contextlib.aclosing(blocks) as pages:
+        async for header, rows in pages:
+            names = [h.lower() for h in header]
+            at_ext, at_id = names.index(ext.lower()), names.index("id")
+            width = len(header)
+            rows = [row for row in rows if len(row) >= width and row[at_ext]]
+            packed = plan.compared.pack_rows(header, rows)
+            for row, digests in zip(rows, packed, strict=True):
+                org_row(row[at_ext], row[at_id].encode()[:_ID].ljust(_ID) + digests)
+            seen += len(rows)
+            if match.matched:
+                match.moved.set()
+    return seen
+
+
+async def _read_pages(client: SalesforceClient, plan: _Plan, match: _Matching) -> int:
+    """A SOQL query's records, page by page."""
+    ext = plan.external_id
+    assert ext is not None
+    pack = plan.compared.pack
+    seen = 0
+    async for row in client.query(plan.soql()):
+        value = row.get(ext)
+        if value is None or value == "":
+            continue
+        match.org_row(str(value), str(row["Id"]).encode()[:_ID].ljust(_ID) + pack(row))
+        seen += 1
+        if seen % _NOTIFY_EVERY == 0 and match.matched:
+            match.moved.set()
+    return seen
 
 
 async def _work(job: Job, progress: RunProgress | None, found: Reconciliation) -> None:
@@ -312,9 +368,12 @@ async def _work(job: Job, progress: RunProgress | None, found: Reconciliation) -
         described = await checked(job, parts)
         mapper = compile_mapping(config.mapping, described.target, mode)
         plan = _Plan(mapper, described.target, mode)
-        # no fingerprint: every row is mapped and compared, none skipped by its raw hash
+        # a row unchanged since its last write is held unmapped and checked against the
+        # org's by the digests of that write; every other row is mapped and compared
         differ = Differ(state.StoredState(rt.db, iid, org_id), scope=mapper.scope,
-                        track_seen=False)
+                        track_seen=False,
+                        fingerprint=mapping_fingerprint(config.mapping, described.target, mode),
+                        compared=plan.compared, hold=mapper.field_of(plan.external_id or ""))
         held = await anyio.to_thread.run_sync(org.records, rt.db, iid, org_id)
         match = _Matching(plan, found, rt.settings.run_reconcile_read_ahead)
         reading = asyncio.create_task(_read_org(
@@ -324,21 +383,24 @@ async def _work(job: Job, progress: RunProgress | None, found: Reconciliation) -
         if progress is not None:
             progress.started(None)
 
-        async def settle(pairs: list[tuple[Diffed, bytes | None]]) -> None:
+        async def settle(pairs: list[tuple[Diffed | Held, bytes | None]]) -> None:
             if not pairs:
                 return
-            settled = plan.settle(pairs, found)
-            counts.unchanged += len(pairs) - len(settled.send)
+            settled = plan.settle(pairs, differ, found)
+            counts.unchanged += settled.unchanged
+            await sink.invalid(settled.errors)
             if settled.confirm or settled.conflicts:
                 await anyio.to_thread.run_sync(_remember, job, settled)
             await sink.add(settled.send)
 
         while (batch := await reader.next(prepared)) is not None:
             counts.read += (batch.filtered + len(batch.errors) + len(batch.new)
-                            + len(batch.changed) + len(batch.unchanged) + batch.skipped)
+                            + len(batch.changed) + len(batch.unchanged) + len(batch.held)
+                            + batch.skipped)
             counts.filtered += batch.filtered
             await sink.invalid(batch.errors)
-            match.source(batch.new + batch.changed + batch.unchanged)
+            await sink.refresh(batch.refresh)
+            match.source(batch.new + batch.changed + batch.unchanged, batch.held)
             await settle(match.take())
             while match.full:  # the org read is behind: let it catch up
                 if reading.done():

@@ -27,6 +27,7 @@ from forcebridge.sync.mapper import Mapper, compile_mapping
 from forcebridge.sync.mapping import SyncMode
 from forcebridge.sync.plan import referenced_objects
 from forcebridge.sync.prepare import mapping_fingerprint
+from forcebridge.sync.readback import compared_for
 from forcebridge.sync.schema import ObjectSchema, SchemaLookup, lookup_from
 
 _MISSING_CODES = frozenset({"NOT_FOUND", "INVALID_TYPE"})
@@ -116,8 +117,12 @@ def preparation_for(
     mode = config.mode
     mapper = compile_mapping(config.mapping, target, mode)
     fingerprint = mapping_fingerprint(config.mapping, target, mode)
+    # records written are stamped with their compared fields' digests: a reconciling run
+    # checks an unchanged row against the org's by them, without mapping it (runs.reconcile)
+    compared = compared_for(mapper, target) if mapper.external_id_field else None
     differ = Differ(state.StoredState(rt.db, integration_id, org_id), scope=mapper.scope,
-                    track_seen=mode is SyncMode.MIRROR, fingerprint=fingerprint)
+                    track_seen=mode is SyncMode.MIRROR, fingerprint=fingerprint,
+                    compared=compared)
     return Preparation(mapper, differ, fingerprint)
 
 

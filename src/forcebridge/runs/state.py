@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, delete, select
@@ -28,7 +30,8 @@ from forcebridge.sync.raw import StoredHashes
 _IN_CHUNK = 900
 _LOOKUP_CHUNK = 5000  # one query per source batch of the default size
 _LOOKUP_SQL = (
-    "SELECT \"key\", hash, salesforce_id, raw_hash FROM sync_state WHERE org_id = {p} "
+    "SELECT \"key\", hash, salesforce_id, raw_hash, field_digests FROM sync_state "
+    "WHERE org_id = {p} "
     "AND integration_id = "
 )
 _HASHES_RANGE = (
@@ -48,6 +51,8 @@ _HASHES_PG = (
 # key asked (a sparse source would otherwise drag in the rows between its keys)
 _RANGE_SLACK = 2
 _TABLE: Table = SyncState.__table__  # type: ignore[assignment]
+_KEY, _STATE = itemgetter(0), itemgetter(slice(1, None))  # a `_LOOKUP_SQL` row's key, state
+_AS_STATE = partial(tuple.__new__, SyncedState)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +63,7 @@ class Confirmed:
     hash: str
     salesforce_id: str | None
     raw_hash: str | None = None
+    digests: bytes | None = None  # `Compared.stamp` of the payload written
 
 
 class StoredState:
@@ -82,14 +88,27 @@ class StoredState:
                 if postgres:
                     sql = _LOOKUP_SQL.format(p="%s") + "%s AND \"key\" = ANY(%s)"
                     params: tuple[Any, ...] = (self.org_id, self.integration_id, part)
+                    rows: Sequence[Any] = conn.exec_driver_sql(sql, params).cursor.fetchall()
                 else:
-                    sql = (_LOOKUP_SQL.format(p="?")
-                           + f"? AND \"key\" IN ({', '.join('?' * len(part))})")
-                    params = (self.org_id, self.integration_id, *part)
-                rows = conn.exec_driver_sql(sql, params).cursor.fetchall()
-                for key, digest, sf_id, raw in rows:
-                    found[key] = SyncedState(digest, sf_id, raw)
+                    rows = self._sqlite_lookup(conn, part)
+                # in C: a SyncedState per row without a Python call each
+                found.update(zip(map(_KEY, rows), map(_AS_STATE, map(_STATE, rows)), strict=True))
         return found
+
+    def _sqlite_lookup(self, conn: Connection, keys: list[str]) -> Sequence[Any]:
+        """As `_sqlite_hashes`: keys in ascending order are one range of the primary key
+        (rows of keys not asked may come too), unless the range holds many more rows."""
+        if _ascending(keys):
+            limit = len(keys) * _RANGE_SLACK
+            rows = conn.exec_driver_sql(
+                _LOOKUP_SQL.format(p="?") + '? AND "key" >= ? AND "key" <= ? '
+                'ORDER BY "key" LIMIT ?',
+                (self.org_id, self.integration_id, keys[0], keys[-1], limit)).cursor.fetchall()
+            if len(rows) < limit:
+                return rows
+        return conn.exec_driver_sql(
+            _LOOKUP_SQL.format(p="?") + f"? AND \"key\" IN ({', '.join('?' * len(keys))})",
+            (self.org_id, self.integration_id, *keys)).cursor.fetchall()
 
     def raw_hashes(self, keys: Sequence[str]) -> StoredHashes:
         """The raw hashes stored for `keys`, joined by the database into one string per
@@ -146,10 +165,11 @@ _REFRESH_SQL = (
 )
 _SAVE_SQL = (
     'INSERT INTO sync_state (integration_id, org_id, "key", hash, salesforce_id, synced_at, '
-    "raw_hash) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}) "
+    "raw_hash, field_digests) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}) "
     'ON CONFLICT (integration_id, org_id, "key") DO UPDATE SET hash = excluded.hash, '
     "salesforce_id = COALESCE(excluded.salesforce_id, sync_state.salesforce_id), "
-    "synced_at = excluded.synced_at, raw_hash = excluded.raw_hash"
+    "synced_at = excluded.synced_at, raw_hash = excluded.raw_hash, "
+    "field_digests = excluded.field_digests"
 )
 
 
@@ -171,7 +191,7 @@ def save(
     if process is not None:
         stamp = process(stamp)
     _executemany(session, _SAVE_SQL, [
-        (integration_id, org_id, c.key, c.hash, c.salesforce_id, stamp, c.raw_hash)
+        (integration_id, org_id, c.key, c.hash, c.salesforce_id, stamp, c.raw_hash, c.digests)
         for c in confirmed
     ])
 

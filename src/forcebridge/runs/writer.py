@@ -150,7 +150,8 @@ class Writer:
                 out.rejected.append(rejection(record, result))
                 continue
             sf_id = result.id or (ids[i] if ids else None) or record.salesforce_id
-            out.confirmed.append(Confirmed(record.key, record.hash, sf_id, record.raw_hash))
+            out.confirmed.append(Confirmed(record.key, record.hash, sf_id, record.raw_hash,
+                                            record.digests))
             created = result.created if result.created is not None \
                 else record.change is Change.NEW and self.mode is not SyncMode.UPDATE
             if created:
@@ -184,7 +185,8 @@ class Writer:
                     if sf_id is None:
                         still.append(r)
                     else:
-                        out.confirmed.append(Confirmed(r.key, r.hash, sf_id, r.raw_hash))
+                        out.confirmed.append(Confirmed(r.key, r.hash, sf_id, r.raw_hash,
+                                                                 r.digests))
                         out.created += 1
                 pending = still
                 if not pending:
@@ -253,7 +255,7 @@ def unknown(records: Sequence[Diffed], code: str) -> Written:
         rejected=[Rejection(r.key, code, "the create was sent but its outcome is unknown "
                             "(no external id field to find it by): check the org, then retry "
                             "the event to create it", [], r.payload) for r in records],
-        unknown=[Confirmed(r.key, r.hash, None, r.raw_hash) for r in records],
+        unknown=[Confirmed(r.key, r.hash, None, r.raw_hash, r.digests) for r in records],
     )
 
 

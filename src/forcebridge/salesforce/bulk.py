@@ -410,16 +410,6 @@ async def csv_blocks(pieces: AsyncIterable[str]) -> AsyncIterator[list[list[str]
             yield rows
 
 
-async def csv_records(lines: AsyncIterable[str]) -> AsyncIterator[dict[str, str]]:
-    """The rows of a CSV (header first) as dicts keyed by the header."""
-    header: list[str] | None = None
-    async for row in parse_csv_lines(lines):
-        if header is None:
-            header = row
-            continue
-        yield dict(zip(header, row, strict=False))
-
-
 _PARSE_BLOCK_LINES = 512
 
 

@@ -295,6 +295,13 @@ class SalesforceClient:
         return bulk_query.rows(self._session, soql, poll_interval=poll_interval,
                                page_records=page_records or bulk_query.BULK_QUERY_PAGE_RECORDS)
 
+    def query_bulk_blocks(
+        self, soql: str, *, page_records: int | None = None, poll_interval: float = 0.3,
+    ) -> AsyncGenerator[tuple[list[str], list[list[str]]], None]:
+        """`query_bulk` a block of rows at a time: (CSV header, rows as lists of text)."""
+        return bulk_query.blocks(self._session, soql, poll_interval=poll_interval,
+                                 page_records=page_records or bulk_query.BULK_QUERY_PAGE_RECORDS)
+
     async def count(self, soql: str) -> int:
         return await query.count(self._session, soql)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forcebridge.store.models import Base
@@ -34,6 +34,8 @@ class SyncState(Base):
     synced_at: Mapped[datetime] = mapped_column(default=utcnow)
     # hash of the raw source row salted with the mapping's fingerprint (sync.diff.raw_hash)
     raw_hash: Mapped[str | None] = mapped_column(String(32), default=None)
+    # what was written of the fields reconciliation compares (sync.readback.Compared.stamp)
+    field_digests: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
 
 
 class SyncCursor(Base):

@@ -22,16 +22,17 @@ does not mirror (and then cannot detect duplicate keys), or marks keys seen in t
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import orjson
 
 from forcebridge.sources.base import SourceRecord
 from forcebridge.sync.mapper import MappedRecord
 from forcebridge.sync.raw import HASH_BYTES, RawHasher, StoredHashes
+from forcebridge.sync.readback import Compared
 
 
 def payload_hash(payload: Mapping[str, Any], scope: str = "") -> str:
@@ -42,13 +43,14 @@ def payload_hash(payload: Mapping[str, Any], scope: str = "") -> str:
     return digest.hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
-class SyncedState:
-    """What the store remembers of a key after Salesforce confirmed a write."""
+class SyncedState(NamedTuple):
+    """What the store remembers of a key after Salesforce confirmed a write (a tuple: a
+    reconciling run looks up every key of the source)."""
 
     hash: str
     salesforce_id: str | None = None
     raw_hash: str | None = None
+    digests: bytes | None = None  # `Compared.stamp` of the payload written
 
 
 class PreviousState(Protocol):
@@ -95,6 +97,17 @@ class Diffed:
     salesforce_id: str | None
     line: int
     raw_hash: str | None = None
+    digests: bytes | None = None  # `Compared.stamp` of the whole payload, for the sync state
+
+
+class Held(NamedTuple):
+    """A source record whose raw row is unchanged since the org confirmed it, held unmapped
+    for a reconciling run: its external id value and the state of its last write are enough
+    to check it against the org's row (`Compared.unchanged`); it is mapped only when not."""
+
+    record: SourceRecord
+    external_id: str
+    state: SyncedState
 
 
 @dataclass
@@ -107,6 +120,11 @@ class Differ:
     seen: set[str] = field(default_factory=set)
     finished: bool = False
     fingerprint: str | None = None  # set: raw rows are hashed and unchanged ones skipped
+    # set: records sent are stamped with the digests of their compared fields
+    compared: Compared | None = None
+    # set (with a fingerprint): unchanged rows are held, not skipped (`hold_unchanged`); it
+    # gives a record's external id value without mapping it (None: map it)
+    hold: Callable[[SourceRecord], Any] | None = None
     _hasher: RawHasher | None = field(default=None, init=False, repr=False)
 
     def skip_unchanged(
@@ -121,12 +139,9 @@ class Differ:
         if self.fingerprint is None:
             keys = [r.key for r in records if r.key is not None]
             return list(records), 0, self.previous.lookup(keys), {}
-        hasher = self._hasher
-        if hasher is None:
-            hasher = self._hasher = RawHasher(self.fingerprint.encode())
         keyed = [r for r in records if r.key is not None]
         keys = [k for r in keyed if (k := r.key) is not None]
-        digests = hasher.many(keyed)
+        digests = self._raw(keyed)
         matched = (stored := self.previous.raw_hashes(keys)).hashes
         rest: list[SourceRecord] = []
         hashes: dict[str, str] = {}
@@ -142,6 +157,43 @@ class Differ:
         # only a batch with some stored state needs the full lookup: none in an initial sync
         known = self.previous.lookup(list(hashes)) if stored.any_stored and hashes else {}
         return rest, skipped, known, hashes
+
+    def _raw(self, keyed: Sequence[SourceRecord]) -> list[str]:
+        hasher = self._hasher
+        if hasher is None:
+            assert self.fingerprint is not None
+            hasher = self._hasher = RawHasher(self.fingerprint.encode())
+        return hasher.many(keyed)
+
+    def hold_unchanged(
+        self, records: Sequence[SourceRecord]
+    ) -> tuple[list[SourceRecord], list[Held], Mapping[str, SyncedState], dict[str, str]]:
+        """`skip_unchanged` for a reconciling run: a record whose raw row is unchanged, whose
+        state holds the digests of its last write and whose external id value is known
+        without mapping is `Held` instead of skipped. Returns the records still to map,
+        those held, the previous state of the batch's keys and the remaining raw hashes."""
+        assert self.hold is not None
+        keyed = [r for r in records if r.key is not None]
+        digests = self._raw(keyed)
+        known = self.previous.lookup([k for r in keyed if (k := r.key) is not None])
+        rest: list[SourceRecord] = []
+        held: list[Held] = []
+        hashes: dict[str, str] = {}
+        next_digest, get, external_id = iter(digests).__next__, known.get, self.hold
+        for r in records:
+            key = r.key
+            if key is None:
+                rest.append(r)
+                continue
+            digest = next_digest()
+            state = get(key)
+            if state is not None and state.raw_hash == digest and state.digests is not None \
+                    and (value := external_id(r)) is not None and value != "":
+                held.append(Held(r, str(value), state))
+            else:
+                hashes[key] = digest
+                rest.append(r)
+        return rest, held, known, hashes
 
     def see(self, records: Iterable[SourceRecord]) -> list[SourceRecord]:
         """Marks the records' keys present in the source and returns the records whose key was
@@ -188,6 +240,11 @@ class Differ:
                 change = Change.UNCHANGED if state.hash == digest else Change.CHANGED
                 sf_id = state.salesforce_id
             out.append(Diffed(r.key, r.payload, digest, change, sf_id, r.line, raw.get(r.key)))
+        if self.compared is not None:  # what is sent is stamped, for the sync state
+            sent = [d for d in out if d.change is not Change.UNCHANGED]
+            for d, stamp in zip(sent, self.compared.stamps([d.payload for d in sent]),
+                                strict=True):
+                d.digests = stamp
         return out
 
     def finish(self) -> None:

@@ -8,7 +8,7 @@ Errors never stop a batch: `Mapper.map_batch` returns the mapped records and one
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -274,6 +274,34 @@ class Mapper:
             raise MappingError(record.key, errors, record.line)
         assert record.key is not None
         return MappedRecord(record.key, payload, record.line)
+
+    def field_of(self, name: str) -> Callable[[SourceRecord], Any] | None:
+        """A function giving one payload field of a record without mapping the others, or
+        None when the field is not mapped from a column (or the mapping auto-maps). The
+        function answers None where the value is empty or does not convert (`map` says why).
+        """
+        at = next((i for i, s in enumerate(self._steps)
+                   if s.name == name and s.column is not None), None)
+        if at is None or self._auto is not None:
+            return None
+        column, convert = self._steps[at].column, self._converts[at]
+        assert column is not None
+
+        def value(record: SourceRecord) -> Any:
+            row = record.row
+            if row is not None:
+                where = self._positions(record.columns)[at][0]
+                raw = None if where is None else row[where]
+            else:
+                raw = record.values.get(column)
+            if raw is None:
+                return None
+            try:
+                return convert(raw)
+            except tf.TransformError:
+                return None
+
+        return value
 
     def map_batch(
         self, records: Iterable[SourceRecord]

@@ -55,7 +55,7 @@ class Ownership:
             return [*new, *changed]
         updating = [*new, *changed] if mode is SyncMode.UPDATE else list(changed)
         stripped = [Diffed(d.key, self.for_update(d.payload), d.hash, d.change, d.salesforce_id,
-                           d.line, d.raw_hash) for d in updating]
+                           d.line, d.raw_hash, d.digests) for d in updating]
         return stripped if mode is SyncMode.UPDATE else [*new, *stripped]
 
     def drifted(self, fields: list[str]) -> tuple[list[str], list[str], list[str]]:

@@ -8,7 +8,8 @@ deletes only what truly left the source.
 With a `Differ.fingerprint` (`mapping_fingerprint`), rows whose raw values are unchanged since
 their last confirmed write are counted in `skipped` without being mapped; mapped records that
 turn out unchanged while their raw hash moved are listed in `refresh` (key, raw hash) so the
-caller can store the new raw hash.
+caller can store the new raw hash. A differ that `hold`s (a reconciling run) lists such rows
+in `held` instead, unmapped, to be checked against the org's copy.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import orjson
 
 from forcebridge import __version__
 from forcebridge.sources.base import SourceRecord
-from forcebridge.sync.diff import Change, Diffed, Differ
+from forcebridge.sync.diff import Change, Diffed, Differ, Held
 from forcebridge.sync.filters import AccountGate
 from forcebridge.sync.mapper import (
     FieldError,
@@ -79,6 +80,7 @@ class PreparedBatch:
     filtered: int = 0
     skipped: int = 0  # raw row unchanged: not mapped, counts as unchanged
     refresh: list[tuple[str, str]] = field(default_factory=list)  # (key, new raw hash)
+    held: list[Held] = field(default_factory=list)  # raw row unchanged, held unmapped (hold)
 
     @property
     def to_send(self) -> list[Diffed]:
@@ -103,9 +105,14 @@ def prepare(
         later = {id(r) for r in duplicates}
         batch = [r for r in batch if id(r) not in later]
     kept, filtered = gate.split(batch)
-    to_map, skipped, known, raw = differ.skip_unchanged(kept)
+    held: list[Held] = []
+    if differ.hold is not None:
+        to_map, held, known, raw = differ.hold_unchanged(kept)
+        skipped = 0
+    else:
+        to_map, skipped, known, raw = differ.skip_unchanged(kept)
     mapped, failed = mapper.map_batch(to_map)
-    out = PreparedBatch(errors=errors + failed, filtered=filtered, skipped=skipped)
+    out = PreparedBatch(errors=errors + failed, filtered=filtered, skipped=skipped, held=held)
     lists = {Change.NEW: out.new, Change.CHANGED: out.changed, Change.UNCHANGED: out.unchanged}
     for record in differ.diff(mapped, known, raw):
         lists[record.change].append(record)
