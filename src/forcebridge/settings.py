@@ -128,7 +128,8 @@ class Settings(BaseSettings):
     run_reconcile_read_ahead: int = Field(
         default=100_000, ge=1,
         description="Source records a reconciling run reads ahead of its read of the org at "
-        "most (their payloads wait in memory for the org's rows); past it the source waits.",
+        "most (their rows or payloads wait in memory for the org's rows); past it the source "
+        "waits.",
     )
     run_write_attempts: int = Field(
         default=3, ge=1,

@@ -348,3 +348,89 @@ def test_records_and_org_rows_match_in_either_order_and_a_value_is_matched_once(
     assert match.index == {"N3": b"org-3"} and match.waiting == {}
     match.source([record("f", "N3")])  # after the org was read: matched at once
     assert [(d.key, hit) for d, hit in match.take()] == [("f", b"org-3")]
+
+
+def test_a_held_record_is_settled_by_the_digests_of_its_last_write() -> None:
+    """A record whose row did not change since its last write is judged by what that write
+    left (its id and field digests) against the org's row: equal, it is unchanged without
+    being mapped (its row here would map to other values); otherwise it is mapped and
+    settled as any record (relinked, drifted, missing)."""
+    from forcebridge.runs.reconcile import Reconciliation, _Plan
+    from forcebridge.sources.base import SourceRecord
+    from forcebridge.sync.diff import (
+        Change,
+        DictState,
+        Differ,
+        Held,
+        SyncedState,
+        payload_hash,
+    )
+    from forcebridge.sync.mapper import compile_mapping
+    from forcebridge.sync.mapping import MappingSpec, SyncMode
+
+    spec = MappingSpec.model_validate(invoice_config(Path("x.csv"))["mapping"])
+    mapper = compile_mapping(spec)
+    plan = _Plan(mapper, None, SyncMode.UPSERT)
+    differ = Differ(DictState({}), scope=mapper.scope, track_seen=False,
+                    compared=plan.compared)
+    row = {"number": "N1", "account": "A1", "amount": "99", "status": "paid"}
+    payload = mapper.map(SourceRecord("N1", None, dict(row), 1)).payload
+    written = plan.compared.stamp({**payload, "Amount__c": 1.5})  # what the org was sent
+    org_id = "a01000000000001AAA"
+
+    def held(key: str, sf_id: str | None = org_id) -> Held:
+        record = SourceRecord(key, None, {**row, "number": key}, 1)
+        unchanged_since = payload_hash(mapper.map(record).payload, mapper.scope)
+        return Held(record, key, SyncedState(unchanged_since, sf_id, "raw", written))
+
+    org_row = org_id.encode() + written[4:]
+    found = Reconciliation()
+    settled = plan.settle([
+        (held("N1"), org_row),  # unchanged: not mapped
+        (held("N2", "a01000000000009AAA"), org_row),  # the org has it under another id
+        (held("N3"), org_id.encode() + plan.compared.pack({**payload, "Amount__c": 2.0})),
+        (held("N4"), None),  # deleted in the org
+    ], differ, found)
+    assert settled.unchanged == 1  # N1; N2 is mapped, relinked, and its amount differs
+    assert (found.relinked, found.drifted, found.missing) == (1, 2, 1)
+    assert [(d.key, d.change, d.payload.get("Amount__c")) for d in settled.send] == [
+        ("N2", Change.CHANGED, 99.0), ("N3", Change.CHANGED, 99.0), ("N4", Change.NEW, 99.0)]
+    # what is sent is stamped with the source's values: the next reconciliation holds it
+    assert all(d.digests == plan.compared.stamp(d.payload) for d in settled.send)
+
+
+@pytest.mark.parametrize("kept", [True, False], ids=["digests", "written-before-digests"])
+async def test_drift_is_found_whether_or_not_the_state_kept_digests_of_the_last_write(
+    runtime: Runtime, socket_org: Emulated, tmp_path: Path, kept: bool,
+) -> None:
+    """Every record a run writes is stamped in the state with its compared fields' digests;
+    a reconciliation checks unchanged rows by them, and rows written before the state kept
+    them (NULL) are mapped and compared as before: the same drift is found either way."""
+    synced = synced_to(runtime, socket_org, tmp_path, n=12)
+    assert (await synced.run()).created == 12
+    with runtime.db.begin() as s:
+        stamps = list(s.scalars(select(SyncState.field_digests)
+                                .where(SyncState.integration_id == synced.iid)))
+        assert len(stamps) == 12 and all(d is not None and len(d) == 4 + 4 * 2 for d in stamps)
+        if not kept:
+            s.execute(update(SyncState).where(SyncState.integration_id == synced.iid)
+                      .values(field_digests=None))
+    org = socket_org.org
+    records = by_number(socket_org)
+    org.update("Invoice__c", records["INV-000004"]["Id"], {"Amount__c": 1.0})
+    org.update("Invoice__c", records["INV-000005"]["Id"], {"Status__c": "Void"})
+    org.delete("Invoice__c", records["INV-000006"]["Id"])
+    fixed = await synced.run(reconcile=True)
+    assert fixed.reconciliation is not None
+    assert (fixed.reconciliation["drifted"], fixed.reconciliation["missing"]) == (2, 1)
+    assert (fixed.created, fixed.updated, fixed.unchanged) == (1, 2, 9)
+    after = by_number(socket_org)
+    assert after["INV-000004"]["Amount__c"] == 4.5 and after["INV-000005"]["Status__c"] != "Void"
+    with runtime.db.begin() as s:
+        repaired = dict(s.execute(select(SyncState.key, SyncState.field_digests).where(
+            SyncState.integration_id == synced.iid,
+            SyncState.key.in_(["INV-000004", "INV-000005", "INV-000006"]))).all())
+    assert all(d is not None for d in repaired.values())  # repairs are stamped again
+    again = await synced.run(reconcile=True)
+    assert again.reconciliation is not None and again.reconciliation["drifted"] == 0
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 12)

@@ -210,3 +210,56 @@ def test_row_records_are_skipped_on_their_row_and_column_names() -> None:
     # the same values under other column names are another row: mapped again, not skipped
     renamed = run_rows(["id", "amount", "memo"], [rows[0], ("B2", 21, "y")], state, spec)
     assert renamed.skipped == 0 and not renamed.to_send and len(renamed.refresh) == 2
+
+
+def test_a_reconciling_differ_holds_unchanged_rows_unmapped_with_their_state() -> None:
+    """A row is held (not mapped) only when its raw hash is the one stored, the state holds
+    the digests of its last write and its external id value is known without mapping."""
+    from forcebridge.sync.diff import Held
+    from forcebridge.sync.readback import Compared
+
+    spec = MappingSpec.model_validate(SPEC)
+    state: dict[str, SyncedState] = {}
+    once(ROWS + [{"id": "B3", "amount": 30}, {"id": "B4", "amount": 40}], state, spec)
+    stamp = Compared(("Amount__c",), ("number",)).stamp({"Amount__c": 1})
+    state = {k: s._replace(digests=None if k == "B2" else stamp) for k, s in state.items()}
+    mapper = mapper_of(spec)
+    mapper_counted = CountingMapper.mapped
+    differ = Differ(DictState(state), scope=mapper.scope, track_seen=False,
+                    fingerprint=mapping_fingerprint(spec, None, SyncMode.UPSERT),
+                    hold=mapper.field_of("External_Id__c"))
+    rows = [{"id": "B1", "amount": 10},  # held
+            {"id": "B2", "amount": 20},  # no digests kept: mapped
+            {"id": "B3", "amount": 31},  # changed in the source: mapped
+            {"id": "B4", "amount": 40},  # held
+            {"id": "B5", "amount": 50}]  # new: mapped
+    batch = [SourceRecord(r["id"], None, dict(r), i + 1) for i, r in enumerate(rows)]
+    out = prepare(batch, AccountFilter().gate(), mapper, differ)
+    assert [(h.record.key, h.external_id, h.state.salesforce_id) for h in out.held] == [
+        ("B1", "B1", "a00B1"), ("B4", "B4", "a00B4")]
+    assert all(isinstance(h, Held) and h.state.digests == stamp for h in out.held)
+    assert CountingMapper.mapped - mapper_counted == 3
+    assert [d.key for d in out.unchanged] == ["B2"]
+    assert [d.key for d in out.changed] == ["B3"] and [d.key for d in out.new] == ["B5"]
+    assert out.skipped == 0
+
+
+def test_one_field_of_a_record_without_mapping_the_others() -> None:
+    spec = MappingSpec.model_validate({
+        "target": {"object": "Balance__c", "external_id_field": "External_Id__c"},
+        "mappings": [
+            {"field": "External_Id__c", "column": "id",
+             "transform": {"type": "text", "strip": True}},
+            {"field": "Amount__c", "column": "amount", "transform": {"type": "number"}},
+            {"field": "Kind__c", "constant": "x"},
+        ],
+    })
+    mapper = compile_mapping(spec)
+    ext = mapper.field_of("External_Id__c")
+    assert ext is not None
+    by_position = SourceRecord("B1", None, {}, 1, row=(" B1 ", "bad"), columns=["id", "amount"])
+    assert ext(by_position) == "B1"  # the amount that would fail mapping is never read
+    assert ext(SourceRecord("B2", None, {"id": "B2 "}, 2)) == "B2"
+    assert ext(SourceRecord("B3", None, {"id": None}, 3)) is None
+    assert mapper.field_of("Kind__c") is None  # a constant: no column to read
+    assert mapper.field_of("Nope__c") is None

@@ -87,3 +87,39 @@ def test_drifted_fields_split_by_on_conflict() -> None:
         (["Number__c"], ["Amount__c"], ["Note__c"])
     assert owned.for_update(_record(Change.CHANGED).payload, frozenset({"Amount__c"})) == \
         {"Number__c": "N", "Note__c": "x"}
+
+
+def test_digests_are_stable_and_every_way_of_taking_them_agrees() -> None:
+    """The sync state keeps a written payload's digests for later runs (other processes):
+    they are crc32 of the canonical text, and a payload's stamp, a batch's stamps and a Bulk
+    CSV block's packs agree on equal values."""
+    import struct
+    from zlib import crc32
+
+    from forcebridge.sync.readback import DIGESTS_TAG, Compared
+
+    compared = Compared(("Name", "Amount__c", "At__c", "Paid__c"),
+                        ("text", "number", "datetime", "boolean"))
+    assert compared.pack({"Name": "x"}) == struct.pack("<4I", crc32(b"x"), 0, 0, 0)
+    payloads = [
+        {"Name": "A, Inc.", "Amount__c": 12.5, "At__c": "2024-01-31T10:00:00.000+0000",
+         "Paid__c": True},
+        {"Name": None, "Amount__c": None, "At__c": None, "Paid__c": False},  # nulls
+        {"Name": 7, "Amount__c": 1000, "At__c": "2024-01-31T11:00:00+01:00", "Paid__c": None},
+    ]
+    stamps = compared.stamps(payloads)
+    assert stamps == [compared.stamp(p) for p in payloads]
+    assert compared.stamps([]) == []
+    header = ["Id", "paid__c", "Name", "Amount__c", "At__c"]  # any order, any case
+    csv_rows = [["a1", "true", "A, Inc.", "12.50", "2024-01-31T10:00:00.000Z"],
+                ["a2", "false", "", "", ""],
+                ["a3", "", "7", "1000.0", "2024-01-31T10:00:00.000Z"]]
+    packed = compared.pack_rows(header, csv_rows)
+    assert packed == [s[DIGESTS_TAG:] for s in stamps]
+    assert all(compared.unchanged(s, p) for s, p in zip(stamps, packed, strict=True))
+    assert not compared.unchanged(stamps[0], packed[1])  # other values
+    assert not compared.unchanged(None, packed[0])  # written before digests were kept
+    other = Compared(("Name", "Amount__c", "At__c", "Paid__c"),
+                     ("text", "text", "datetime", "boolean"))  # compared another way
+    assert other.pack(payloads[1]) == compared.pack(payloads[1])
+    assert not other.unchanged(stamps[1], packed[1])

@@ -5,9 +5,11 @@ when the org's state holds more than the integration's `bulk_threshold` records,
 otherwise) of `Id`, the external id, `SystemModstamp` and the compared fields
 (`sync.readback`) of every record with an external id. While that query runs and its pages
 come in, the run reads the whole source through its own pipeline (filter, map, diff against
-the sync state; no raw-row skip and no cursor: every row is compared); each record is settled
-as soon as its org row and it have both been read (`_Matching`), and its repair is written
-while the two reads go on:
+the sync state; no cursor: every row is compared); each record is settled as soon as its org
+row and it have both been read (`_Matching`), and its repair is written while the two reads
+go on. A row unchanged since its last write (its raw hash) is held unmapped (`sync.diff.Held`)
+and is unchanged when the org's row has the id and the field digests that write left in the
+state; any other is mapped and settled as follows:
 
 - not in the org: `missing` when the state says it was written; sent again in full (a
   create), whatever the state says;

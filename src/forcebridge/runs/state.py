@@ -77,7 +77,8 @@ class StoredState:
     def lookup(self, keys: Sequence[str]) -> Mapping[str, SyncedState]:
         """One plain driver query per `_LOOKUP_CHUNK` keys (bound parameters, all rows
         fetched at once): SQLAlchemy rendering an expanding IN list and building a Row per
-        result cost several times the database's own work."""
+        result cost several times the database's own work. On SQLite the answer may also
+        hold keys between those asked (`_sqlite_lookup`)."""
         found: dict[str, SyncedState] = {}
         if not keys:
             return found

@@ -7,9 +7,12 @@ when Salesforce holds the value forcebridge wrote. Reference fields (`Account__r
 by external id) and auto-mapped fields are not compared: the org holds the parent's id, not
 the external id that was sent.
 
-An org row is kept in memory as its Salesforce id and one 4-byte digest per compared field
-(`OrgRow`), about 200 bytes a record with its external id, so a million records fit in about
-200 MB; only the fields whose digests differ are reported as drifted.
+An org row is kept in memory as its Salesforce id and one 4-byte digest (crc32 of the
+canonical text) per compared field, about 200 bytes a record with its external id, so a
+million records fit in about 200 MB; only the fields whose digests differ are reported as
+drifted. The same digests of every payload a run writes are kept in the sync state
+(`Compared.stamp`, behind a tag naming the fields and how they compare), so a reconciling run
+checks a row unchanged since that write against the org's without mapping it.
 """
 
 from __future__ import annotations
