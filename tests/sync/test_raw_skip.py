@@ -220,7 +220,7 @@ def test_a_reconciling_differ_holds_unchanged_rows_unmapped_with_their_state() -
 
     spec = MappingSpec.model_validate(SPEC)
     state: dict[str, SyncedState] = {}
-    once(ROWS + [{"id": "B3", "amount": 30}, {"id": "B4", "amount": 40}], state, spec)
+    once([*ROWS, {"id": "B3", "amount": 30}, {"id": "B4", "amount": 40}], state, spec)
     stamp = Compared(("Amount__c",), ("number",)).stamp({"Amount__c": 1})
     state = {k: s._replace(digests=None if k == "B2" else stamp) for k, s in state.items()}
     mapper = mapper_of(spec)
