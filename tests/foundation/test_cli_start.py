@@ -67,6 +67,17 @@ def test_a_database_command_does_not_load_the_web_stack_emulator_or_http_client(
                               "prometheus_client", "opentelemetry", "cryptography", "anyio"})
 
 
+def test_the_run_engine_loads_no_jwt_signing_or_certificate_code() -> None:
+    code = (
+        "import forcebridge.cli.runs, forcebridge.runs, forcebridge.salesforce\n"
+        "import sys\n"
+        "assert 'cryptography.x509' not in sys.modules  # only making a key pair needs it\n"
+    )
+    loaded = loaded_after(code)
+    assert "sqlalchemy" in loaded and "httpx" in loaded  # it did load the engine
+    assert "jwt" not in loaded  # only the JWT bearer flow signs
+
+
 @pytest.mark.parametrize("name", sorted(app.info.cls.entries))  # type: ignore[union-attr]
 def test_every_listed_command_loads_with_the_help_it_is_listed_with(name: str) -> None:
     group = typer.main.get_command(app)

@@ -23,7 +23,6 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
-import jwt
 
 from forcebridge.salesforce.credentials import PRODUCTION, SANDBOX, Credentials
 from forcebridge.salesforce.errors import (
@@ -132,6 +131,8 @@ def jwt_assertion(credentials: Credentials, *, now: float | None = None) -> str:
         "aud": jwt_audience(credentials.login_url),
         "exp": issued + ASSERTION_LIFETIME,
     }
+    import jwt  # only this flow signs: every other command starts without PyJWT
+
     try:
         return jwt.encode(claims, credentials.private_key, algorithm="RS256")
     except (ValueError, TypeError, jwt.PyJWTError):

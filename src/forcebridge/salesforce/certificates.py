@@ -6,11 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
-
 
 @dataclass(frozen=True)
 class JwtKeyPair:
@@ -19,6 +14,12 @@ class JwtKeyPair:
 
 
 def jwt_keypair(common_name: str = "forcebridge", *, days: int = 365) -> JwtKeyPair:
+    # loaded when a key pair is made, not by every process the client package starts in
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = dt.datetime.now(dt.UTC)

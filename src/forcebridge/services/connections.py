@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -115,7 +113,12 @@ def _check_login_url(url: str) -> str:
     return url.rstrip("/")
 
 
+# cryptography's key and certificate parsers load only when a connection is saved: a run,
+# which reads connections, starts without them
+
 def _check_private_key(pem: str) -> None:
+    from cryptography.hazmat.primitives import serialization
+
     try:
         serialization.load_pem_private_key(pem.encode(), password=None)
     except (ValueError, TypeError) as exc:
@@ -123,6 +126,8 @@ def _check_private_key(pem: str) -> None:
 
 
 def _check_certificate(pem: str) -> None:
+    from cryptography import x509
+
     try:
         x509.load_pem_x509_certificate(pem.encode())
     except ValueError as exc:
@@ -135,6 +140,8 @@ def _check_ca_bundle(path: str) -> str:
         pem = Path(path).read_bytes()
     except OSError as exc:
         raise InvalidInput.field("ca_bundle", f"cannot read {path}: {exc.strerror}") from None
+    from cryptography import x509
+
     try:
         x509.load_pem_x509_certificates(pem)
     except ValueError:
