@@ -122,8 +122,9 @@ class Settings(BaseSettings):
     )
     run_bulk_poll_seconds: float = Field(
         default=0.3, gt=0,
-        description="First wait when polling a bulk job; it grows by half each poll up to 2 s, "
-        "so a finished job is seen within 2 s whatever its size, in a few status calls.",
+        description="First wait when polling a small bulk job (a large one is first asked about "
+        "when 50,000 records a second could have finished it); the wait grows by half each "
+        "poll up to 2 s, so a finished job is seen within 2 s whatever its size.",
     )
     run_reconcile_read_ahead: int = Field(
         default=100_000, ge=1,

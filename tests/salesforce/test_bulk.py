@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from forcebridge.salesforce import Call, OutcomeUnknown, RecordError, csv_chunks
-from forcebridge.salesforce.bulk import parse_csv_lines
+from forcebridge.salesforce.bulk import FASTEST_PACE, parse_csv_lines
 from tests.salesforce.emulated import Emulated
 
 pytestmark = pytest.mark.anyio
@@ -86,3 +86,20 @@ async def test_a_watch_waits_for_open_jobs_with_one_listing_a_round(emu: Emulate
     assert len(listings) >= 2  # the rounds while both jobs were open: one call each
     assert len(alone) <= 3  # the last job open, and the failed one
     assert emu.org.count("Account") == 400
+
+
+async def test_a_large_job_is_not_asked_about_before_the_fastest_pace_could_finish_it(
+    emu: Emulated,
+) -> None:
+    calls: list[Call] = []
+    rows = [{"Name": f"Pace {i}"} for i in range(5_000)]
+    async with emu.client(on_call=calls.append) as sf:
+        watch = sf.bulk_watch(poll_interval=0.01, max_interval=0.02)
+        job = await sf.bulk_ingest("Account", "insert", csv_chunks(["Name"], rows),
+                                   watch=watch, records=len(rows))
+    assert job.state == "JobComplete"
+    closed = next(c for c in calls if c.method == "PATCH")
+    asked = [c for c in calls if c.method == "GET" and c.path.endswith("/jobs/ingest/{id}")]
+    # 5,000 records at 50,000 a second at best: 0.1 s, not the 0.01 s of the poll interval
+    assert (asked[0].started_ns - closed.ended_ns) / 1e9 >= 5_000 * FASTEST_PACE
+    assert len(asked) == 1  # the emulator without its bulk model is done by then

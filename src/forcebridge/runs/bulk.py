@@ -206,8 +206,8 @@ async def _job(
 
 def job_watch(writer: Writer, poll_seconds: float) -> JobWatch:
     """What a run's jobs are waited for with: one status round for all of them, the first
-    after `poll_seconds`, then growing by half up to 2 s (a longer wait makes a job finished
-    in the org wait for the run, at its end)."""
+    after `poll_seconds` (later for a large job: `JobWatch`), then growing by half up to 2 s
+    (a longer wait makes a job finished in the org wait for the run, at its end)."""
     return writer.client.bulk_watch(poll_interval=poll_seconds,
                                      max_interval=max(poll_seconds, 2.0))
 

@@ -39,6 +39,10 @@ Operation = Literal["insert", "update", "upsert", "delete", "hardDelete"]
 ResultKind = Literal["successfulResults", "failedResults", "unprocessedrecords"]
 TERMINAL_STATES = frozenset({"JobComplete", "Failed", "Aborted"})
 BULK_CHUNK_BYTES = 64 * 1024
+# seconds a record: before a watch learns the org's pace, no job is taken to be done sooner
+# (50,000 records a second; Salesforce gives no figure, but an internal batch of 10,000 takes
+# seconds: "a few seconds" is what its Bulk API guide tunes batch sizes for)
+FASTEST_PACE = 1 / 50_000
 
 
 @dataclass(frozen=True)
@@ -164,11 +168,14 @@ class JobWatch:
     open jobs. A job the listing shows Failed or Aborted is asked about once more, for its
     error message.
 
-    When to ask: each job is first asked about `poll_interval` after it was closed (or in the
-    round already due for the others), then at waits growing by half up to `max_interval`.
-    Once a job of known size finished, the org's pace is known (seconds a record: the time it
-    was last seen open, the fastest of the jobs), and a later job is first asked about when
-    that pace says it could be done, so a run's later jobs cost a round or two."""
+    When to ask: each job is first asked about `poll_interval` after it was closed, or later
+    for a large job (not before `FASTEST_PACE` says it could be done), or in the round already
+    due for the others; then at waits growing by half up to `max_interval`; a
+    job joining open ones keeps to their grown wait (the org is as slow with it). Once a job
+    of known size finished, the org's pace is known (seconds a record: the time it was last
+    seen open, the fastest of the jobs), and a later job is first asked about when that pace
+    says it could be done, then every tenth of that time, so a run's later jobs cost a round
+    or two and are seen soon after they finish."""
 
     def __init__(
         self,
@@ -195,13 +202,19 @@ class JobWatch:
             return job
         now = time.monotonic()
         first = self._poll_interval
-        if records and self._pace is not None:
-            first = max(first, records * self._pace)
+        if records:
+            first = max(first, records * (self._pace or FASTEST_PACE))
         next_ask = now + first
+        # then: at that wait growing (no pace yet), or every tenth of the time the pace gives
+        interval = (min(self._max_interval, first) if self._pace is None
+                    else max(self._poll_interval, first / 10))
         if self._waiting:  # no round of its own before the next one already due
-            next_ask = max(next_ask, min(w.next_ask for w in self._waiting.values()))
+            others = self._waiting.values()
+            next_ask = max(next_ask, min(w.next_ask for w in others))
+            if self._pace is None:  # the org is as slow with this job as with the others
+                interval = max(interval, min(w.interval for w in others))
         waiting = _Waiting(asyncio.get_running_loop().create_future(), now, records,
-                           next_ask, self._poll_interval, now + self._max_wait, now)
+                           next_ask, interval, now + self._max_wait, now)
         self._waiting[job.id] = waiting
         self._wake.set()
         if self._task is None or self._task.done():
@@ -264,9 +277,16 @@ class JobWatch:
                     w.next_ask = max(w.next_ask, now + w.interval)
         if learned and self._pace is not None:
             for w in waiting.values():
+                if w.future.done():
+                    continue
                 expected = w.closed + (w.records or 0) * self._pace
-                if not w.future.done() and expected > w.next_ask:
-                    w.next_ask, w.interval = expected, self._poll_interval
+                # the pace is a lower bound: past it, the job is finishing; ask again at a
+                # tenth of its expected time, not at an interval grown while it was young
+                step = max(self._poll_interval, (max(expected, now) - w.closed) / 10)
+                if expected > w.next_ask:
+                    w.next_ask, w.interval = expected, step
+                elif now + step < w.next_ask:
+                    w.next_ask, w.interval = now + step, step
 
     async def _round(self, job_ids: list[str]) -> dict[str, BulkJob]:
         seen: dict[str, BulkJob] = {}
