@@ -398,12 +398,20 @@ async def result_lists(
     async with session.stream(
         "GET", _job_path(session, job_id, f"/{kind}/"), headers={"Accept": "text/csv"}
     ) as response:
-        header: list[str] | None = None
-        async for rows in csv_blocks(response.aiter_text()):
-            if header is None:
-                header, rows = rows[0], rows[1:]
-            if rows:
-                yield header, rows
+        async for header, rows in headed_blocks(response.aiter_text()):
+            yield header, rows
+
+
+async def headed_blocks(
+    pieces: AsyncIterable[str],
+) -> AsyncIterator[tuple[list[str], list[list[str]]]]:
+    """`csv_blocks` of a CSV whose first row is its header: (header, rows) per block."""
+    header: list[str] | None = None
+    async for rows in csv_blocks(pieces):
+        if header is None:
+            header, rows = rows[0], rows[1:]
+        if rows:
+            yield header, rows
 
 
 async def csv_blocks(pieces: AsyncIterable[str]) -> AsyncIterator[list[list[str]]]:

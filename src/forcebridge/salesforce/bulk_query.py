@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any
 
-from forcebridge.salesforce.bulk import BulkJob, csv_blocks
+from forcebridge.salesforce.bulk import BulkJob, headed_blocks
 from forcebridge.salesforce.errors import RecordError, RetryableError
 
 if TYPE_CHECKING:
@@ -69,12 +69,8 @@ async def blocks(
         async with session.stream("GET", path, params=params,
                                   headers={"Accept": "text/csv"}) as response:
             locator = response.headers.get("Sforce-Locator")
-            header: list[str] | None = None
-            async for block in csv_blocks(response.aiter_text()):
-                if header is None:
-                    header, block = block[0], block[1:]
-                if block:
-                    yield header, block
+            async for header, block in headed_blocks(response.aiter_text()):
+                yield header, block
         if not locator or locator == "null":
             return
 
