@@ -42,7 +42,9 @@ from forcebridge.store.write_intents import WriteIntent
 from tests.granted import grant_files
 
 N = 1_000
-FAULTS = "drop=0.05,latency=3,seed={seed}"
+# bulk_rate: a Bulk job of 300 records takes 1.5 s in the org, so one is still open when the
+# run is killed for holding it (an instant job could end between the check and the kill)
+FAULTS = "drop=0.05,latency=3,bulk_rate=200,seed={seed}"
 ORG_FILE = """\
 name: Crash test org
 users:
