@@ -324,13 +324,13 @@ def test_reconcile_schedules_are_checked_at_save(runtime: Runtime, tmp_path: Pat
 
 
 def test_records_and_org_rows_match_in_either_order_and_a_value_is_matched_once() -> None:
-    from forcebridge.runs.reconcile import Reconciliation, _Matching, _Plan
+    from forcebridge.runs.matching import Matching, ReconcilePlan, Reconciliation
     from forcebridge.sync.diff import Change, Diffed
     from forcebridge.sync.mapper import compile_mapping
     from forcebridge.sync.mapping import MappingSpec, SyncMode
 
     spec = MappingSpec.model_validate(invoice_config(Path("x.csv"))["mapping"])
-    match = _Matching(_Plan(compile_mapping(spec), None, SyncMode.UPSERT), Reconciliation(), 10)
+    match = Matching(ReconcilePlan(compile_mapping(spec), None, SyncMode.UPSERT), Reconciliation(), 10)
 
     def record(key: str, number: str | None) -> Diffed:
         return Diffed(key, {"Invoice_Number__c": number}, "h", Change.UNCHANGED, None, 0)
@@ -355,7 +355,7 @@ def test_a_held_record_is_settled_by_the_digests_of_its_last_write() -> None:
     left (its id and field digests) against the org's row: equal, it is unchanged without
     being mapped (its row here would map to other values); otherwise it is mapped and
     settled as any record (relinked, drifted, missing)."""
-    from forcebridge.runs.reconcile import Reconciliation, _Plan
+    from forcebridge.runs.matching import ReconcilePlan, Reconciliation
     from forcebridge.sources.base import SourceRecord
     from forcebridge.sync.diff import (
         Change,
@@ -370,7 +370,7 @@ def test_a_held_record_is_settled_by_the_digests_of_its_last_write() -> None:
 
     spec = MappingSpec.model_validate(invoice_config(Path("x.csv"))["mapping"])
     mapper = compile_mapping(spec)
-    plan = _Plan(mapper, None, SyncMode.UPSERT)
+    plan = ReconcilePlan(mapper, None, SyncMode.UPSERT)
     differ = Differ(DictState({}), scope=mapper.scope, track_seen=False,
                     compared=plan.compared)
     row = {"number": "N1", "account": "A1", "amount": "99", "status": "paid"}

@@ -6,7 +6,7 @@ otherwise) of `Id`, the external id, `SystemModstamp` and the compared fields
 (`sync.readback`) of every record with an external id. While that query runs and its pages
 come in, the run reads the whole source through its own pipeline (filter, map, diff against
 the sync state; no cursor: every row is compared); each record is settled as soon as its org
-row and it have both been read (`_Matching`), and its repair is written while the two reads
+row and it have both been read (`runs.matching`), and its repair is written while the two reads
 go on. A row unchanged since its last write (its raw hash) is held unmapped (`sync.diff.Held`)
 and is unchanged when the org's row has the id and the field digests that write left in the
 state; any other is mapped and settled as follows:
@@ -30,10 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import anyio
 from croniter import croniter
@@ -43,53 +40,23 @@ from forcebridge import log
 from forcebridge.runs import org, state
 from forcebridge.runs.engine import Job, RunProgress, checked, delete_chunk, parts_of
 from forcebridge.runs.gc_pause import cyclic_gc_paused
+from forcebridge.runs.matching import ID_BYTES, Matching, ReconcilePlan, Reconciliation, Settled
 from forcebridge.runs.reader import Reader
 from forcebridge.runs.sink import SENT_AS_READ, record_answer
-from forcebridge.runs.state import Confirmed
 from forcebridge.runs.writer import Writer, Written
-from forcebridge.salesforce import BULK_QUERY_PAGE_RECORDS, SalesforceClient, soql_name
+from forcebridge.salesforce import BULK_QUERY_PAGE_RECORDS, SalesforceClient
 from forcebridge.services import events
 from forcebridge.store.integrations import Integration
 from forcebridge.store.runs import Event, Run
 from forcebridge.store.types import utcnow
 from forcebridge.sync.config import RECONCILE_EVERY
-from forcebridge.sync.diff import Change, Diffed, Differ, Held
-from forcebridge.sync.mapper import Mapper, MappingError, compile_mapping
+from forcebridge.sync.diff import Diffed, Differ, Held
+from forcebridge.sync.mapper import compile_mapping
 from forcebridge.sync.mapping import SyncMode
-from forcebridge.sync.ownership import Ownership
 from forcebridge.sync.prepare import mapping_fingerprint, prepare_all
-from forcebridge.sync.readback import Compared, compared_for
-from forcebridge.sync.schema import ObjectSchema
 
 _logger = log.get("runs.reconcile")
-_ID = 18  # bytes of the Salesforce id at the head of an org row's entry
 CONFLICT_CODE = "FIELD_CHANGED_IN_SALESFORCE"
-
-
-@dataclass
-class Reconciliation:
-    """What a reconciling run found (beside the run's own counts)."""
-
-    missing: int = 0
-    drifted: int = 0
-    relinked: int = 0
-    orphaned: int = 0
-    org_records: int = 0  # read back from the org
-    read_with: str = "soql"  # or "bulk"
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class _Settled:
-    """One batch settled against the org: what to write, to remember, to report."""
-
-    send: list[Diffed] = field(default_factory=list)
-    confirm: list[Confirmed] = field(default_factory=list)
-    conflicts: list[tuple[Diffed, list[str]]] = field(default_factory=list)
-    errors: list[MappingError] = field(default_factory=list)
-    unchanged: int = 0
 
 
 SOQL_PAGE = 2000  # records per page of a REST query answer
@@ -160,149 +127,8 @@ def _keep_found(job: Job, found: Reconciliation) -> None:
     log.event(_logger, "reconciled", run_id=job.run_id, **found.as_dict())
 
 
-class _Plan:
-    """What reconciling one integration compares and how it writes."""
-
-    def __init__(self, mapper: Mapper, target: ObjectSchema | None, mode: SyncMode) -> None:
-        self.mapper = mapper
-        self.mode = mode
-        self.object = mapper.object_name
-        self.external_id = mapper.external_id_field
-        self.ownership = Ownership.of(mapper.spec, mapper.fields)
-        self.compared: Compared = compared_for(mapper, target)
-
-    def soql(self) -> str:
-        assert self.external_id is not None
-        ext = soql_name(self.external_id)
-        names = ["Id", ext, "SystemModstamp", *(soql_name(f) for f in self.compared.fields)]
-        unique = list(dict.fromkeys(names))
-        return f"SELECT {', '.join(unique)} FROM {soql_name(self.object)} WHERE {ext} != null"  # noqa: S608
-
-    def settle(self, pairs: Sequence[tuple[Diffed | Held, bytes | None]], differ: Differ,
-               found: Reconciliation) -> _Settled:
-        """Each record against the org's copy (None: the org has none); pure, no I/O.
-
-        A held record (its row unchanged since its last write) whose org row has the id and
-        the digests of that write is unchanged without being mapped; any other is mapped
-        here and settled as a mapped one."""
-        out = _Settled()
-        updates, stamp, unchanged = self.mode.updates, self.compared.stamp, self.compared.unchanged
-        for item, hit in pairs:
-            if isinstance(item, Held):
-                state = item.state
-                if hit is not None and state.salesforce_id is not None \
-                        and hit[:_ID] == state.salesforce_id.encode() \
-                        and unchanged(state.digests, hit[_ID:]):
-                    out.unchanged += 1
-                    continue
-                try:
-                    mapped = self.mapper.map(item.record)
-                except MappingError as exc:
-                    out.errors.append(exc)
-                    continue
-                raw = {mapped.key: state.raw_hash} if state.raw_hash else {}
-                d = differ.diff([mapped], {mapped.key: state}, raw)[0]
-            else:
-                d = item
-            if hit is None:
-                if d.change is not Change.NEW:
-                    found.missing += 1
-                out.send.append(Diffed(d.key, d.payload, d.hash, Change.NEW, None, d.line,
-                                       d.raw_hash, stamp(d.payload)))
-                continue
-            sf_id = hit[:_ID].decode()
-            relinked = d.salesforce_id != sf_id
-            if relinked:
-                found.relinked += 1
-            if d.change is Change.CHANGED and not relinked:
-                if updates:  # insert mode leaves a changed record as it is, as its runs do
-                    out.send.append(Diffed(d.key, self.ownership.for_update(d.payload),
-                                           d.hash, Change.CHANGED, sf_id, d.line, d.raw_hash,
-                                           stamp(d.payload)))
-                else:
-                    out.unchanged += 1
-                continue
-            overwrite, kept, flagged = self.ownership.drifted(
-                self.compared.differing(d.payload, hit[_ID:]))
-            if overwrite or kept or flagged:
-                found.drifted += 1
-            if flagged:
-                out.conflicts.append((d, flagged))
-            if overwrite and updates:
-                payload = self.ownership.for_update(d.payload, frozenset(kept + flagged))
-                out.send.append(Diffed(d.key, payload, d.hash, Change.CHANGED, sf_id, d.line,
-                                       d.raw_hash, stamp(d.payload)))
-                continue
-            if relinked or d.change is not Change.UNCHANGED:
-                out.confirm.append(Confirmed(d.key, d.hash, sf_id, d.raw_hash, stamp(d.payload)))
-            out.unchanged += 1
-        return out
-
-
-class _Matching:
-    """The org's rows and the source's records, matched by external id as each arrives.
-
-    The org is read (one query) while the source is read, so neither waits for the other: an
-    org row whose record has not been read yet waits in `index` (its Salesforce id and
-    compared digests, about 200 bytes), a record whose org row has not been read yet waits in
-    `waiting` (its payload). A record still waiting once the whole org is read is missing in
-    the org. At most `read_ahead` records wait: past that the source pauses until the org
-    read catches up, so memory stays bounded whatever order the two come in.
-    """
-
-    def __init__(self, plan: _Plan, found: Reconciliation, read_ahead: int) -> None:
-        assert plan.external_id is not None
-        self.plan = plan
-        self.found = found
-        self.read_ahead = read_ahead
-        self.index: dict[str, bytes] = {}
-        self.waiting: dict[str, Diffed | Held] = {}
-        self.matched: list[tuple[Diffed | Held, bytes | None]] = []
-        self.org_read = False
-        self.moved = asyncio.Event()  # set when the org read matched records or ended
-
-    def org_row(self, value: str, entry: bytes) -> None:
-        d = self.waiting.pop(value, None)
-        if d is None:
-            self.index[value] = entry
-        else:
-            self.matched.append((d, entry))
-
-    def org_done(self) -> None:
-        self.org_read = True
-        self.matched += [(d, None) for d in self.waiting.values()]
-        self.waiting = {}
-        self.moved.set()
-
-    def source(self, records: Sequence[Diffed], held: Sequence[Held] = ()) -> None:
-        """Match a batch of the source: what is settled waits in `matched`."""
-        ext = self.plan.external_id
-        assert ext is not None
-        pairs: list[tuple[Diffed | Held, str]] = [(h, h.external_id) for h in held]
-        for d in records:
-            raw = d.payload.get(ext)
-            pairs.append((d, "" if raw is None else str(raw)))
-        for item, value in pairs:
-            hit = self.index.pop(value, None) if value else None
-            if hit is not None:
-                self.matched.append((item, hit))
-            elif self.org_read or not value or value in self.waiting:
-                # no org row can match an empty value, nor a second record with one value
-                self.matched.append((item, None))
-            else:
-                self.waiting[value] = item
-
-    def take(self) -> list[tuple[Diffed | Held, bytes | None]]:
-        taken, self.matched = self.matched, []
-        return taken
-
-    @property
-    def full(self) -> bool:
-        return not self.org_read and len(self.waiting) >= self.read_ahead
-
-
 async def _read_org(
-    client: SalesforceClient, plan: _Plan, bulk: bool, match: _Matching, poll_seconds: float,
+    client: SalesforceClient, plan: ReconcilePlan, bulk: bool, match: Matching, poll_seconds: float,
 ) -> None:
     """Every record of the target that has an external id, into `match`."""
     match.found.read_with = "bulk" if bulk else "soql"
@@ -318,7 +144,7 @@ async def _read_org(
 
 
 async def _read_blocks(
-    client: SalesforceClient, plan: _Plan, match: _Matching, poll_seconds: float,
+    client: SalesforceClient, plan: ReconcilePlan, match: Matching, poll_seconds: float,
 ) -> int:
     """A Bulk API 2.0 query's rows, a block at a time (lists of text, no dict per row)."""
     ext = plan.external_id
@@ -334,14 +160,14 @@ async def _read_blocks(
             rows = [row for row in rows if len(row) >= width and row[at_ext]]
             packed = plan.compared.pack_rows(header, rows)
             for row, digests in zip(rows, packed, strict=True):
-                org_row(row[at_ext], row[at_id].encode()[:_ID].ljust(_ID) + digests)
+                org_row(row[at_ext], row[at_id].encode()[:ID_BYTES].ljust(ID_BYTES) + digests)
             seen += len(rows)
             if match.matched:
                 match.moved.set()
     return seen
 
 
-async def _read_pages(client: SalesforceClient, plan: _Plan, match: _Matching) -> int:
+async def _read_pages(client: SalesforceClient, plan: ReconcilePlan, match: Matching) -> int:
     """A SOQL query's records, page by page."""
     ext = plan.external_id
     assert ext is not None
@@ -351,7 +177,7 @@ async def _read_pages(client: SalesforceClient, plan: _Plan, match: _Matching) -
         value = row.get(ext)
         if value is None or value == "":
             continue
-        match.org_row(str(value), str(row["Id"]).encode()[:_ID].ljust(_ID) + pack(row))
+        match.org_row(str(value), str(row["Id"]).encode()[:ID_BYTES].ljust(ID_BYTES) + pack(row))
         seen += 1
         if seen % _NOTIFY_EVERY == 0 and match.matched:
             match.moved.set()
@@ -369,7 +195,7 @@ async def _work(job: Job, progress: RunProgress | None, found: Reconciliation) -
     try:
         described = await checked(job, parts)
         mapper = compile_mapping(config.mapping, described.target, mode)
-        plan = _Plan(mapper, described.target, mode)
+        plan = ReconcilePlan(mapper, described.target, mode)
         # a row unchanged since its last write is held unmapped and checked against the
         # org's by the digests of that write; every other row is mapped and compared
         differ = Differ(state.StoredState(rt.db, iid, org_id), scope=mapper.scope,
@@ -377,7 +203,7 @@ async def _work(job: Job, progress: RunProgress | None, found: Reconciliation) -
                         fingerprint=mapping_fingerprint(config.mapping, described.target, mode),
                         compared=plan.compared, hold=mapper.field_of(plan.external_id or ""))
         held = await anyio.to_thread.run_sync(org.records, rt.db, iid, org_id)
-        match = _Matching(plan, found, rt.settings.run_reconcile_read_ahead)
+        match = Matching(plan, found, rt.settings.run_reconcile_read_ahead)
         reading = asyncio.create_task(_read_org(
             client, plan, held > config.bulk_threshold, match, rt.settings.run_bulk_poll_seconds))
         prepared = prepare_all(source.batches(config.batch_size), config.filters.gate(),
@@ -427,7 +253,7 @@ async def _work(job: Job, progress: RunProgress | None, found: Reconciliation) -
         reader.close(prepared)
 
 
-def _remember(job: Job, settled: _Settled) -> None:
+def _remember(job: Job, settled: Settled) -> None:
     """Relinked states and conflict events of one batch, in one transaction."""
     record_answer(job.rt, job.run, Written(confirmed=settled.confirm))
     if not settled.conflicts:
@@ -457,7 +283,7 @@ def _remember(job: Job, settled: _Settled) -> None:
 async def _orphans(job: Job, writer: Writer, index: dict[str, bytes], found: Reconciliation,
                    reader: Reader) -> None:
     """Org records the state links to a key the source no longer has."""
-    left = {hit[:_ID].decode() for hit in index.values()}
+    left = {hit[:ID_BYTES].decode() for hit in index.values()}
     if not left:
         return
     pages = state.pages(job.rt.db, job.loaded.integration_id, job.run.org_id)
