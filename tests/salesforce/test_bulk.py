@@ -50,6 +50,17 @@ async def test_upsert_job_by_external_id_from_bytes(emu: Emulated) -> None:
     assert names == ["New", "Renamed"]
 
 
+async def test_on_closed_hears_the_job_once_all_its_data_is_up(emu: Emulated) -> None:
+    heard: list[tuple[str, int]] = []
+    async with emu.client() as sf:
+        job = await sf.bulk_ingest(
+            "Account", "insert", b"Name\nA\nB\n", poll_interval=0.01,
+            on_closed=lambda j: heard.append((j.state, emu.org.count("Account"))),
+        )
+    assert job.state == "JobComplete"
+    assert heard == [("UploadComplete", heard[0][1])]  # once, closed, before it was waited for
+
+
 async def test_lost_job_creation_is_not_repeated(emu: Emulated) -> None:
     emu.faults("drop=1")
     async with emu.client() as sf:

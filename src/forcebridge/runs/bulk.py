@@ -16,8 +16,11 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-from collections.abc import AsyncIterator, Iterator, Sequence
+from array import array
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any
+
+import orjson
 
 from forcebridge import log
 from forcebridge.runs.state import Confirmed
@@ -152,13 +155,68 @@ async def _chunks(columns: list[tuple[str, str | None]],
         yield chunk
 
 
+# the payload of a record whose job is all uploaded (`_Packed`)
+_PACKED: dict[str, Any] = {}
+
+
+class _Packed:
+    """A job's payloads as JSON bytes from its close until its results are read.
+
+    The org has the data then, and only the records it does not confirm need their payload
+    again (a rejection's event, collections for what it left). A payload's values are kept as
+    one JSON array in a buffer shared by the job, its keys once per distinct set of keys: about
+    a tenth of a payload dict's memory (one bytes object per record would cost more than the
+    dict: the allocator keeps each one's spare room), so more jobs fit in flight."""
+
+    def __init__(self, records: Sequence[Diffed]) -> None:
+        self.records = records
+        self.data = bytearray()
+        self.ends = array("Q")
+        self.shapes = array("I")  # each record's index in `keys`
+        self.keys: list[tuple[str, ...]] = []
+        self.packed = False
+
+    def pack(self, _job: BulkJob) -> None:
+        dumps = orjson.dumps  # payload_hash's encoder: every payload survives it
+        data, ends, shapes = self.data, self.ends, self.shapes
+        known: dict[tuple[str, ...], int] = {}
+        for r in self.records:
+            payload = r.payload
+            keys = tuple(payload)
+            shape = known.get(keys)
+            if shape is None:
+                shape = known[keys] = len(known)
+            shapes.append(shape)
+            data += dumps([*payload.values()])
+            ends.append(len(data))
+            r.payload = _PACKED
+        self.keys = list(known)
+        self.packed = True
+
+    def unpack(self, records: Iterable[Diffed]) -> None:
+        """Give `records` their payload back (JSON values: what collections would send)."""
+        if not self.packed:
+            return
+        wanted = {id(r) for r in records if r.payload is _PACKED}
+        if not wanted:
+            return
+        loads, data, keys = orjson.loads, memoryview(self.data), self.keys
+        start = 0
+        for i, r in enumerate(self.records):
+            end = self.ends[i]
+            if id(r) in wanted:
+                r.payload = dict(zip(keys[self.shapes[i]], loads(data[start:end]), strict=True))
+            start = end
+
+
 async def _job(
     writer: Writer, ext: str, in_job: list[Diffed], by_ext: dict[str, Diffed], out: Written,
     watch: JobWatch,
 ) -> None:
     """Run one job over `in_job`; answered records leave `by_ext`, the rest stay for
-    collections (the job failed to start, or did not answer them)."""
+    collections (the job failed to start, or did not answer them), with their payloads."""
     columns = _layout(in_job)
+    packed = _Packed(in_job)
     try:
         async def created(job: BulkJob) -> None:
             if writer.intend is not None:
@@ -166,7 +224,7 @@ async def _job(
 
         job = await writer.client.bulk_ingest(
             writer.object, "upsert", lambda: _chunks(columns, in_job), external_id_field=ext,
-            on_created=created, watch=watch, records=len(in_job),
+            on_created=created, on_closed=packed.pack, watch=watch, records=len(in_job),
         )
         confirmed, pop = out.confirmed, by_ext.pop
         async with contextlib.aclosing(
@@ -190,6 +248,7 @@ async def _job(
                         out.updated += 1
         if not by_ext:  # every record succeeded: no failed row to ask for
             return
+        packed.unpack(by_ext.values())
         async for block in writer.client.bulk_result_blocks(job.id, "failedResults"):
             for failed in block:
                 record = pop(failed.get(ext, ""), None)
@@ -202,6 +261,8 @@ async def _job(
     except SalesforceError as exc:
         log.event(_logger, "bulk job failed, sending through collections", code=exc.code,
                   records=len(by_ext))
+    finally:
+        packed.unpack(by_ext.values())
 
 
 def job_watch(writer: Writer, poll_seconds: float) -> JobWatch:

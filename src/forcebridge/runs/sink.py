@@ -112,9 +112,11 @@ def _refresh(rt: Runtime, run: RunRef, raw: Sequence[tuple[str, str]]) -> None:
 # and a large one, which goes bulk, spends one call on them
 SENT_AS_READ = MAX_RECORDS_PER_COLLECTION
 
-# jobs open at once, and lanes of parents: each job's records are held in memory until its
-# results are read; two jobs of 50,000 keep the org's 10 batch slots busy (5 batches each)
-BULK_JOBS_IN_FLIGHT = 2
+# jobs open at once, and lanes of parents: two jobs of 50,000 keep the org's 10 batch slots
+# busy (5 batches each) and a third waits in the org's queue, uploaded while they run, so a
+# finished job's slots are taken at once, not after its results are read and the next job is
+# uploaded; each job's records are held until its results are read (packed once it is closed)
+BULK_JOBS_IN_FLIGHT = 3
 
 
 class Sink:

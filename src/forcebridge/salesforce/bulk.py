@@ -336,13 +336,15 @@ async def ingest(
     max_interval: float = 10.0,
     max_wait: float = 3600.0,
     on_created: Callable[[BulkJob], Awaitable[None]] | None = None,
+    on_closed: Callable[[BulkJob], None] | None = None,
     watch: JobWatch | None = None,
     records: int | None = None,
 ) -> BulkJob:
     """The whole lifecycle; answers the finished job (check `state`; `records_failed` is
     only known when the job was asked about alone). A failed upload aborts the job so it does
     not linger open in the org. `on_created` hears the job's id before any data goes up (a
-    caller that may die records it, to find the job again). With `watch`, the job is waited
+    caller that may die records it, to find the job again); `on_closed` hears that all of it
+    is up (the data will not be asked for again: its caller may let go of it). With `watch`, the job is waited
     for with the watch's other jobs (its intervals apply, not the ones given here); `records`,
     how many the job holds, lets the watch learn the org's pace."""
     job = await create_job(session, sobject, operation, external_id_field=external_id_field)
@@ -357,6 +359,8 @@ async def ingest(
         except Exception:  # noqa: S110 - the upload's own error is the one that matters
             pass
         raise
+    if on_closed is not None:
+        on_closed(job)
     if watch is not None:
         job = await watch.wait(job, records)
     else:

@@ -349,6 +349,7 @@ class SalesforceClient:
         max_interval: float = 10.0,
         max_wait: float = 3600.0,
         on_created: Callable[[bulk.BulkJob], Awaitable[None]] | None = None,
+        on_closed: Callable[[bulk.BulkJob], None] | None = None,
         watch: bulk.JobWatch | None = None,
         records: int | None = None,
     ) -> bulk.BulkJob:
@@ -363,6 +364,7 @@ class SalesforceClient:
             max_interval=max_interval,
             max_wait=max_wait,
             on_created=on_created,
+            on_closed=on_closed,
             watch=watch,
             records=records,
         )
