@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from forcebridge.runs.bulk import _PACKED, _chunks, _layout, _Packed, flatten
-from forcebridge.salesforce import BulkJob
+from forcebridge.runs.bulk import _PACKED, _csv, _layout, _Packed, flatten
 from forcebridge.salesforce.bulk import csv_blocks, csv_chunks, parse_csv_lines
 from forcebridge.sync.diff import Change, Diffed
 
@@ -42,10 +41,10 @@ def test_job_csv_is_what_csv_chunks_writes() -> None:
             if name not in header:
                 header.append(name)
     expected = asyncio.run(_join(csv_chunks(header, [flatten(p) for p in payloads])))
-    assert asyncio.run(_join(_chunks(columns, records))) == expected
+    assert b"".join(_csv(columns, records)).decode() == expected
 
 
-def test_a_closed_jobs_payloads_are_packed_and_given_back_as_they_were() -> None:
+def test_a_jobs_payloads_are_packed_and_given_back_as_they_were() -> None:
     payloads: list[dict[str, Any]] = [
         {"Ext__c": f"E{i}", "Name": f'na,me "{i}" é', "Amount__c": i * 1.25, "Count__c": i,
          "Flag__c": i % 2 == 0, "Empty__c": None}
@@ -58,7 +57,7 @@ def test_a_closed_jobs_payloads_are_packed_and_given_back_as_they_were() -> None
     ]
     records = [_record(i, dict(p)) for i, p in enumerate(payloads)]
     packed = _Packed(records)
-    packed.pack(BulkJob("750x", "Invoice__c", "upsert", "UploadComplete"))
+    packed.pack()
     assert all(r.payload is _PACKED for r in records)  # the dicts are let go
     back = [records[i] for i in (0, 7, 299, 300, 301, 302)]
     packed.unpack(back)
@@ -74,7 +73,7 @@ def test_a_closed_jobs_payloads_are_packed_and_given_back_as_they_were() -> None
 
 def test_payloads_not_packed_yet_are_left_alone() -> None:
     records = [_record(i, {"Ext__c": f"E{i}"}) for i in range(3)]
-    _Packed(records).unpack(records)  # the job never closed: the payloads are the dicts
+    _Packed(records).unpack(records)  # the job never had a CSV: the payloads are the dicts
     assert [r.payload for r in records] == [{"Ext__c": "E0"}, {"Ext__c": "E1"}, {"Ext__c": "E2"}]
 
 

@@ -1,12 +1,12 @@
 """Writing many changed records as one Bulk API 2.0 upsert job, with collections as fallback.
 
-A job's CSV is built from the records' payloads (a reference `{"Account__r":
-{"External_Id__c": "A1"}}` becomes the column `Account__r.External_Id__c`, null becomes
-`#N/A`), streamed up, and the result files are read back line by line: a successful row is
-matched to its record by the external id value and confirmed with `sf__Id`; a failed row
-becomes a rejection with the code and message of `sf__Error`. Records the job did not
-process (aborted, timed out, a result missing) and any job that could not be created or
-uploaded are sent again through collections (`Writer.upsert`): upserts are safe to repeat.
+A job's CSV is made from the records' payloads once the org gave the job its id (a reference
+`{"Account__r": {"External_Id__c": "A1"}}` becomes the column `Account__r.External_Id__c`,
+null becomes `#N/A`) and sent up in chunks; the payloads are then packed (`_Packed`). The
+result files are read back a block at a time: a successful row is matched to its record by
+the external id value and confirmed with `sf__Id`; a failed row becomes a rejection with the
+code and message of `sf__Error`. Records the job did not process (aborted, timed out, a
+result missing) and any job that could not be created or uploaded are sent again through collections (`Writer.upsert`): upserts are safe to repeat.
 Once the org gave a job its id, the job's records are written as intents with it
 (`runs.intents`), so a run killed while the job works lets the next run use its results.
 """
@@ -149,9 +149,8 @@ def _csv(columns: list[tuple[str, str | None]], records: Sequence[Diffed]) -> It
         yield buffer.getvalue().encode("utf-8")
 
 
-async def _chunks(columns: list[tuple[str, str | None]],
-                  records: Sequence[Diffed]) -> AsyncIterator[bytes]:
-    for chunk in _csv(columns, records):
+async def _replay(chunks: list[bytes]) -> AsyncIterator[bytes]:
+    for chunk in chunks:
         yield chunk
 
 
@@ -160,10 +159,10 @@ _PACKED: dict[str, Any] = {}
 
 
 class _Packed:
-    """A job's payloads as JSON bytes from its close until its results are read.
+    """A job's payloads as JSON bytes once its CSV is made, until its results are read.
 
-    The org has the data then, and only the records it does not confirm need their payload
-    again (a rejection's event, collections for what it left). A payload's values are kept as
+    Only the records the job does not confirm need their payload again (a rejection's event,
+    collections for what it left). A payload's values are kept as
     one JSON array in a buffer shared by the job, its keys once per distinct set of keys: about
     a tenth of a payload dict's memory (one bytes object per record would cost more than the
     dict: the allocator keeps each one's spare room), so more jobs fit in flight."""
@@ -176,7 +175,7 @@ class _Packed:
         self.keys: list[tuple[str, ...]] = []
         self.packed = False
 
-    def pack(self, _job: BulkJob) -> None:
+    def pack(self) -> None:
         dumps = orjson.dumps  # payload_hash's encoder: every payload survives it
         data, ends, shapes = self.data, self.ends, self.shapes
         known: dict[tuple[str, ...], int] = {}
@@ -215,16 +214,21 @@ async def _job(
 ) -> None:
     """Run one job over `in_job`; answered records leave `by_ext`, the rest stay for
     collections (the job failed to start, or did not answer them), with their payloads."""
-    columns = _layout(in_job)
     packed = _Packed(in_job)
+    upload: list[bytes] = []  # the job's CSV while it goes up (kept: an upload may be retried)
     try:
         async def created(job: BulkJob) -> None:
             if writer.intend is not None:
                 out.intents.append(await writer.intend(in_job, job.id))
+            # a tenth of the payloads' memory while the job waits in the org (the intents
+            # above read them)
+            upload.extend(_csv(_layout(in_job), in_job))
+            packed.pack()
 
         job = await writer.client.bulk_ingest(
-            writer.object, "upsert", lambda: _chunks(columns, in_job), external_id_field=ext,
-            on_created=created, on_closed=packed.pack, watch=watch, records=len(in_job),
+            writer.object, "upsert", lambda: _replay(upload), external_id_field=ext,
+            on_created=created, on_closed=lambda _: upload.clear(), watch=watch,
+            records=len(in_job),
         )
         confirmed, pop = out.confirmed, by_ext.pop
         async with contextlib.aclosing(

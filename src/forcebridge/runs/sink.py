@@ -115,7 +115,7 @@ SENT_AS_READ = MAX_RECORDS_PER_COLLECTION
 # jobs open at once, and lanes of parents: two jobs of 50,000 keep the org's 10 batch slots
 # busy (5 batches each) and a third waits in the org's queue, uploaded while they run, so a
 # finished job's slots are taken at once, not after its results are read and the next job is
-# uploaded; each job's records are held until its results are read (packed once it is closed)
+# uploaded; each job's records are held until its results are read (packed once its CSV is made)
 BULK_JOBS_IN_FLIGHT = 3
 
 
