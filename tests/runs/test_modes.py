@@ -113,3 +113,31 @@ async def test_records_sharing_an_external_id_value_in_a_bulk_job_are_each_answe
     confirmed = set(world.state(iid))
     rejected = {e.record_key for e in world.events(run.id, "record_rejected")}
     assert len(confirmed | rejected) == 600
+
+
+async def test_the_source_waits_while_every_bulk_job_slot_is_taken(world: World) -> None:
+    # jobs of 300 that take the org a while: when three are open, the run reads no further
+    # than the batch it was adding (the next job's records are read once one ends)
+    write_csv(world.files / "invoices.csv", invoice_rows(3000))
+    world.rt.settings.run_bulk_job_records = 300
+    world.rt.settings.run_bulk_poll_seconds = 0.01
+    world.emu.faults("bulk_rate=1000,bulk_parallel=10,bulk_batch=100")
+    iid = world.integration(bulk_threshold=200, batch_size=50)
+    jobs = world.emu.emulator.bulk.jobs
+    ahead: list[int] = []  # records read beyond those sent, whenever three jobs were open
+    opened: list[int] = []
+
+    class Watch:
+        def started(self, total: int | None) -> None:
+            pass
+
+        def advance(self, read: int, counts: dict[str, int]) -> None:
+            states = [j.state for j in jobs.values()]
+            opened.append(sum(s in ("Open", "UploadComplete", "InProgress") for s in states))
+            if opened[-1] == 3:
+                ahead.append(read - 200 - 300 * len(states))  # 200 went by collections
+
+    run = world.run(await run_integration(world.rt, world.tenant_id, iid, progress=Watch()))
+    assert (run.status, run.created) == ("succeeded", 3000)
+    assert max(opened) >= 2  # the source was read while jobs ran
+    assert max(ahead, default=0) <= 50  # not a whole job ahead (300) while three ran

@@ -149,6 +149,8 @@ class Sink:
         self.watch = job_watch(writer, rt.settings.run_bulk_poll_seconds)
 
     async def add(self, records: Sequence[Diffed]) -> None:
+        if self.bulk:
+            await self._job_room()
         self.changes += len(records)
         if self.bulk_threshold is not None and not self.bulk:
             if self.changes > self.bulk_threshold:
@@ -170,6 +172,15 @@ class Sink:
         while len(self.pending) >= size:
             chunk, self.pending = self.pending[:size], self.pending[size:]
             await self._spawn(chunk)
+
+    async def _job_room(self) -> None:
+        """Hold the source while every job slot is taken: the next job's records are read
+        once one ends (the job waiting in the org's queue covers that time), not held
+        unpacked all the while."""
+        while self.bulk_slots.locked():
+            self.check()
+            freed = self.parents_freed
+            await freed.wait()
 
     async def flush(self) -> None:
         """Send what is pending, then wait for every chunk; raises a chunk's failure."""
