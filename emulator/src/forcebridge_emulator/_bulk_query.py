@@ -4,8 +4,9 @@ The query runs through the same SOQL engine as REST, so filters, relationships a
 match; the rows are then flattened to CSV columns named as the query wrote them
 (`Account.Name`). A query of the object's own fields (no parent, subquery or aggregate) is
 copied straight into a table (`soql.run_flat`) instead of being shaped as a JSON record first:
-the same cells, several times less work for the million-row reads Bulk queries are for. Pages follow Salesforce's documented contract ("Get Results for a Query
-Job", Bulk API 2.0 Developer Guide): `maxRecords` bounds a page, `Sforce-NumberOfRecords`
+the same cells, several times less work for the million-row reads Bulk queries are for.
+Pages follow Salesforce's documented contract ("Get Results for a Query Job", Bulk API 2.0
+Developer Guide): `maxRecords` bounds a page, `Sforce-NumberOfRecords`
 says how many rows it holds and `Sforce-Locator` names the next page, the string `null` on
 the last one. Locators are the base64 of the row offset, as real ones are (`MTAwMDA`).
 """

@@ -6,7 +6,8 @@ null becomes `#N/A`) and sent up in chunks; the payloads are then packed (`_Pack
 result files are read back a block at a time: a successful row is matched to its record by
 the external id value and confirmed with `sf__Id`; a failed row becomes a rejection with the
 code and message of `sf__Error`. Records the job did not process (aborted, timed out, a
-result missing) and any job that could not be created or uploaded are sent again through collections (`Writer.upsert`): upserts are safe to repeat.
+result missing) and any job that could not be created or uploaded are sent again through
+collections (`Writer.upsert`): upserts are safe to repeat.
 Once the org gave a job its id, the job's records are written as intents with it
 (`runs.intents`), so a run killed while the job works lets the next run use its results.
 """

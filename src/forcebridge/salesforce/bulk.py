@@ -344,9 +344,9 @@ async def ingest(
     only known when the job was asked about alone). A failed upload aborts the job so it does
     not linger open in the org. `on_created` hears the job's id before any data goes up (a
     caller that may die records it, to find the job again); `on_closed` hears that all of it
-    is up (the data will not be asked for again: its caller may let go of it). With `watch`, the job is waited
-    for with the watch's other jobs (its intervals apply, not the ones given here); `records`,
-    how many the job holds, lets the watch learn the org's pace."""
+    is up (the data will not be asked for again: its caller may let go of it). With `watch`,
+    the job is waited for with the watch's other jobs (its intervals apply, not the ones given
+    here); `records`, how many the job holds, lets the watch learn the org's pace."""
     job = await create_job(session, sobject, operation, external_id_field=external_id_field)
     try:
         if on_created is not None:

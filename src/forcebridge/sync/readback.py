@@ -8,7 +8,7 @@ by external id) and auto-mapped fields are not compared: the org holds the paren
 the external id that was sent.
 
 An org row is kept in memory as its Salesforce id and one 4-byte digest (crc32 of the
-canonical text) per compared field, about 200 bytes a record with its external id, so a
+canonical text: stable across processes, unlike `hash()`) per compared field, about 200 bytes a record with its external id, so a
 million records fit in about 200 MB; only the fields whose digests differ are reported as
 drifted. The same digests of every payload a run writes are kept in the sync state
 (`Compared.stamp`, behind a tag naming the fields and how they compare), so a reconciling run
@@ -64,11 +64,6 @@ def kind_of(sf_type: str | None) -> str:
     return "text"
 
 
-def _digest(text: str) -> int:
-    # stable across processes (unlike hash()): digests are kept in the sync state
-    return crc32(text.encode())
-
-
 def _number(value: Any) -> str:
     try:
         return repr(float(value))
@@ -121,6 +116,8 @@ def _column_of(kind: str) -> Callable[[list[Any]], list[int]]:
             return list(map(crc32, map(str.encode, cut)))
         return moment
     return each
+
+
 DIGESTS_TAG = 4  # bytes naming the compared fields and kinds at the head of `Compared.stamp`
 
 
