@@ -5,9 +5,10 @@ written; two writes in flight that touch children of the same parent make one of
 often fail `UNABLE_TO_LOCK_ROW`. A record's parents are its references by external id (the
 payload's `{"Account": {"External_Id__c": "A1"}}`), the only way forcebridge maps a parent.
 The sink routes bulk records into lanes by parent (`Lanes`), so jobs cut from different lanes
-share no parent and run side by side; sorts a job's records by parent, so the org's internal
-batches of one job hold disjoint parents; and never has two jobs in flight that name the same
-parent (two jobs of one lane wait for each other).
+share no parent and run side by side; sorts a job's records by parent and cuts it so that no
+parent's children straddle two of the org's internal batches (`aligned`), so the batches of one
+job, processed side by side, hold disjoint parents; and never has two jobs in flight that name
+the same parent (two jobs of one lane wait for each other).
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from forcebridge.sync.diff import Diffed
 Parent = tuple[str, str, Any]  # (relationship, key field, value)
 
 LOCK_CODE = "UNABLE_TO_LOCK_ROW"
+
+# Bulk API 2.0 cuts a job's data into internal batches of this many records, processed side by
+# side ("How Requests Are Processed", Bulk API 2.0 Developer Guide)
+ORG_BATCH_RECORDS = 10_000
 
 
 def parents_of(payload: dict[str, Any]) -> tuple[Parent, ...]:
@@ -43,6 +48,40 @@ def by_parent(records: Sequence[Diffed]) -> tuple[list[Diffed], set[Parent]]:
     return [r for _, r in keyed], parents
 
 
+def aligned(
+    records: Sequence[Diffed], size: int, batch: int = ORG_BATCH_RECORDS
+) -> tuple[list[Diffed], list[Diffed]]:
+    """A job of at most `size` of `records`, sorted by parent, in which no parent's children
+    cross a `batch` boundary, and the records left for a later job.
+
+    Two internal batches of one job are processed at once, so a parent split across them is
+    locked by one while the other waits for it, the whole of a batch's time. A parent whose
+    children would cross a boundary keeps the ones before it here and leaves the rest (they
+    share a parent with this job, so they wait for it); one with more children than a batch
+    holds crosses boundaries whatever the order, and is kept whole."""
+    ordered, _ = by_parent(records)
+    job: list[Diffed] = []
+    rest: list[Diffed] = []
+    at, end = 0, len(ordered)
+    while at < end:
+        first = parents_of(ordered[at].payload)
+        group_end = at + 1
+        if first:
+            while group_end < end and parents_of(ordered[group_end].payload)[:1] == first[:1]:
+                group_end += 1
+        group = ordered[at:group_end]
+        at = group_end
+        room = size - len(job)
+        if room <= 0:
+            rest.extend(group)
+            continue
+        if len(group) <= batch:
+            room = min(room, batch - len(job) % batch)
+        job.extend(group[:room])
+        rest.extend(group[room:])
+    return job, rest
+
+
 def chunk_parents(records: Iterable[Diffed]) -> set[Parent]:
     return {p for r in records for p in parents_of(r.payload)}
 
@@ -50,8 +89,9 @@ def chunk_parents(records: Iterable[Diffed]) -> set[Parent]:
 class Lanes:
     """Records waiting for a bulk job, each parent's children all in one lane."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, batch: int = ORG_BATCH_RECORDS) -> None:
         self._lanes: list[list[Diffed]] = [[] for _ in range(count)]
+        self.batch = batch
 
     def add(self, records: Iterable[Diffed]) -> list[Diffed]:
         """Route the records that reference a parent; those that do not are returned (they
@@ -67,22 +107,28 @@ class Lanes:
         return free
 
     def full(self, size: int) -> list[list[Diffed]]:
-        """Cut a job of `size` records from every lane holding that many."""
+        """Cut a job of `size` records (`aligned`) from every lane holding that many; what a
+        cut leaves stays in its lane, first in line."""
         jobs = []
-        for lane in self._lanes:
+        for number, lane in enumerate(self._lanes):
             while len(lane) >= size:
-                jobs.append(lane[:size])
-                del lane[:size]
+                job, left = aligned(lane[:size], size, self.batch)
+                jobs.append(job)
+                lane = self._lanes[number] = left + lane[size:]
         return jobs
 
-    def rest(self, size: int) -> list[list[Diffed]]:
-        """Every record left, as jobs of at most `size`."""
+    def rest(self, size: int) -> tuple[list[list[Diffed]], list[Diffed]]:
+        """Every record left: as jobs of at most `size` (`aligned`), and the few a lane's last
+        job left out to keep its batches apart, to be written once the jobs are done."""
         jobs = self.full(size)
-        for lane in self._lanes:
+        last: list[Diffed] = []
+        for number, lane in enumerate(self._lanes):
             if lane:
-                jobs.append(lane[:])
-                lane.clear()
-        return jobs
+                job, left = aligned(lane, size, self.batch)
+                jobs.append(job)
+                last.extend(left)
+                self._lanes[number] = []
+        return jobs, last
 
 
 class ParentsInFlight:

@@ -19,14 +19,15 @@ the window and the jobs in flight. At most `BULK_JOBS_IN_FLIGHT` jobs are open a
 
 Parent locks (`runs.parents`, `Settings.run_group_by_parent`): bulk records are routed into
 `BULK_JOBS_IN_FLIGHT` lanes by parent, so jobs of different lanes share no parent and run side
-by side; a job's records are sorted by parent, so the org's internal batches of one job hold
-disjoint parents; and a job starts only when no job in flight references any of its parents
+by side; a job's records are sorted by parent and cut at the org's internal batch boundaries
+(`parents.aligned`), so the batches of one job hold disjoint parents; and a job starts only when no job in flight references any of its parents
 (it waits in a queue meanwhile, so one lane's job never holds back another lane's).
 Salesforce holds a parent's lock for the whole of a batch's transaction, so a clash there makes
 batches wait and fail; a collections call's transaction is short enough for the org's lock
 wait to absorb a clash, so collections chunks are not held back.
 Records that still fail `UNABLE_TO_LOCK_ROW` are set aside and written again at the end of the
-run, one chunk at a time, before they could become events.
+run, one chunk at a time, before they could become events; so are the few children a lane's
+last job leaves out so that none of its parents straddles two of the org's internal batches.
 """
 
 from __future__ import annotations
@@ -146,6 +147,7 @@ class Sink:
         self.parents_freed = asyncio.Event()
         self.waiting: list[tuple[list[Diffed], set[Parent]]] = []  # lane jobs not started yet
         self.locked: list[Diffed] = []  # failed UNABLE_TO_LOCK_ROW: written again at the end
+        self.last: list[Diffed] = []  # left out of a lane's last job (`Lanes.rest`): likewise
         self.watch = job_watch(writer, rt.settings.run_bulk_poll_seconds)
 
     async def add(self, records: Sequence[Diffed]) -> None:
@@ -191,18 +193,21 @@ class Sink:
             chunk, self.pending = self.pending[:size], self.pending[size:]
             await self._spawn(chunk)
         if self.lanes is not None:
-            for job in self.lanes.rest(size):
+            jobs, last = self.lanes.rest(size)
+            for job in jobs:
                 await self._queue(job)
+            self.last.extend(last)
             await self._start_waiting(0)
         if self.tasks:
             await asyncio.gather(*self.tasks)
         self.check()
-        await self._write_locked()
+        await self._write_last()
 
-    async def _write_locked(self) -> None:
-        """Write the records that met a parent lock again, one chunk at a time: nothing of
-        this run is in flight any more, so only another client could hold their parents."""
-        retry, self.locked = self.locked, []
+    async def _write_last(self) -> None:
+        """Write the records that met a parent lock again, and those a lane's last job left
+        out, one chunk at a time: nothing of this run is in flight any more, so only another
+        client could hold their parents."""
+        retry, self.locked, self.last = [*self.locked, *self.last], [], []
         for start in range(0, len(retry), MAX_RECORDS_PER_COLLECTION):
             written = await self.writer.write(retry[start:start + MAX_RECORDS_PER_COLLECTION])
             await self._keep(written)
