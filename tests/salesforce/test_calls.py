@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from forcebridge.salesforce import RecordError, soql_literal
@@ -18,6 +20,20 @@ async def test_authorize_answers_who_we_are(emu: Emulated) -> None:
     assert me.user_id == user.user_id
     assert me.org_id == emu.org.config.org_id
     assert me.instance_url == emu.base_url
+
+
+async def test_the_org_id_is_read_off_the_token_and_asked_only_when_it_is_not_there(
+    emu: Emulated,
+) -> None:
+    org_id = emu.org.config.org_id
+    async with emu.client() as sf:
+        token = await sf.log_in()
+        calls = sf.calls
+        assert await sf.org_id() == org_id and sf.calls == calls  # `.../id/<18>/<user>`
+    # an identity URL naming the org by its 15-character id: asked, for the same 18
+    short = dataclasses.replace(token, id_url=token.id_url.replace(org_id, org_id[:15]))
+    async with emu.client(token=short) as sf:
+        assert await sf.org_id() == org_id and sf.calls == 1
 
 
 async def test_describe_answers_integration_questions(emu: Emulated) -> None:

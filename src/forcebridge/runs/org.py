@@ -1,7 +1,8 @@
 """Which org a run's sync state belongs to: the org id the connection reaches right now.
 
 The sync state is a cache of what one org confirmed, so before a run or a plan reads it, the
-identity URL says which org the connection's credentials land in (one API call). A connection
+token's identity URL says which org the connection's credentials land in (asked, one API call,
+only when the token does not name it in the 18-character form). A connection
 moved to another org, or a sandbox refreshed under it (which gives it a new org id), finds no
 state there and sends everything; an org synced before finds its own state again.
 
@@ -27,8 +28,7 @@ _logger = log.get("runs.org")
 
 async def reached(client: SalesforceClient) -> str:
     """The 18-character id of the org the client's credentials reach."""
-    identity = await client.identity()
-    return identity.org_id
+    return await client.org_id()
 
 
 def _has(session: Session, integration_id: str, org_id: str) -> bool:

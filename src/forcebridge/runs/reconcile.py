@@ -66,12 +66,12 @@ BULK_POLLS = 4  # status calls a query job usually takes
 
 def estimate_calls(org_records: int, sends: int, bulk_threshold: int, *, mirror_deletes: int = 0,
                    job_records: int = 50_000) -> int:
-    """API calls a reconciling run makes, known beforehand: identity and describe, reading
-    back `org_records` (SOQL pages, or a query job: create, polls, result pages), writing
-    `sends` records (collections of 200, or past `bulk_threshold` the records sent as read
-    and then ingest jobs of `job_records`, see runs.sink) and deleting orphans (200 a call).
-    Missing and drifted records are only known once read: each adds at most a share of one
-    write call."""
+    """API calls a reconciling run makes at most, known beforehand: describe and identity
+    (which org, when the token does not say), reading back `org_records` (SOQL pages, or a
+    query job: create, polls, result pages), writing `sends` records (collections of 200, or
+    past `bulk_threshold` the records sent as read and then ingest jobs of `job_records`, see
+    runs.sink) and deleting orphans (200 a call). Missing and drifted records are only known
+    once read: each adds at most a share of one write call."""
     calls = 2
     if org_records > bulk_threshold:
         calls += 1 + BULK_POLLS + -(-org_records // BULK_QUERY_PAGE_RECORDS)

@@ -149,6 +149,17 @@ class SalesforceClient:
         await self._session.token()
         return await self.identity()
 
+    async def org_id(self) -> str:
+        """The 18-character id of the org the credentials reach. A token's identity URL is
+        `.../id/<org id>/<user id>`: when it names the org in that form no call is made;
+        otherwise (a 15-character id, an unexpected shape) the identity URL is asked, so the
+        id is always the one `identity()` gives."""
+        token = await self._session.token()
+        parts = token.id_url.rstrip("/").split("/")
+        if len(parts) >= 3 and parts[-3] == "id" and _is_org_id(parts[-2]):
+            return parts[-2]
+        return (await self.identity()).org_id
+
     async def identity(self) -> Identity:
         token = await self._session.token()
         response = await self._session.request("GET", token.id_url)
@@ -441,3 +452,8 @@ def _segment(value: str) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError("an id or external id value must be a non-empty string")
     return quote(value, safe="")
+
+
+def _is_org_id(value: str) -> bool:
+    """An 18-character Organization id (key prefix 00D), as `identity()` reports it."""
+    return len(value) == 18 and value.startswith("00D") and value.isalnum()
