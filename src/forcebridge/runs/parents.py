@@ -24,7 +24,7 @@ Parent = tuple[str, str, Any]  # (relationship, key field, value)
 LOCK_CODE = "UNABLE_TO_LOCK_ROW"
 
 # Bulk API 2.0 cuts a job's data into internal batches of this many records, processed side by
-# side ("How Requests Are Processed", Bulk API 2.0 Developer Guide)
+# side ("Understanding Bulk API 2.0 Ingest": a batch for every 10,000 records)
 ORG_BATCH_RECORDS = 10_000
 
 
