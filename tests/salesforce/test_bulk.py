@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from forcebridge.salesforce import Call, OutcomeUnknown, RecordError, csv_chunks
-from forcebridge.salesforce.bulk import FASTEST_PACE, parse_csv_lines
+from forcebridge.salesforce.bulk import FASTEST_PACE, paced_ask, parse_csv_lines
 from tests.salesforce.emulated import Emulated
 
 pytestmark = pytest.mark.anyio
@@ -114,3 +114,12 @@ async def test_a_large_job_is_not_asked_about_before_the_fastest_pace_could_fini
     # 5,000 records at 50,000 a second at best: 0.1 s, not the 0.01 s of the poll interval
     assert (asked[0].started_ns - closed.ended_ns) / 1e9 >= 5_000 * FASTEST_PACE
     assert len(asked) == 1  # the emulator without its bulk model is done by then
+
+
+def test_once_the_pace_is_known_a_job_is_asked_about_when_it_could_be_done_not_sooner() -> None:
+    # closed at 10 s with 50,000 records, at 0.1 ms a record: done at 15 s at the earliest
+    assert paced_ask(10.0, 50_000, 0.0001, now=12.0, poll_interval=0.3) == (15.0, 0.5)
+    # a job past that is finishing: asked a tenth of its expected time from now
+    assert paced_ask(10.0, 50_000, 0.0001, now=16.0, poll_interval=0.3) == (16.6, 0.6)
+    # a small job: never sooner than the poll interval
+    assert paced_ask(10.0, 100, 0.0001, now=10.5, poll_interval=0.3) == (10.8, 0.3)

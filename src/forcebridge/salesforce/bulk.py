@@ -277,16 +277,9 @@ class JobWatch:
                     w.next_ask = max(w.next_ask, now + w.interval)
         if learned and self._pace is not None:
             for w in waiting.values():
-                if w.future.done():
-                    continue
-                expected = w.closed + (w.records or 0) * self._pace
-                # the pace is a lower bound: past it, the job is finishing; ask again at a
-                # tenth of its expected time, not at an interval grown while it was young
-                step = max(self._poll_interval, (max(expected, now) - w.closed) / 10)
-                if expected > w.next_ask:
-                    w.next_ask, w.interval = expected, step
-                elif now + step < w.next_ask:
-                    w.next_ask, w.interval = now + step, step
+                if not w.future.done():
+                    w.next_ask, w.interval = paced_ask(
+                        w.closed, w.records or 0, self._pace, now, self._poll_interval)
 
     async def _round(self, job_ids: list[str]) -> dict[str, BulkJob]:
         seen: dict[str, BulkJob] = {}
@@ -310,6 +303,18 @@ class JobWatch:
             if listed is None or listed.state in ("Failed", "Aborted"):
                 seen[job_id] = await status(self._session, job_id)
         return seen
+
+
+def paced_ask(
+    closed: float, records: int, pace: float, now: float, poll_interval: float
+) -> tuple[float, float]:
+    """When to ask next about a job closed at `closed`, once the org's pace (seconds a record,
+    a lower bound) is known, and the wait after that: when the pace says it could be done;
+    a job already past that is finishing, so soon, at a tenth of its expected time (not at an
+    interval grown while it was young)."""
+    expected = closed + records * pace
+    step = max(poll_interval, (max(expected, now) - closed) / 10)
+    return (expected if expected > now else now + step), step
 
 
 @dataclass
