@@ -106,6 +106,13 @@ def test_datetime_with_format() -> None:
     assert "format '%d/%m/%Y %H:%M'" in reason(convert, "2024-07-31 11:00")
 
 
+def test_datetime_text_with_spaces_or_aware_is_read_like_plain_iso_text() -> None:
+    convert = tf.to_datetime("Europe/London")
+    assert convert(" 2024-07-31 11:00:00 ") == convert("2024-07-31 11:00:00") \
+        == "2024-07-31T10:00:00.000+0000"
+    assert convert("2024-07-31T11:00:00+02:00") == "2024-07-31T09:00:00.000+0000"
+
+
 @pytest.mark.parametrize("bad", ["yesterday", "2024-13-01T00:00:00", "", 12345, 1.5, True])
 def test_bad_datetimes(bad: object) -> None:
     assert "not a date/time" in reason(tf.to_datetime("UTC"), bad)

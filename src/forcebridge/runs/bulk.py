@@ -241,16 +241,18 @@ async def _job(
                 at_key, at_id = header.index(ext), header.index("sf__Id")
                 at_created = header.index("sf__Created")
                 width = max(at_key, at_id, at_created) + 1
+                inserted = answered = 0
                 for row in rows:
                     record = pop(row[at_key], None) if len(row) >= width else None
                     if record is None:
                         continue
                     confirmed.append(Confirmed(record.key, record.hash, row[at_id] or None,
                                                record.raw_hash, record.digests))
+                    answered += 1
                     if row[at_created].lower() == "true":
-                        out.created += 1
-                    else:
-                        out.updated += 1
+                        inserted += 1
+                out.created += inserted
+                out.updated += answered - inserted
         if not by_ext:  # every record succeeded: no failed row to ask for
             return
         packed.unpack(by_ext.values())

@@ -11,10 +11,10 @@ the id of the org that confirmed it, and a run reads and writes only its org's r
 from __future__ import annotations
 
 from collections.abc import Generator, Mapping, Sequence
-from dataclasses import dataclass
 from functools import partial
-from operator import itemgetter
-from typing import Any
+from itertools import repeat
+from operator import add, itemgetter
+from typing import Any, NamedTuple
 
 from sqlalchemy import Table, delete, select
 from sqlalchemy.engine import Connection, CursorResult
@@ -55,9 +55,10 @@ _KEY, _STATE = itemgetter(0), itemgetter(slice(1, None))  # a `_LOOKUP_SQL` row'
 _AS_STATE = partial(tuple.__new__, SyncedState)
 
 
-@dataclass(frozen=True, slots=True)
-class Confirmed:
-    """A write Salesforce confirmed: what to remember of the key."""
+class Confirmed(NamedTuple):
+    """A write Salesforce confirmed: what to remember of the key. A tuple (one is made per
+    record written; `save` sends it to the driver as it is, with the row's common values
+    appended)."""
 
     key: str
     hash: str
@@ -164,9 +165,10 @@ _REFRESH_SQL = (
     "UPDATE sync_state SET raw_hash = {p} WHERE integration_id = {p} AND org_id = {p} "
     'AND "key" = {p}'
 )
+# the columns in `Confirmed`'s order, then those every row of a save shares
 _SAVE_SQL = (
-    'INSERT INTO sync_state (integration_id, org_id, "key", hash, salesforce_id, synced_at, '
-    "raw_hash, field_digests) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}) "
+    'INSERT INTO sync_state ("key", hash, salesforce_id, raw_hash, field_digests, '
+    "integration_id, org_id, synced_at) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}) "
     'ON CONFLICT (integration_id, org_id, "key") DO UPDATE SET hash = excluded.hash, '
     "salesforce_id = COALESCE(excluded.salesforce_id, sync_state.salesforce_id), "
     "synced_at = excluded.synced_at, raw_hash = excluded.raw_hash, "
@@ -191,10 +193,9 @@ def save(
     process = _TABLE.c.synced_at.type.dialect_impl(dialect).bind_processor(dialect)
     if process is not None:
         stamp = process(stamp)
-    _executemany(session, _SAVE_SQL, [
-        (integration_id, org_id, c.key, c.hash, c.salesforce_id, stamp, c.raw_hash, c.digests)
-        for c in confirmed
-    ])
+    # each row is the Confirmed tuple + the shared values, concatenated in C
+    shared = (integration_id, org_id, stamp)
+    _executemany(session, _SAVE_SQL, list(map(add, confirmed, repeat(shared))))
 
 
 def refresh(

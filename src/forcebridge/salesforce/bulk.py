@@ -438,11 +438,11 @@ async def csv_blocks(pieces: AsyncIterable[str]) -> AsyncIterator[list[list[str]
             cut = before
         rest = text[cut:]
         if cut:
-            rows = [row for row in csv.reader(io.StringIO(text[:cut])) if row]
+            rows = list(filter(None, csv.reader(io.StringIO(text[:cut]))))  # no blank rows
             if rows:
                 yield rows
     if rest:
-        rows = [row for row in csv.reader(io.StringIO(rest)) if row]
+        rows = list(filter(None, csv.reader(io.StringIO(rest))))
         if rows:
             yield rows
 

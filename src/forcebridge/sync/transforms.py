@@ -98,11 +98,16 @@ _NOT_YET: Any = object()
 def to_datetime(timezone: str, fmt: str | None = None, ambiguous: str = "earlier") -> Convert:
     """Datetimes (objects or text); naive ones are wall-clock times in `timezone`."""
     zone = ZoneInfo(timezone)
+    iso = fmt is None
     # most days have one offset throughout: looked up once per day, not twice per value
     steady: dict[date, timedelta | None] = {}
 
     def convert(value: Any) -> str:
-        parsed = _parse_datetime(value, fmt)
+        try:  # the common value first: ISO text with nothing to strip
+            parsed = datetime.fromisoformat(value) if iso and value.__class__ is str \
+                else _parse_datetime(value, fmt)
+        except ValueError:
+            parsed = _parse_datetime(value, fmt)
         if parsed.tzinfo is None:  # straight to UTC: no aware datetime in between
             day = parsed.date()
             offset = steady.get(day, _NOT_YET)
@@ -173,7 +178,10 @@ def to_number(scale: int | None = None, precision: int | None = None) -> Convert
     def convert(value: Any) -> int | float:
         if type(value) is int and limit is None and (scale is None or scale == 0):
             return value
-        number = _decimal(value)
+        if type(value) is float and math.isfinite(value):  # `_decimal`'s, its checks passed
+            number = Decimal(repr(value))
+        else:
+            number = _decimal(value)
         if quantum is not None:
             number = number.quantize(quantum, rounding=ROUND_HALF_UP)
         if limit is not None and abs(number) >= limit:
