@@ -147,3 +147,19 @@ def test_a_store_at_an_unknown_revision_is_refused_by_name(database_url: str,
         assert "Traceback" not in proc.stderr and "Can't locate" not in proc.stderr
         assert proc.stderr.startswith("error: the store at ") and "0099_from_the_future" in proc.stderr
         assert "s3cret-pw" not in proc.stderr + proc.stdout
+
+
+def test_json_columns_are_written_by_orjson_and_read_back_alike(runtime: Runtime) -> None:
+    from sqlalchemy import JSON, bindparam, select
+
+    from forcebridge.store.db import json_text
+
+    assert json_text([["K-1", "h", None, "é"]]) == '[["K-1","h",null,"é"]]'
+    # what orjson refuses, the standard encoder still writes
+    assert json_text({1: "x"}) == '{"1": "x"}'
+    assert json_text([2**70]) == "[1180591620717411303424]"
+    assert json_text([float("nan")]) == "[null]"  # as every payload forcebridge sends
+    value = {"rows": [["K-1", "h", None, "é"]], "big": 2**70, "n": 1.5, "ok": True}
+    with runtime.db.begin() as s:
+        back = s.execute(select(bindparam("v", value, type_=JSON))).scalar_one()
+    assert back == value
