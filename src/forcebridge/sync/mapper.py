@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from forcebridge.errors import InvalidInput
@@ -309,12 +310,43 @@ class Mapper:
         """Maps every record; failures are collected, never raised."""
         mapped: list[MappedRecord] = []
         failed: list[MappingError] = []
+        add, names, converts = mapped.append, self._names, self._converts
+        columns: Sequence[str] | None = None
+        take: Callable[[Sequence[Any]], tuple[Any, ...]] | None = None
         for record in records:
+            row = record.row
+            if row is not None and self._auto is None and self._steps:
+                if record.columns is not columns:  # a row layout: where each step's value is
+                    columns, take = record.columns, _taker(self._positions(record.columns))
+                if take is not None:
+                    got = take(row)
+                    if None not in got and record.key is not None:
+                        # `map`'s common record, without its per-record set-up
+                        try:
+                            converted = [c(v) for c, v in zip(converts, got, strict=True)]
+                        except tf.TransformError:
+                            pass  # `map` names every failing field
+                        else:
+                            add(MappedRecord(record.key, dict(zip(names, converted, strict=True)),
+                                             record.line))
+                            continue
             try:
-                mapped.append(self.map(record))
+                add(self.map(record))
             except MappingError as exc:
                 failed.append(exc)
         return mapped, failed
+
+
+def _taker(at: list[tuple[int | None, Any]]) -> Callable[[Sequence[Any]], tuple[Any, ...]] | None:
+    """A C function giving a row's values in step order, or None when a step takes a constant
+    or a column the row lacks (`Mapper.map` handles those)."""
+    where = [i for i, _ in at if i is not None]
+    if len(where) != len(at):
+        return None
+    if len(where) == 1:  # itemgetter of one index gives the value, not a tuple
+        one = where[0]
+        return lambda row: (row[one],)
+    return itemgetter(*where)
 
 
 def compile_mapping(
